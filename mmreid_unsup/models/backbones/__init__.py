@@ -1,0 +1,3 @@
+from .resnet import ReIDResNet
+
+__all__ = ['ReIDResNet']

@@ -1,0 +1,3 @@
+from .info_nce_loss import InfoNCELoss
+
+__all__ = ['InfoNCELoss']

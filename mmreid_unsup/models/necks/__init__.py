@@ -1,0 +1,4 @@
+from .bn_neck import BNNeck
+from .gem import GeneralizedMeanPooling
+
+__all__ = ['BNNeck', 'GeneralizedMeanPooling']

@@ -1,0 +1,3 @@
+from .resizable_buffer import ResizableBufferMixin
+
+__all__ = ['ResizableBufferMixin']

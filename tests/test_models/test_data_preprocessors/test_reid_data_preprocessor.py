@@ -1,0 +1,33 @@
+import torch
+
+from mmreid_unsup.registry import MODELS
+from mmreid_unsup.structures import ReIDDataSample
+
+
+def test_bgr_to_rgb_normalise_and_stack():
+    preprocessor = MODELS.build(dict(type='ReIDDataPreprocessor'))
+    # One pixel per image, BGR order: B=10, G=20, R=200.
+    bgr = torch.tensor([10, 20, 200], dtype=torch.uint8).view(3, 1, 1)
+    samples = [ReIDDataSample(metainfo=dict(sample_idx=i)) for i in range(2)]
+    out = preprocessor(dict(inputs=[bgr, bgr.clone()], data_samples=samples))
+    inputs = out['inputs']
+    assert inputs.shape == (2, 3, 1, 1)
+    assert inputs.dtype == torch.float32
+    expected = torch.tensor([(200 - 123.675) / 58.395, (20 - 116.28) / 57.12,
+                             (10 - 103.53) / 57.375])
+    torch.testing.assert_close(inputs[0].flatten(), expected)
+    torch.testing.assert_close(inputs[1], inputs[0])
+    # Data samples pass through (moved to the model's device).
+    assert [s.sample_idx for s in out['data_samples']] == [0, 1]
+
+
+def test_mean_std_can_be_overridden():
+    preprocessor = MODELS.build(
+        dict(
+            type='ReIDDataPreprocessor',
+            mean=[0, 0, 0],
+            std=[255, 255, 255],
+            bgr_to_rgb=False))
+    img = torch.tensor([0, 51, 255], dtype=torch.uint8).view(3, 1, 1)
+    out = preprocessor(dict(inputs=[img]))['inputs']
+    torch.testing.assert_close(out.flatten(), torch.tensor([0.0, 0.2, 1.0]))
