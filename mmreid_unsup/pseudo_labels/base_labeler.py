@@ -1,0 +1,95 @@
+"""The call contract every pseudo labeler follows."""
+import time
+from abc import ABCMeta, abstractmethod
+from typing import Dict, Optional, Union
+
+import numpy as np
+import torch
+
+__all__ = ['BaseLabeler', 'relabel_contiguous']
+
+
+def relabel_contiguous(labels: np.ndarray) -> np.ndarray:
+    """Map the non-negative labels onto ``0..C-1``; negative ones become -1.
+
+    The relative order of the labels is kept (the smallest becomes 0).
+
+    Args:
+        labels (np.ndarray): ``(N,)`` integer labels, negative = outlier.
+
+    Returns:
+        np.ndarray: ``(N,)`` int64 labels in ``{-1, 0, ..., C-1}``.
+    """
+    labels = np.asarray(labels).astype(np.int64, copy=False)
+    out = np.full(labels.shape, -1, dtype=np.int64)
+    kept = labels >= 0
+    _, out[kept] = np.unique(labels[kept], return_inverse=True)
+    return out
+
+
+class BaseLabeler(metaclass=ABCMeta):
+    """Base class of pseudo labelers.
+
+    A labeler is called as ``labeler(features, camids)`` on the gathered
+    features of the whole train set and returns one label per sample:
+    ``0..C-1`` for the ``C`` pseudo identities, ``-1`` for outliers.
+    Subclasses implement :meth:`label`; this class checks the inputs,
+    relabels contiguously and records :attr:`last_stats`.
+
+    Attributes:
+        last_stats (dict): statistics of the last call, for logging:
+            ``num_samples``, ``num_clusters``, ``num_outliers``,
+            ``time_total`` (seconds) plus whatever :meth:`label` put into
+            ``self.last_stats`` (e.g. per-stage seconds ``time_<stage>``).
+    """
+
+    def __init__(self) -> None:
+        self.last_stats: Dict[str, Union[int, float]] = {}
+
+    @abstractmethod
+    def label(self, features: torch.Tensor,
+              camids: Optional[torch.Tensor]) -> np.ndarray:
+        """Assign raw cluster labels.
+
+        Args:
+            features (Tensor): ``(N, D)`` features.
+            camids (Tensor, optional): ``(N,)`` camera ids.
+
+        Returns:
+            np.ndarray: ``(N,)`` integer labels, negative for outliers; they
+            need not be contiguous.
+        """
+
+    def __call__(self,
+                 features: torch.Tensor,
+                 camids: Optional[torch.Tensor] = None) -> torch.Tensor:
+        """Label the samples.
+
+        Args:
+            features (Tensor): ``(N, D)`` features of all samples.
+            camids (Tensor, optional): ``(N,)`` camera ids. Labelers that do
+                not use cameras ignore them.
+
+        Returns:
+            Tensor: ``(N,)`` int64 labels on the features' device, ``0..C-1``
+            for clusters and ``-1`` for outliers.
+        """
+        if features.dim() != 2:
+            raise ValueError('features must have shape (N, D), got '
+                             f'{tuple(features.shape)}')
+        if camids is not None and camids.shape != (features.size(0), ):
+            raise ValueError(f'camids must have shape ({features.size(0)},), '
+                             f'got {tuple(camids.shape)}')
+        self.last_stats = {}
+        start = time.perf_counter()
+        labels = relabel_contiguous(self.label(features, camids))
+        if labels.shape != (features.size(0), ):
+            raise RuntimeError(f'{type(self).__name__}.label returned shape '
+                               f'{labels.shape} for {features.size(0)} '
+                               'samples')
+        self.last_stats.update(
+            num_samples=int(labels.size),
+            num_clusters=int(labels.max(initial=-1) + 1),
+            num_outliers=int((labels < 0).sum()),
+            time_total=time.perf_counter() - start)
+        return torch.from_numpy(labels).to(features.device)

@@ -1,0 +1,177 @@
+"""The vectorised Jaccard distance against a plain reading of the algorithm."""
+import math
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+import torch
+import torch.nn.functional as F
+
+from mmreid_unsup.pseudo_labels import (compute_jaccard_distance,
+                                        expanded_k_reciprocal_neighbors,
+                                        is_faiss_available,
+                                        jaccard_distance_from_encoding,
+                                        k_reciprocal_neighbors)
+
+BACKENDS = ['torch'] + (['faiss'] if is_faiss_available() else [])
+
+
+def clustered_features(num_clusters: int, per_cluster: int, dim: int,
+                       spread: float, seed: int) -> torch.Tensor:
+    """Gaussian blobs around random centres, L2-normalised, shuffled."""
+    gen = torch.Generator().manual_seed(seed)
+    centres = torch.randn(num_clusters, dim, generator=gen)
+    feats = centres.repeat_interleave(per_cluster, dim=0)
+    feats = feats + spread * torch.randn(feats.shape, generator=gen)
+    perm = torch.randperm(feats.size(0), generator=gen)
+    return F.normalize(feats[perm], dim=1)
+
+
+def reference_jaccard(feats: np.ndarray, k1: int, k2: int) -> np.ndarray:
+    """Cluster-Contrast's ``compute_jaccard_distance`` read plainly.
+
+    Loops, Python sets and float64 throughout; no vectorisation.
+    """
+    n = len(feats)
+    sq_dist = [[
+        sum((feats[i][d] - feats[j][d])**2 for d in range(len(feats[i])))
+        for j in range(n)
+    ] for i in range(n)]
+    # initial_rank: k1 columns, nearest first (the sample itself at distance
+    # 0 comes first), ties by index.
+    initial_rank = [
+        sorted(range(n), key=lambda j: (sq_dist[i][j], j))[:k1]
+        for i in range(n)
+    ]
+
+    def k_reciprocal(i, k):
+        forward = initial_rank[i][:k + 1]
+        return [j for j in forward if i in initial_rank[j][:k + 1]]
+
+    half = int(np.around(k1 / 2))
+    r_full = [k_reciprocal(i, k1) for i in range(n)]
+    r_half = [k_reciprocal(i, half) for i in range(n)]
+
+    V = [[0.0] * n for _ in range(n)]
+    for i in range(n):
+        expansion = set(r_full[i])
+        for c in r_full[i]:
+            overlap = len(set(r_half[c]) & set(r_full[i]))
+            if overlap > 2 / 3 * len(r_half[c]):
+                expansion |= set(r_half[c])
+        dot = {
+            j: sum(a * b for a, b in zip(feats[i], feats[j]))
+            for j in expansion
+        }
+        denom = sum(math.exp(-(2 - 2 * dot[j])) for j in expansion)
+        for j in expansion:
+            V[i][j] = math.exp(-(2 - 2 * dot[j])) / denom
+
+    if k2 != 1:
+        V = [[
+            sum(V[j][col] for j in initial_rank[i][:k2]) / k2
+            for col in range(n)
+        ] for i in range(n)]
+
+    out = np.zeros((n, n))
+    for i in range(n):
+        for j in range(n):
+            common = sum(min(V[i][col], V[j][col]) for col in range(n))
+            out[i, j] = max(0.0, 1 - common / (2 - common))
+    return out
+
+
+CASES = [
+    # (num_clusters, per_cluster, dim, spread, k1, k2, seed)
+    (6, 12, 8, 0.35, 20, 6, 0),
+    (4, 15, 6, 0.5, 30, 6, 1),
+    (10, 9, 8, 0.3, 11, 1, 2),  # round(5.5) = 6, not 5
+    (5, 20, 10, 0.6, 13, 4, 3),
+    (3, 20, 4, 0.8, 7, 7, 4),  # round(3.5) = 4; k2 = k1
+]
+
+
+@pytest.mark.parametrize('backend', BACKENDS)
+@pytest.mark.parametrize('case', CASES)
+def test_matches_brute_force_reference(case, backend):
+    num_clusters, per_cluster, dim, spread, k1, k2, seed = case
+    feats = clustered_features(num_clusters, per_cluster, dim, spread, seed)
+    expected = reference_jaccard(feats.double().numpy().tolist(), k1, k2)
+
+    got = compute_jaccard_distance(feats, k1=k1, k2=k2, backend=backend)
+
+    assert got.dtype == np.float32
+    assert got.shape == expected.shape
+    np.testing.assert_allclose(got, expected, atol=1e-5, rtol=0)
+    # The data is informative: both near and far pairs occur.
+    assert 0.05 < (expected < 0.7).mean() < 0.95
+
+
+def test_properties_zero_diagonal_symmetric_bounded():
+    feats = clustered_features(8, 15, 16, 0.4, seed=5)
+    dist = compute_jaccard_distance(feats, k1=20, k2=6)
+    np.testing.assert_allclose(np.diag(dist), 0, atol=1e-6)
+    np.testing.assert_allclose(dist, dist.T, atol=1e-6)
+    assert dist.min() >= 0 and dist.max() <= 1
+
+
+def test_unnormalised_features_are_normalised():
+    feats = clustered_features(5, 12, 8, 0.4, seed=6)
+    scales = torch.linspace(0.5, 3.0, feats.size(0))[:, None]
+    np.testing.assert_allclose(
+        compute_jaccard_distance(feats * scales, k1=10, k2=3),
+        compute_jaccard_distance(feats, k1=10, k2=3),
+        atol=1e-6)
+
+
+def test_k_reciprocal_neighbors_width_follows_initial_rank():
+    # 0 and 1 are mutual first neighbours; 2 lists 0 but 0 does not list 2.
+    initial_rank = np.array([[0, 1], [1, 0], [2, 0]])
+    full = k_reciprocal_neighbors(initial_rank, 2).toarray()
+    assert full.tolist() == [[True, True, False], [True, True, False],
+                             [False, False, True]]
+    # k = 0 looks at the first column only: each sample alone.
+    assert (k_reciprocal_neighbors(initial_rank,
+                                   0).toarray() == np.eye(3,
+                                                          dtype=bool)).all()
+
+
+def test_expansion_needs_strictly_more_than_two_thirds():
+    # k1 = 6: R(i, 6) looks at 6 columns, R(i, 3) at the first 4.
+    initial_rank = np.array([
+        [0, 1, 2, 3, 4, 5],
+        [1, 0, 2, 7, 3, 4],
+        [2, 1, 0, 3, 4, 5],
+        [3, 0, 5, 6, 4, 2],
+        [4, 3, 5, 6, 7, 2],
+        [5, 4, 3, 6, 7, 1],
+        [6, 7, 5, 4, 1, 2],
+        [7, 1, 6, 5, 4, 3],
+    ])
+    full = k_reciprocal_neighbors(initial_rank, 6)
+    half = k_reciprocal_neighbors(initial_rank, 3)
+    # R(0, 6) = {0, 1, 2, 3}: rows 4 and 5 do not list 0.
+    assert set(full[0].indices) == {0, 1, 2, 3}
+    # R(1, 3) = {1, 0, 2, 7}: overlap 3 > 2/3 * 4, so 7 joins R*(0).
+    assert set(half[1].indices) == {0, 1, 2, 7}
+    # R(3, 3) = {3, 0, 5} (6 does not list 3 in its first 4): overlap
+    # {0, 3} is exactly 2/3 * 3, not more, so 5 must stay out of R*(0).
+    assert set(half[3].indices) == {0, 3, 5}
+    expanded = expanded_k_reciprocal_neighbors(initial_rank, 6)
+    assert set(expanded[0].indices) == {0, 1, 2, 3, 7}
+
+
+def test_jaccard_from_encoding_formula():
+    # Two rows sharing mass 0.5 on column 0: m = 0.5, d = 1 - 0.5 / 1.5.
+    encoding = sp.csr_matrix(
+        np.array([[0.5, 0.5, 0.0], [0.5, 0.0, 0.5], [0.0, 0.0, 1.0]]))
+    dist = jaccard_distance_from_encoding(encoding)
+    np.testing.assert_allclose(
+        dist, [[0, 2 / 3, 1], [2 / 3, 0, 2 / 3], [1, 2 / 3, 0]], atol=1e-7)
+
+
+@pytest.mark.parametrize('k1,k2', [(0, 1), (5, 6), (61, 6)])
+def test_invalid_k(k1, k2):
+    feats = clustered_features(5, 12, 8, 0.4, seed=7)
+    with pytest.raises(ValueError):
+        compute_jaccard_distance(feats, k1=k1, k2=k2)

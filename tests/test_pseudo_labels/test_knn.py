@@ -1,0 +1,117 @@
+"""Exact kNN search: backends agree, self first, deterministic ties."""
+import pytest
+import torch
+import torch.nn.functional as F
+
+from mmreid_unsup.pseudo_labels import is_faiss_available, knn_search
+from mmreid_unsup.pseudo_labels.knn import torch_knn
+
+BACKENDS = ['torch'] + (['faiss'] if is_faiss_available() else [])
+needs_faiss = pytest.mark.skipif(
+    not is_faiss_available(), reason='faiss is not installed')
+
+
+def random_features(num: int, dim: int, seed: int = 0) -> torch.Tensor:
+    gen = torch.Generator().manual_seed(seed)
+    return F.normalize(torch.randn(num, dim, generator=gen), dim=1)
+
+
+def brute_force(features: torch.Tensor, k: int):
+    """Full float64 sort of 2 - 2cos, stable so ties go to smaller index."""
+    feats = features.double()
+    dist = 2 - 2 * feats @ feats.t()
+    dist.fill_diagonal_(-1)  # self first
+    order = torch.sort(dist, dim=1, stable=True).indices[:, :k]
+    return dist.clamp(min=0).gather(1, order), order
+
+
+@pytest.mark.parametrize('backend', BACKENDS)
+def test_matches_brute_force_and_self_first(backend):
+    feats = random_features(150, 16)
+    dists, indices = knn_search(feats, 12, backend=backend)
+    ref_dists, ref_indices = brute_force(feats, 12)
+
+    assert dists.shape == indices.shape == (150, 12)
+    assert dists.dtype == torch.float32 and indices.dtype == torch.int64
+    assert torch.equal(indices, ref_indices)
+    torch.testing.assert_close(dists.double(), ref_dists, atol=1e-5, rtol=0)
+    assert torch.equal(indices[:, 0], torch.arange(150))
+    assert (dists[:, 0] == 0).all()
+    assert (dists[:, 1:] >= dists[:, :-1]).all()
+
+
+@needs_faiss
+def test_faiss_and_torch_agree():
+    # 300 queries take faiss's BLAS path; 7 takes its direct path.
+    for num in (300, 7):
+        feats = random_features(num, 32, seed=num)
+        k = min(num, 20)
+        faiss_dists, faiss_idx = knn_search(feats, k, backend='faiss')
+        torch_dists, torch_idx = knn_search(feats, k, backend='torch')
+        assert torch.equal(faiss_idx, torch_idx)
+        torch.testing.assert_close(faiss_dists, torch_dists, atol=1e-5, rtol=0)
+
+
+def test_torch_chunks_do_not_change_the_result():
+    feats = random_features(97, 8, seed=3)
+    whole = torch_knn(feats, 9)
+    chunked = torch_knn(feats, 9, chunk_size=10)
+    assert torch.equal(whole[1], chunked[1])
+    assert torch.equal(whole[0], chunked[0])
+
+
+@pytest.mark.parametrize('backend', BACKENDS)
+def test_ties_broken_by_index(backend):
+    # Three orthogonal directions, each repeated 4 times (rows i % 3 alike):
+    # all similarities are exactly 0 or 1, so ties are exact everywhere.
+    feats = torch.eye(3)[torch.arange(12) % 3]
+    _, indices = knn_search(feats, 6, backend=backend)
+    # Sample 0: itself, its duplicates 3, 6, 9 (distance 0), then the
+    # smallest indices among the orthogonal ones (distance 2).
+    assert indices[0].tolist() == [0, 3, 6, 9, 1, 2]
+    assert indices[9].tolist() == [9, 0, 3, 6, 1, 2]
+    assert indices[5].tolist() == [5, 2, 8, 11, 0, 1]
+    # Deterministic: a second run gives the same answer.
+    assert torch.equal(indices, knn_search(feats, 6, backend=backend)[1])
+
+
+@pytest.mark.parametrize('backend', BACKENDS)
+def test_self_kept_among_many_duplicates(backend):
+    # Eight identical samples and k = 3: ties by index would pick 0, 1, 2
+    # for everyone; the query itself still takes rank 0.
+    feats = torch.ones(8, 4)
+    dists, indices = knn_search(feats, 3, backend=backend)
+    assert indices[7].tolist() == [7, 0, 1]
+    assert indices[1].tolist() == [1, 0, 2]
+    assert torch.equal(indices[:, 0], torch.arange(8))
+    assert (dists == 0).all()
+
+
+def test_features_are_normalised():
+    feats = random_features(40, 8, seed=4)
+    scaled = feats * torch.linspace(0.1, 5, 40)[:, None]
+    assert torch.equal(
+        knn_search(scaled, 5, backend='torch')[1],
+        knn_search(feats, 5, backend='torch')[1])
+
+
+@pytest.mark.parametrize('backend', BACKENDS)
+def test_k_larger_than_n_is_a_clear_error(backend):
+    feats = random_features(5, 4)
+    with pytest.raises(ValueError, match='k=6 .* N=5'):
+        knn_search(feats, 6, backend=backend)
+    with pytest.raises(ValueError, match='positive'):
+        knn_search(feats, 0, backend=backend)
+    # k == N is allowed: every sample's full ranking.
+    _, indices = knn_search(feats, 5, backend=backend)
+    assert (indices.sort(dim=1).values == torch.arange(5)).all()
+
+
+def test_unknown_backend():
+    with pytest.raises(KeyError, match='annoy'):
+        knn_search(random_features(5, 4), 2, backend='annoy')
+
+
+def test_wrong_shape():
+    with pytest.raises(ValueError, match=r'\(N, D\)'):
+        knn_search(torch.zeros(5), 2)
