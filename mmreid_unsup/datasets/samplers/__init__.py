@@ -1,0 +1,3 @@
+from .identity_sampler import CameraAwareIdentitySampler
+
+__all__ = ['CameraAwareIdentitySampler']

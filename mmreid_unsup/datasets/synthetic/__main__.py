@@ -1,0 +1,4 @@
+"""``python -m mmreid_unsup.datasets.synthetic``."""
+from .cli import main
+
+main()
