@@ -1,3 +1,4 @@
+from .osnet import OSNet
 from .resnet import ReIDResNet
 
-__all__ = ['ReIDResNet']
+__all__ = ['OSNet', 'ReIDResNet']
