@@ -1,0 +1,44 @@
+# Data loading shared by every re-ID dataset at the standard 256x128 input.
+# A dataset file inherits this and fills in `dataset=dict(type=..., ...)`.
+train_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='Resize', scale=(128, 256), interpolation='bicubic'),
+    dict(type='RandomFlip', prob=0.5, direction='horizontal'),
+    dict(type='RandomCrop', size=(256, 128), padding=10),
+    dict(type='RandomErasing', prob=0.5),
+    dict(type='PackReIDInputs'),
+]
+test_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='Resize', scale=(128, 256), interpolation='bicubic'),
+    dict(type='PackReIDInputs'),
+]
+
+# P x K batches (16 pseudo identities x 4 images on each GPU), a fixed number
+# of iterations per epoch whatever the number of clusters.
+train_dataloader = dict(
+    batch_size=64,
+    num_workers=4,
+    persistent_workers=True,
+    sampler=dict(
+        type='CameraAwareIdentitySampler',
+        batch_size=64,
+        num_instances=4,
+        iters_per_epoch=200),
+    dataset=dict(split='train', pipeline=train_pipeline))
+# The training set again, with the test pipeline: ClusterRefreshHook extracts
+# its features before each re-labelling.
+cluster_dataloader = dict(
+    batch_size=128,
+    num_workers=4,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    dataset=dict(split='train', pipeline=test_pipeline))
+val_dataloader = dict(
+    batch_size=128,
+    num_workers=4,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    dataset=dict(split='test', pipeline=test_pipeline))
+test_dataloader = val_dataloader
+
+val_evaluator = dict(type='ReIDMetric')
+test_evaluator = val_evaluator

@@ -1,0 +1,30 @@
+default_scope = 'mmreid_unsup'
+
+default_hooks = dict(
+    timer=dict(type='IterTimerHook'),
+    logger=dict(type='LoggerHook', interval=20),
+    param_scheduler=dict(type='ParamSchedulerHook'),
+    checkpoint=dict(type='CheckpointHook', interval=1, max_keep_ckpts=3),
+    sampler_seed=dict(type='DistSamplerSeedHook'),
+)
+
+env_cfg = dict(
+    cudnn_benchmark=False,
+    mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0),
+    # nccl on GPUs; tools/train.py starts gloo itself on a machine without CUDA.
+    dist_cfg=dict(backend='nccl'),
+)
+
+# Memories are updated from all-gathered features on every rank, so they
+# stay identical without broadcasting buffers each iteration. (The scope
+# prefix is needed: MMEngine looks the wrapper up in its root registry.)
+model_wrapper_cfg = dict(
+    type='mmreid_unsup.ReIDDistributedDataParallel', broadcast_buffers=False)
+
+vis_backends = [dict(type='LocalVisBackend')]
+visualizer = dict(type='Visualizer', vis_backends=vis_backends)
+log_processor = dict(by_epoch=True, window_size=20)
+log_level = 'INFO'
+load_from = None
+resume = False
+randomness = dict(seed=1, deterministic=False)

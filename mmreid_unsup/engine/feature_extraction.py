@@ -1,0 +1,85 @@
+"""Extract the features of a whole dataset, in dataset order, on all ranks."""
+import torch
+from mmengine.dist import all_gather, get_dist_info, is_main_process
+from mmengine.model import is_model_wrapper
+from torch.utils.data import DataLoader
+from tqdm import tqdm
+
+
+def _all_gather_rows(tensor: torch.Tensor) -> torch.Tensor:
+    """Concatenate every rank's rows (rank order), allowing unequal counts."""
+    _, world_size = get_dist_info()
+    if world_size == 1:
+        return tensor
+    count = torch.tensor([tensor.shape[0]], device=tensor.device)
+    counts = [int(c) for c in all_gather(count)]
+    padded = tensor.new_zeros((max(counts), ) + tensor.shape[1:])
+    padded[:tensor.shape[0]] = tensor
+    gathered = all_gather(padded)
+    return torch.cat([g[:n] for g, n in zip(gathered, counts)])
+
+
+@torch.no_grad()
+def extract_dataset_features(model: torch.nn.Module,
+                             dataloader: DataLoader,
+                             progress: bool = True,
+                             desc: str = 'extract features'
+                             ) -> torch.Tensor:
+    """Features of every sample of ``dataloader.dataset``, in dataset order.
+
+    Under DDP each rank runs its shard of the dataloader (a non-shuffling
+    distributed sampler) and the features are all-gathered and put back in
+    dataset order using each sample's ``sample_idx``, so every rank returns
+    the same ``(N, D)`` tensor. Samples a padding sampler repeats are
+    deduplicated.
+
+    Args:
+        model (nn.Module): A re-ID model (possibly wrapped) whose ``'tensor'``
+            mode returns L2-normalised features.
+        dataloader (DataLoader): Loads the dataset with the test pipeline.
+        progress (bool): Show a progress bar on the main process.
+        desc (str): The progress bar's label.
+
+    Returns:
+        Tensor: Features, shape ``(len(dataset), D)``, on the CPU.
+
+    Raises:
+        RuntimeError: If some sample of the dataset was never extracted.
+    """
+    module = model.module if is_model_wrapper(model) else model
+    was_training = module.training
+    module.eval()
+    feats, indices = [], []
+    bar = tqdm(
+        dataloader,
+        desc=desc,
+        disable=not (progress and is_main_process()),
+        dynamic_ncols=True,
+        leave=False)
+    try:
+        for data in bar:
+            data = module.data_preprocessor(data, False)
+            feats.append(module(data['inputs'], mode='tensor'))
+            indices.append(
+                torch.tensor([s.sample_idx for s in data['data_samples']],
+                             device=feats[-1].device))
+    finally:
+        module.train(was_training)
+    local_feats = torch.cat(feats)
+    local_indices = torch.cat(indices)
+    all_feats = _all_gather_rows(local_feats).cpu()
+    all_indices = _all_gather_rows(local_indices).cpu()
+
+    num_samples = len(dataloader.dataset)
+    out = all_feats.new_zeros((num_samples, all_feats.shape[1]))
+    seen = torch.zeros(num_samples, dtype=torch.bool)
+    out[all_indices] = all_feats
+    seen[all_indices] = True
+    if not bool(seen.all()):
+        missing = (~seen).nonzero().flatten()[:5].tolist()
+        raise RuntimeError(
+            f'extract_dataset_features: {int((~seen).sum())} of '
+            f'{num_samples} samples were not extracted (first: {missing}); '
+            'the dataloader must visit the whole dataset (no drop_last, '
+            'a non-shuffling sampler)')
+    return out

@@ -1,0 +1,221 @@
+"""Re-label the training set from the current model's features."""
+import time
+from typing import Dict, Optional, Union
+
+import numpy as np
+import torch
+from mmengine.dist import broadcast, is_main_process
+from mmengine.hooks import Hook
+from mmengine.model import is_model_wrapper
+from mmengine.runner import Runner
+from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
+from torch.utils.data import DataLoader
+
+from mmreid_unsup.registry import HOOKS, PSEUDO_LABELERS
+from ..feature_extraction import extract_dataset_features
+
+#: Key of the hook's state in a checkpoint's ``meta``.
+META_KEY = 'pseudo_labels'
+
+
+def _train_sampler(runner: Runner):
+    """The sampler of the training dataloader (the one with ``set_labels``)."""
+    loader = runner.train_dataloader
+    for sampler in (getattr(loader, 'sampler', None),
+                    getattr(getattr(loader, 'batch_sampler', None), 'sampler',
+                            None)):
+        if hasattr(sampler, 'set_labels'):
+            return sampler
+    return None
+
+
+@HOOKS.register_module()
+class ClusterRefreshHook(Hook):
+    """Refresh the pseudo labels before every ``interval``-th train epoch.
+
+    The refresh extracts the training set's features with the test pipeline
+    (each rank its shard, gathered in dataset order), runs the pseudo labeler
+    on rank 0, broadcasts the labels, writes them into the model
+    (``set_pseudo_labels``, which also re-initialises the memory from the
+    same features) and gives them to the identity sampler.
+
+    The labels live in the model's ``pseudo_labels`` buffer and the epoch they
+    were computed for in the checkpoint's ``meta``, so ``--resume`` continues
+    with the restored labels and memory when no refresh is due, instead of
+    silently re-clustering.
+
+    Args:
+        labeler (dict): Config of the pseudo labeler (``PSEUDO_LABELERS``).
+        dataloader (dict | DataLoader, optional): The training set with the
+            *test* pipeline, for feature extraction. Its dataset must list the
+            same samples in the same order as the training dataloader's.
+            Defaults to the config's top-level ``cluster_dataloader``, which
+            every ``configs/_base_/datasets`` file defines.
+        interval (int): Refresh every ``interval`` epochs. Defaults to 1.
+        start_epoch (int): First epoch with a refresh. Defaults to 0.
+        progress (bool): Show a progress bar during extraction.
+    """
+
+    priority = 'ABOVE_NORMAL'
+
+    def __init__(self,
+                 labeler: dict,
+                 dataloader: Union[dict, DataLoader, None] = None,
+                 interval: int = 1,
+                 start_epoch: int = 0,
+                 progress: bool = True) -> None:
+        if interval < 1:
+            raise ValueError(
+                f'ClusterRefreshHook: interval must be >= 1, got {interval}')
+        self.labeler = PSEUDO_LABELERS.build(labeler)
+        self._dataloader_cfg = dataloader
+        self.interval = interval
+        self.start_epoch = start_epoch
+        self.progress = progress
+        self.label_epoch: Optional[int] = None
+        self._sampler_synced = False
+
+    # -- MMEngine hook points -------------------------------------------
+
+    def before_train_epoch(self, runner: Runner) -> None:
+        """Refresh the labels when due, or hand restored ones to the sampler."""
+        model = self._model(runner)
+        num_samples = len(runner.train_dataloader.dataset)
+        has_labels = model.pseudo_labels.numel() == num_samples
+        epoch = runner.epoch
+        due = (epoch >= self.start_epoch
+               and (epoch - self.start_epoch) % self.interval == 0)
+        if (due and self.label_epoch != epoch) or not has_labels:
+            self.refresh(runner)
+        elif not self._sampler_synced:
+            runner.logger.info(
+                f'ClusterRefreshHook: using the pseudo labels of epoch '
+                f'{self.label_epoch} restored from the checkpoint '
+                f'({self._describe(model.pseudo_labels)})')
+            self._sync_sampler(runner, model.pseudo_labels)
+
+    def before_save_checkpoint(self, runner: Runner, checkpoint: dict) -> None:
+        """Record which epoch the labels in the model buffer belong to."""
+        checkpoint.setdefault('meta', {})[META_KEY] = dict(
+            epoch=self.label_epoch,
+            num_samples=len(runner.train_dataloader.dataset))
+
+    def after_load_checkpoint(self, runner: Runner, checkpoint: dict) -> None:
+        """Restore the label epoch of a resumed run.
+
+        Labels of a checkpoint loaded with ``load_from`` (another run, maybe
+        another dataset) are not reused: only ``resume`` restores them.
+        """
+        state = checkpoint.get('meta', {}).get(META_KEY)
+        if state is not None and getattr(runner, '_resume', False):
+            self.label_epoch = state.get('epoch')
+            self._sampler_synced = False
+
+    # -- the refresh itself -----------------------------------------------
+
+    def refresh(self, runner: Runner) -> torch.Tensor:
+        """Extract, label on rank 0, broadcast, and write the labels.
+
+        Args:
+            runner (Runner): The runner.
+
+        Returns:
+            Tensor: The new labels, shape ``(N,)``.
+        """
+        model = self._model(runner)
+        dataloader = self._get_dataloader(runner)
+        dataset = dataloader.dataset
+        train_dataset = runner.train_dataloader.dataset
+        if len(dataset) != len(train_dataset):
+            raise ValueError(
+                'ClusterRefreshHook: the extraction dataloader has '
+                f'{len(dataset)} samples but the training set has '
+                f'{len(train_dataset)}; both must list the same images')
+
+        timings: Dict[str, float] = {}
+        start = time.perf_counter()
+        feats = extract_dataset_features(
+            runner.model, dataloader, progress=self.progress)
+        timings['extract'] = time.perf_counter() - start
+
+        camids = torch.as_tensor(np.asarray(dataset.get_camids()))
+        labels = torch.empty(len(dataset), dtype=torch.long)
+        if is_main_process():
+            start = time.perf_counter()
+            labels = self.labeler(feats, camids).long().cpu()
+            timings['label'] = time.perf_counter() - start
+        broadcast(labels, src=0)
+
+        device = model.pseudo_labels.device
+        model.set_pseudo_labels(labels.to(device), feats.to(device))
+        self.label_epoch = runner.epoch
+        self._sync_sampler(runner, labels)
+        self._log(runner, labels, dataset, timings)
+        return labels
+
+    # -- helpers ------------------------------------------------------------
+
+    @staticmethod
+    def _model(runner: Runner) -> torch.nn.Module:
+        model = runner.model
+        return model.module if is_model_wrapper(model) else model
+
+    def _get_dataloader(self, runner: Runner) -> DataLoader:
+        if isinstance(self._dataloader_cfg, DataLoader):
+            return self._dataloader_cfg
+        cfg = self._dataloader_cfg
+        if cfg is None:
+            cfg = runner.cfg.get('cluster_dataloader')
+            if cfg is None:
+                raise KeyError(
+                    'ClusterRefreshHook needs `dataloader=` or a top-level '
+                    '`cluster_dataloader` in the config: the training set '
+                    'with the test pipeline (see configs/_base_/datasets/)')
+        self._dataloader_cfg = runner.build_dataloader(cfg, seed=runner.seed)
+        return self._dataloader_cfg
+
+    def _sync_sampler(self, runner: Runner, labels: torch.Tensor) -> None:
+        sampler = _train_sampler(runner)
+        loader_batch = runner.train_dataloader.batch_size
+        if sampler is not None and sampler.batch_size != loader_batch:
+            raise ValueError(
+                'ClusterRefreshHook: train_dataloader.sampler.batch_size='
+                f'{sampler.batch_size} differs from train_dataloader.'
+                f'batch_size={loader_batch}; set both to the same value')
+        if sampler is None:
+            runner.logger.warning(
+                'ClusterRefreshHook: the training sampler has no set_labels(); '
+                'pseudo labels reach the model but not the sampler')
+        else:
+            sampler.set_labels(labels.cpu(),
+                               runner.train_dataloader.dataset.get_camids())
+        self._sampler_synced = True
+
+    @staticmethod
+    def _describe(labels: torch.Tensor) -> str:
+        labels = labels.cpu()
+        num_clusters = int(labels.max()) + 1 if labels.numel() else 0
+        num_outliers = int((labels < 0).sum())
+        return f'{num_clusters} clusters, {num_outliers} outliers'
+
+    def _log(self, runner: Runner, labels: torch.Tensor, dataset,
+             timings: Dict[str, float]) -> None:
+        """Log cluster statistics and, where ground truth exists, ARI/NMI."""
+        labels = labels.cpu().numpy()
+        scalars = dict(
+            num_clusters=float(labels.max() + 1 if labels.size else 0),
+            num_outliers=float((labels < 0).sum()))
+        pids = np.asarray(dataset.get_pids())
+        if pids.size and (pids >= 0).all():
+            # Outliers count as singletons: one label each.
+            singles = np.where(labels >= 0, labels,
+                               labels.max() + 1 + np.arange(labels.size))
+            scalars['ari'] = float(adjusted_rand_score(pids, singles))
+            scalars['nmi'] = float(normalized_mutual_info_score(pids, singles))
+        for name, value in timings.items():
+            scalars[f'{name}_time'] = value
+        for name, value in scalars.items():
+            runner.message_hub.update_scalar(f'train/pseudo_{name}', value)
+        runner.logger.info(
+            f'ClusterRefreshHook epoch {runner.epoch}: ' + ', '.join(
+                f'{k}={v:.4g}' for k, v in scalars.items()))

@@ -1,0 +1,33 @@
+"""Apply the memories' momentum updates after each optimizer step."""
+from typing import Optional, Sequence
+
+from mmengine.hooks import Hook
+from mmengine.model import is_model_wrapper
+
+from mmreid_unsup.registry import HOOKS
+
+
+@HOOKS.register_module()
+class MemoryMomentumHook(Hook):
+    """The one place where memory banks are updated.
+
+    During the forward pass each memory records the batch's features and
+    labels as its pending update; this hook applies it after the optimizer
+    step (outside autograd, so the in-place change of the bank cannot break
+    the backward pass). Each memory all-gathers the pending features and
+    labels from every rank before the update, so all ranks apply the same
+    update and their banks stay identical without ``broadcast_buffers``.
+    """
+
+    priority = 'NORMAL'
+
+    def after_train_iter(self,
+                         runner,
+                         batch_idx: int,
+                         data_batch: Optional[dict] = None,
+                         outputs: Optional[Sequence] = None) -> None:
+        """Apply every memory's pending update."""
+        model = runner.model.module if is_model_wrapper(
+            runner.model) else runner.model
+        for memory in model.memories():
+            memory.apply_pending_update()

@@ -1,0 +1,42 @@
+# The demo recipe shrunk for tests: 32x16 input, a few iterations, no
+# worker processes. Tests set every dataset's data_root to a tiny set.
+_base_ = [
+    '../../../configs/cluster_contrast/cluster-contrast_r18_1xb32-8e_synthetic-demo.py'
+]
+
+train_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='Resize', scale=(16, 32), interpolation='bilinear'),
+    dict(type='RandomFlip', prob=0.5, direction='horizontal'),
+    dict(type='RandomCrop', size=(32, 16), padding=2),
+    dict(type='PackReIDInputs'),
+]
+test_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='Resize', scale=(16, 32), interpolation='bilinear'),
+    dict(type='PackReIDInputs'),
+]
+train_dataloader = dict(
+    batch_size=8,
+    num_workers=0,
+    persistent_workers=False,
+    sampler=dict(batch_size=8, num_instances=2, iters_per_epoch=4),
+    dataset=dict(pipeline=train_pipeline))
+cluster_dataloader = dict(
+    batch_size=32, num_workers=0, dataset=dict(pipeline=test_pipeline))
+val_dataloader = dict(
+    batch_size=32, num_workers=0, dataset=dict(pipeline=test_pipeline))
+test_dataloader = dict(
+    batch_size=32, num_workers=0, dataset=dict(pipeline=test_pipeline))
+train_cfg = dict(max_epochs=2, val_interval=2)
+param_scheduler = []
+default_hooks = dict(logger=dict(interval=1))
+custom_hooks = [
+    dict(
+        type='ClusterRefreshHook',
+        progress=False,
+        labeler=dict(
+            type='DBSCANLabeler', k1=6, k2=2, eps=0.6, min_samples=2)),
+    dict(type='MemoryMomentumHook'),
+]
+randomness = dict(seed=0, deterministic=True)

@@ -1,0 +1,176 @@
+"""ClusterRefreshHook and MemoryMomentumHook in a real (tiny) Runner."""
+import copy
+from collections import Counter
+
+import pytest
+import torch
+from mmengine.hooks import Hook
+from mmengine.runner import Runner
+
+from conftest import tiny_cfg
+
+
+class _Probe(Hook):
+    """Records what the model and the sampler hold at chosen moments."""
+
+    priority = 'LOWEST'
+
+    def __init__(self):
+        self.epochs = {}
+        self.batch_label_counts = []
+
+    def before_train_epoch(self, runner):
+        model = runner.model
+        sampler = runner.train_dataloader.sampler
+        self.epochs[runner.epoch] = dict(
+            labels=model.pseudo_labels.clone(),
+            bank=model.head.memory.bank.clone(),
+            sampler_labels=torch.as_tensor(sampler.labels).clone(),
+            optim_state=copy.deepcopy(runner.optim_wrapper.state_dict()),
+        )
+
+    def after_train_iter(self, runner, batch_idx, data_batch=None,
+                         outputs=None):
+        idx = torch.tensor(
+            [s.sample_idx for s in data_batch['data_samples']])
+        labels = runner.model.pseudo_labels[idx].tolist()
+        self.batch_label_counts.append(Counter(labels))
+
+
+def _run(cfg):
+    runner = Runner.from_cfg(cfg)
+    probe = _Probe()
+    runner.register_hook(probe)
+    runner.train()
+    return runner, probe
+
+
+def test_refresh_labels_model_memory_and_sampler(tiny_synthetic_root,
+                                                 tmp_path):
+    runner, probe = _run(
+        tiny_cfg(tiny_synthetic_root, tmp_path, train_cfg=dict(max_epochs=2)))
+    model = runner.model
+    num_train = len(runner.train_dataloader.dataset)
+    for epoch in (0, 1):
+        state = probe.epochs[epoch]
+        labels = state['labels']
+        assert labels.shape == (num_train, )
+        num_clusters = int(labels.max()) + 1
+        assert num_clusters >= 2
+        assert state['bank'].shape == (num_clusters, 512)
+        torch.testing.assert_close(state['bank'].norm(dim=1),
+                                   torch.ones(num_clusters))
+        assert torch.equal(state['sampler_labels'], labels)
+    # Every batch is P identities x K images of the *current* labels.
+    for counts in probe.batch_label_counts:
+        assert -1 not in counts
+        assert set(counts.values()) == {2}
+    # The memory moved during training (momentum hook ran).
+    assert not torch.allclose(model.head.memory.bank,
+                              probe.epochs[1]['bank'])
+    # Refresh statistics reach the logs.
+    assert runner.message_hub.get_scalar('train/pseudo_num_clusters')
+    assert 0 <= runner.message_hub.get_scalar(
+        'train/pseudo_ari').current() <= 1
+
+
+def test_labels_reach_training_with_persistent_workers(tiny_synthetic_root,
+                                                       tmp_path):
+    cfg = tiny_cfg(
+        tiny_synthetic_root,
+        tmp_path,
+        train_cfg=dict(max_epochs=2),
+        train_dataloader=dict(num_workers=1, persistent_workers=True))
+    _, probe = _run(cfg)
+    # Labels change between epochs; batches follow the new ones anyway.
+    assert not torch.equal(probe.epochs[0]['labels'],
+                           probe.epochs[1]['labels'])
+    for counts in probe.batch_label_counts:
+        assert -1 not in counts and set(counts.values()) == {2}
+
+
+def _with_interval(cfg, interval):
+    cfg.custom_hooks[0]['interval'] = interval
+    return cfg
+
+
+def test_resume_restores_labels_memory_optimizer_and_epoch(
+        tiny_synthetic_root, tmp_path):
+    work_dir = tmp_path / 'run'
+    first, first_probe = _run(
+        _with_interval(
+            tiny_cfg(tiny_synthetic_root, work_dir,
+                     train_cfg=dict(max_epochs=1)), 2))
+    saved_labels = first.model.pseudo_labels.clone()
+    saved_bank = first.model.head.memory.bank.clone()
+    saved_optim = first.optim_wrapper.state_dict()
+    ckpt = torch.load(work_dir / 'epoch_1.pth', weights_only=True)
+    assert ckpt['meta']['pseudo_labels']['epoch'] == 0
+
+    # Resume for epoch 1; with interval 2 no refresh is due there, so the
+    # restored labels and memory must be used, not re-clustered.
+    cfg = _with_interval(
+        tiny_cfg(tiny_synthetic_root, work_dir, train_cfg=dict(max_epochs=2),
+                 resume=True, load_from=str(work_dir / 'epoch_1.pth')), 2)
+    resumed, probe = _run(cfg)
+    state = probe.epochs[1]
+    assert list(probe.epochs) == [1]  # the epoch counter was restored
+    assert torch.equal(state['labels'], saved_labels)
+    assert torch.equal(state['bank'], saved_bank)
+    assert torch.equal(state['sampler_labels'], saved_labels)
+    optim = state['optim_state']['state']
+    assert optim.keys() == saved_optim['state'].keys()
+    for key, value in saved_optim['state'].items():
+        assert torch.equal(optim[key]['exp_avg'], value['exp_avg'])
+        assert int(optim[key]['step']) == int(value['step'])
+
+
+def test_resume_when_a_refresh_is_due_reclusters(tiny_synthetic_root,
+                                                 tmp_path, caplog):
+    work_dir = tmp_path / 'run'
+    _run(tiny_cfg(tiny_synthetic_root, work_dir, train_cfg=dict(max_epochs=1)))
+    cfg = tiny_cfg(
+        tiny_synthetic_root,
+        work_dir,
+        train_cfg=dict(max_epochs=2),
+        resume=True,
+        load_from=str(work_dir / 'epoch_1.pth'))
+    resumed, _ = _run(cfg)
+    assert resumed.train_loop.epoch == 2
+    meta = torch.load(work_dir / 'epoch_2.pth', weights_only=True)['meta']
+    assert meta['pseudo_labels']['epoch'] == 1
+
+
+def test_load_from_does_not_reuse_foreign_labels(tiny_synthetic_root,
+                                                 tmp_path):
+    work_dir = tmp_path / 'run'
+    _run(tiny_cfg(tiny_synthetic_root, work_dir, train_cfg=dict(max_epochs=1)))
+    # Fine-tuning from that checkpoint (load_from, no resume) re-clusters at
+    # epoch 0 even though the checkpoint holds labels.
+    cfg = _with_interval(
+        tiny_cfg(tiny_synthetic_root, tmp_path / 'finetune',
+                 train_cfg=dict(max_epochs=1),
+                 load_from=str(work_dir / 'epoch_1.pth')), 2)
+    runner, probe = _run(cfg)
+    meta = torch.load(tmp_path / 'finetune' / 'epoch_1.pth',
+                      weights_only=True)['meta']
+    assert meta['pseudo_labels']['epoch'] == 0
+    assert 0 in probe.epochs
+
+
+def test_sampler_batch_size_mismatch_is_a_clear_error(tiny_synthetic_root,
+                                                      tmp_path):
+    cfg = tiny_cfg(
+        tiny_synthetic_root,
+        tmp_path,
+        train_dataloader=dict(sampler=dict(batch_size=4)))
+    with pytest.raises(ValueError, match='sampler.batch_size=4'):
+        Runner.from_cfg(cfg).train()
+
+
+def test_missing_cluster_dataloader_is_a_clear_error(tiny_synthetic_root,
+                                                     tmp_path):
+    cfg = tiny_cfg(tiny_synthetic_root, tmp_path)
+    cfg.pop('cluster_dataloader')
+    with pytest.raises(KeyError, match='cluster_dataloader'):
+        Runner.from_cfg(cfg).train()
