@@ -14,6 +14,8 @@ from mmengine.registry import LOOPS as MMENGINE_LOOPS
 from mmengine.registry import METRICS as MMENGINE_METRICS
 from mmengine.registry import MODEL_WRAPPERS as MMENGINE_MODEL_WRAPPERS
 from mmengine.registry import MODELS as MMENGINE_MODELS
+from mmengine.registry import \
+    OPTIM_WRAPPER_CONSTRUCTORS as MMENGINE_OPTIM_WRAPPER_CONSTRUCTORS
 from mmengine.registry import OPTIM_WRAPPERS as MMENGINE_OPTIM_WRAPPERS
 from mmengine.registry import OPTIMIZERS as MMENGINE_OPTIMIZERS
 from mmengine.registry import PARAM_SCHEDULERS as MMENGINE_PARAM_SCHEDULERS
@@ -25,8 +27,8 @@ from mmengine.registry import Registry
 __all__ = [
     'DATASETS', 'DATA_SAMPLERS', 'TRANSFORMS', 'MODELS', 'MODEL_WRAPPERS',
     'HOOKS', 'LOOPS', 'METRICS', 'EVALUATOR', 'OPTIMIZERS', 'OPTIM_WRAPPERS',
-    'PARAM_SCHEDULERS', 'VISUALIZERS', 'VISBACKENDS', 'PSEUDO_LABELERS',
-    'KNN_BACKENDS'
+    'OPTIM_WRAPPER_CONSTRUCTORS', 'PARAM_SCHEDULERS', 'VISUALIZERS',
+    'VISBACKENDS', 'PSEUDO_LABELERS', 'KNN_BACKENDS'
 ]
 
 DATASETS = Registry(
@@ -66,6 +68,10 @@ OPTIMIZERS = Registry(
 OPTIM_WRAPPERS = Registry(
     'optim wrapper',
     parent=MMENGINE_OPTIM_WRAPPERS,
+    locations=['mmreid_unsup.engine'])
+OPTIM_WRAPPER_CONSTRUCTORS = Registry(
+    'optimizer wrapper constructor',
+    parent=MMENGINE_OPTIM_WRAPPER_CONSTRUCTORS,
     locations=['mmreid_unsup.engine'])
 PARAM_SCHEDULERS = Registry(
     'parameter scheduler',

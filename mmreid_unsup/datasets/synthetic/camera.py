@@ -72,7 +72,7 @@ def sample_camera(rng: np.random.Generator,
         CameraStyle: The camera.
     """
     hue = (index + rng.uniform(0.2, 0.8)) / num_cams
-    sat, val = rng.uniform(0.35, 0.8), rng.uniform(0.35, 0.85)
+    sat, val = rng.uniform(0.15, 0.45), rng.uniform(0.35, 0.85)
     bg_color = hsv_to_bgr(hue, sat, val)
     bg_color2 = hsv_to_bgr(hue + rng.uniform(-0.08, 0.08),
                            sat * rng.uniform(0.5, 1.2),
@@ -83,11 +83,11 @@ def sample_camera(rng: np.random.Generator,
         bg_color=bg_color,
         bg_color2=bg_color2,
         texture_seed=int(rng.integers(2**31)),
-        gain=float(rng.uniform(0.65, 1.3)),
-        cast=tuple(float(c) for c in rng.uniform(0.85, 1.15, size=3)),
+        gain=float(rng.uniform(0.8, 1.2)),
+        cast=tuple(float(c) for c in rng.uniform(0.9, 1.1, size=3)),
         offset=tuple(float(c) for c in rng.uniform(-15, 15, size=3)),
         view_probs=tuple(float(v) for v in views),
-        scale=float(rng.uniform(0.74, 0.94)),
+        scale=float(rng.uniform(0.8, 0.92)),
         shift=float(rng.uniform(1.0, 4.0)),
         blur_sigma=float(
             rng.uniform(0.5, 1.3) if rng.random() < 0.5 else 0.0),

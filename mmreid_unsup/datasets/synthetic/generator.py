@@ -14,7 +14,10 @@ from .camera import BACKGROUNDS, sample_camera
 from .identity import sample_identity
 from .renderer import PedestrianRenderer
 
-GENERATOR_VERSION = '1.0'
+GENERATOR_VERSION = '1.1'
+#: A camera's scene is this many image widths wide; each image shows a
+#: random part of it, so the background varies within a camera.
+SCENE_WIDTH = 4
 META_FILE = 'meta.json'
 SPLIT_DIRS = dict(
     train='bounding_box_train', query='query', gallery='bounding_box_test')
@@ -205,7 +208,7 @@ def generate_synthetic_reid(out_dir: str,
             str(kinds[c % len(kinds)])) for c in range(num_cams)
     ]
     backgrounds = [
-        make_background(c, height + 2 * margin, width + 2 * margin)
+        make_background(c, height + 2 * margin, SCENE_WIDTH * width)
         for c in cameras
     ]
     identities = {}

@@ -72,16 +72,20 @@ class PedestrianRenderer:
         Args:
             identity (IdentityAppearance): Who is seen.
             camera (CameraStyle): Through which camera.
-            background (np.ndarray): The camera's background texture, at
-                least ``margin`` pixels larger than the image on each side.
+            background (np.ndarray): The camera's scene, at least
+                ``margin`` pixels taller than the image on each side and
+                wider than the image; each image shows a random window of
+                it, lit with its own random tint.
             rng (np.random.Generator): This image's random source.
 
         Returns:
             np.ndarray: The image, uint8 BGR of shape ``(h, w, 3)``.
         """
         h, w, m = self.height, self.width, self.margin
-        top, left = rng.integers(0, 2 * m + 1, size=2)
-        img = background[top:top + h, left:left + w].copy()
+        top = rng.integers(0, 2 * m + 1)
+        left = rng.integers(0, background.shape[1] - w + 1)
+        tint = rng.uniform(0.65, 1.35, size=3).astype(np.float32)
+        img = background[top:top + h, left:left + w] * tint
         view = VIEWPOINTS[rng.choice(3, p=camera.view_probs)]
         facing = int(rng.choice([-1, 1]))
         scale = np.clip(rng.normal(camera.scale, 0.03), 0.6, 0.98)

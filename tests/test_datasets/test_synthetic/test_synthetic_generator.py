@@ -110,11 +110,13 @@ def test_camera_shift_dominates_raw_pixels(small_set):
     same_cam = (camids[nearest] == camids).mean()
     same_id = (pids[nearest] == pids).mean()
     assert same_cam > same_id
-    assert same_cam > 0.9
+    # Far above chance (about 1 / num_cams): images group by camera.
+    assert same_cam > 0.7
     # ... while within one camera the identity is what differs
     sim[camids[:, None] != camids[None, :]] = -np.inf
     nearest_in_cam = sim.argmax(1)
-    assert (pids[nearest_in_cam] == pids).mean() > 0.6
+    # (chance: about 1 / identities per camera, under 0.1 here)
+    assert (pids[nearest_in_cam] == pids).mean() > 0.35
 
 
 def test_complete_set_is_not_regenerated(tmp_path):
