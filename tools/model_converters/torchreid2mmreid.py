@@ -37,7 +37,6 @@ import hashlib
 import os
 import pickle
 import sys
-import tempfile
 from collections import OrderedDict
 from pathlib import Path
 from typing import Dict, List, Mapping, Optional, Sequence, Tuple, Union
@@ -45,6 +44,7 @@ from typing import Dict, List, Mapping, Optional, Sequence, Tuple, Union
 import torch
 
 from mmreid_unsup.models import OSNet, OSNetFCNeck
+from mmreid_unsup.utils import atomic_write
 
 PathLike = Union[str, os.PathLike]
 
@@ -228,36 +228,6 @@ def convert_state_dict(
     return converted, found, dropped
 
 
-def _current_umask() -> int:
-    """The process umask (read by setting it and restoring it)."""
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
-def save_atomic(obj: object, dst: PathLike) -> None:
-    """``torch.save`` to a temporary file beside ``dst``, then rename it.
-
-    A reader never sees a half-written ``dst``; on failure ``dst`` is left as
-    it was and the temporary file is removed.
-    """
-    dst = Path(dst)
-    dst.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(
-        prefix=f'.{dst.name}.', suffix='.tmp', dir=dst.parent)
-    try:
-        with os.fdopen(fd, 'wb') as f:
-            torch.save(obj, f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o666 & ~_current_umask())  # mkstemp makes it 0600
-        os.replace(tmp, dst)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
-
-
 def convert(src: PathLike,
             dst: PathLike,
             arch: Optional[str] = None) -> Dict[str, object]:
@@ -288,7 +258,8 @@ def convert(src: PathLike,
         f'out_channels={EMBED_DIM})',
         dropped_keys=dropped,
         converter='tools/model_converters/torchreid2mmreid.py')
-    save_atomic({'state_dict': state_dict, 'meta': meta}, dst)
+    checkpoint = {'state_dict': state_dict, 'meta': meta}
+    atomic_write(dst, lambda f: torch.save(checkpoint, f))
     return meta
 
 
