@@ -16,8 +16,9 @@ from mmengine.runner import Runner
 
 import mmreid_unsup  # noqa: F401
 from mmreid_unsup.datasets.synthetic import generate_synthetic_reid
+from mmreid_unsup.utils import atomic_write_bytes
 
-DEFAULT_CONFIG = 'configs/cluster_contrast/cluster-contrast_r18_1xb32-8e_synthetic-demo.py'
+DEFAULT_CONFIG = 'configs/cluster_contrast/cluster-contrast_r18_1xb32-30e_synthetic-demo.py'
 
 
 def parse_args() -> argparse.Namespace:
@@ -70,12 +71,13 @@ def main() -> None:
         '| model                  |   mAP  | rank-1 | rank-5 | rank10 |  mINP  |',
         '|------------------------|--------|--------|--------|--------|--------|',
         _row('untrained', before),
-        _row(f'Cluster-Contrast ({cfg.train_cfg.max_epochs} ep)', after),
+        _row(f'{cfg.model.type} ({cfg.train_cfg.max_epochs} ep)', after),
     ])
     print('\n' + table + f'\n\ndemo wall time: {minutes:.1f} min')
-    with open(osp.join(args.work_dir, 'demo_results.json'), 'w') as f:
-        json.dump(
-            dict(before=before, after=after, minutes=minutes), f, indent=2)
+    atomic_write_bytes(
+        json.dumps(
+            dict(before=before, after=after, minutes=minutes),
+            indent=2).encode(), osp.join(args.work_dir, 'demo_results.json'))
 
 
 if __name__ == '__main__':

@@ -1,4 +1,3 @@
-import os
 from pathlib import Path
 
 import numpy as np
@@ -6,10 +5,9 @@ import pytest
 
 from mmreid_unsup.datasets import ReIDAnnotationDataset
 from mmreid_unsup.registry import DATASETS
+from tiny_cluster_contrast import shared_dir
 
-SHARED_DIR = Path(
-    os.environ.get('MMREID_SHARED_DIR',
-                   Path(__file__).resolve().parents[2] / '..' / 'shared'))
+SHARED_DIR = shared_dir()
 CUHK03 = SHARED_DIR / 'data' / 'cuhk03'
 
 

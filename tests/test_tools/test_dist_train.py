@@ -7,7 +7,7 @@ import textwrap
 
 import torch
 
-from conftest import REPO_ROOT
+from tiny_cluster_contrast import REPO_ROOT
 
 PROBE = '''
 import json, os

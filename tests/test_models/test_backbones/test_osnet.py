@@ -1,5 +1,4 @@
 import csv
-import os
 from pathlib import Path
 from typing import Dict, List, Tuple
 
@@ -13,10 +12,9 @@ from torch.nn.modules.batchnorm import _BatchNorm
 from mmreid_unsup.models import OSNet, OSNetFCNeck
 from mmreid_unsup.models.backbones.osnet import ChannelGate, OSBlock
 from mmreid_unsup.registry import MODELS
+from tiny_cluster_contrast import shared_dir
 
-SHARED_DIR = Path(
-    os.environ.get('MMREID_SHARED_DIR',
-                   Path(__file__).resolve().parents[3] / '..' / 'shared'))
+SHARED_DIR = shared_dir()
 WEIGHTS = SHARED_DIR / 'weights' / 'osnet_x0_25_msmt17.pth'
 CUHK03 = SHARED_DIR / 'data' / 'cuhk03'
 needs_weights = pytest.mark.skipif(
