@@ -1,17 +1,27 @@
 """Pseudo labels: kNN search, k-reciprocal Jaccard distance, labelers."""
 from .base_labeler import BaseLabeler, relabel_contiguous
 from .dbscan_labeler import DBSCANLabeler
+from .infomap_labeler import InfomapLabeler, knn_similarity_graph
 from .jaccard_distance import (compute_jaccard_distance,
                                expanded_k_reciprocal_neighbors,
                                jaccard_distance_from_encoding,
                                k_reciprocal_encoding, k_reciprocal_neighbors,
                                local_query_expansion)
-from .knn import faiss_knn, is_faiss_available, knn_search, torch_knn
+from .kmeans_labeler import KMeansLabeler
+from .knn import (faiss_gpu_count, faiss_knn, is_faiss_available, knn_search,
+                  l2_normalize, torch_knn)
+from .label_quality import outliers_as_singletons, pseudo_label_quality
+from .profiling import StageProfiler
+from .sparse_jaccard import (compute_sparse_jaccard_distance,
+                             sparse_jaccard_from_encoding)
 
 __all__ = [
-    'BaseLabeler', 'relabel_contiguous', 'DBSCANLabeler',
-    'compute_jaccard_distance', 'k_reciprocal_neighbors',
-    'expanded_k_reciprocal_neighbors', 'k_reciprocal_encoding',
-    'local_query_expansion', 'jaccard_distance_from_encoding', 'knn_search',
-    'faiss_knn', 'torch_knn', 'is_faiss_available'
+    'BaseLabeler', 'relabel_contiguous', 'DBSCANLabeler', 'InfomapLabeler',
+    'KMeansLabeler', 'knn_similarity_graph', 'compute_jaccard_distance',
+    'k_reciprocal_neighbors', 'expanded_k_reciprocal_neighbors',
+    'k_reciprocal_encoding', 'local_query_expansion',
+    'jaccard_distance_from_encoding', 'compute_sparse_jaccard_distance',
+    'sparse_jaccard_from_encoding', 'knn_search', 'faiss_knn', 'torch_knn',
+    'is_faiss_available', 'faiss_gpu_count', 'pseudo_label_quality',
+    'outliers_as_singletons', 'StageProfiler', 'l2_normalize',
 ]

@@ -1,10 +1,13 @@
 """The call contract every pseudo labeler follows."""
 import time
 from abc import ABCMeta, abstractmethod
-from typing import Dict, Optional, Union
+from contextlib import contextmanager
+from typing import Dict, Iterator, Optional, Union
 
 import numpy as np
 import torch
+
+from .profiling import ProgressCallback, StageProfiler
 
 __all__ = ['BaseLabeler', 'relabel_contiguous']
 
@@ -33,18 +36,43 @@ class BaseLabeler(metaclass=ABCMeta):
     A labeler is called as ``labeler(features, camids)`` on the gathered
     features of the whole train set and returns one label per sample:
     ``0..C-1`` for the ``C`` pseudo identities, ``-1`` for outliers.
-    Subclasses implement :meth:`label`; this class checks the inputs,
+    Subclasses implement :meth:`label`, wrapping each expensive step in
+    ``with self.stage(name) as progress:``; this class checks the inputs,
     relabels contiguously and records :attr:`last_stats`.
+
+    Labelers run on rank 0 only (``ClusterRefreshHook`` broadcasts their
+    result), on whatever device the features are; none assumes a GPU.
+
+    Args:
+        progress (bool): Show a progress bar per stage. Defaults to False.
 
     Attributes:
         last_stats (dict): statistics of the last call, for logging:
             ``num_samples``, ``num_clusters``, ``num_outliers``,
-            ``time_total`` (seconds) plus whatever :meth:`label` put into
-            ``self.last_stats`` (e.g. per-stage seconds ``time_<stage>``).
+            ``time_total`` (seconds), ``peak_mem_total`` (MiB) and, for each
+            stage, ``time_<stage>`` (seconds) and ``peak_mem_<stage>`` (peak
+            resident memory of the process during the stage, MiB; see
+            :class:`~mmreid_unsup.pseudo_labels.profiling.StageProfiler`),
+            plus whatever :meth:`label` put into ``self.last_stats``.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, progress: bool = False) -> None:
+        self.progress = progress
         self.last_stats: Dict[str, Union[int, float]] = {}
+        self._profiler = StageProfiler()
+
+    @contextmanager
+    def stage(self, name: str) -> Iterator[ProgressCallback]:
+        """Time, measure and display one stage of :meth:`label`.
+
+        Args:
+            name (str): Stage name (``knn``, ``jaccard``, ...).
+
+        Yields:
+            ProgressCallback: ``progress(num_done, num_total)``.
+        """
+        with self._profiler.stage(name) as progress:
+            yield progress
 
     @abstractmethod
     def label(self, features: torch.Tensor,
@@ -81,6 +109,8 @@ class BaseLabeler(metaclass=ABCMeta):
             raise ValueError(f'camids must have shape ({features.size(0)},), '
                              f'got {tuple(camids.shape)}')
         self.last_stats = {}
+        self._profiler = StageProfiler(
+            progress=self.progress, device=features.device)
         start = time.perf_counter()
         labels = relabel_contiguous(self.label(features, camids))
         if labels.shape != (features.size(0), ):
@@ -92,4 +122,9 @@ class BaseLabeler(metaclass=ABCMeta):
             num_clusters=int(labels.max(initial=-1) + 1),
             num_outliers=int((labels < 0).sum()),
             time_total=time.perf_counter() - start)
+        self.last_stats.update(self._profiler.stats)
+        peaks = [v for k, v in self._profiler.stats.items()
+                 if k.startswith('peak_mem_')]
+        if peaks:
+            self.last_stats['peak_mem_total'] = max(peaks)
         return torch.from_numpy(labels).to(features.device)

@@ -1,11 +1,9 @@
 """DBSCAN on the k-reciprocal Jaccard distance (Cluster-Contrast, SpCL)."""
 import logging
-import time
 from typing import Optional
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from mmengine.logging import print_log
 from sklearn.cluster import DBSCAN
 
@@ -13,7 +11,8 @@ from mmreid_unsup.registry import PSEUDO_LABELERS
 from .base_labeler import BaseLabeler
 from .jaccard_distance import (jaccard_distance_from_encoding,
                                k_reciprocal_encoding, local_query_expansion)
-from .knn import knn_search
+from .knn import knn_search, l2_normalize
+from .sparse_jaccard import _MAX_TRIPLES, sparse_jaccard_from_encoding
 
 __all__ = ['DBSCANLabeler']
 
@@ -22,15 +21,28 @@ __all__ = ['DBSCANLabeler']
 class DBSCANLabeler(BaseLabeler):
     """Cluster with ``DBSCAN(metric='precomputed')`` on the Jaccard distance.
 
-    The defaults are Cluster-Contrast's for Market-1501, DukeMTMC and MSMT17.
+    The defaults are Cluster-Contrast's for Market-1501, DukeMTMC and MSMT17
+    (``k1=30, k2=6, eps=0.6, min_samples=4``) and reproduce its labels.
     Cameras are not used.
+
+    By default the distance is the sparse graph of
+    :func:`~mmreid_unsup.pseudo_labels.sparse_jaccard_from_encoding`, cut at
+    ``eps``: DBSCAN only looks at pairs within ``eps``, so its labels are
+    those of the dense distance (``sparse=False``, the reference
+    implementation, which needs ``N ** 2`` floats) while memory grows with
+    ``N``.
+
+    Stages, each timed and measured in :attr:`last_stats`: ``knn``,
+    ``encoding`` (k-reciprocal sets and local query expansion), ``jaccard``,
+    ``dbscan``.
 
     Args:
         k1 (int): k-reciprocal neighbourhood size. Clamped to the number of
             samples (with a warning) on tiny sets. Defaults to 30.
         k2 (int): neighbours of the local query expansion. Defaults to 6.
-        eps (float): DBSCAN neighbourhood radius on the Jaccard distance.
-            Defaults to 0.6.
+        eps (float): DBSCAN neighbourhood radius on the Jaccard distance,
+            ``< 1`` with ``sparse=True`` (pairs at distance 1 are not
+            stored). Defaults to 0.6.
         min_samples (int): DBSCAN core-point size, the point included.
             Defaults to 4.
         knn_backend (str): ``'auto'``, ``'faiss'`` or ``'torch'``, see
@@ -38,11 +50,20 @@ class DBSCANLabeler(BaseLabeler):
             ``'auto'``.
         n_jobs (int): DBSCAN's parallel jobs, ``-1`` for all cores.
             Defaults to -1.
+        sparse (bool): sparse, chunked Jaccard graph (True) or the dense
+            ``(N, N)`` reference (False). Defaults to True.
+        dtype (str): ``'float32'`` or ``'float16'`` encoding in the sparse
+            Jaccard stage (Cluster-Contrast's ``use_float16``). Defaults to
+            ``'float32'``.
+        max_triples (int): working-set bound of the sparse Jaccard stage,
+            see :func:`~mmreid_unsup.pseudo_labels.sparse_jaccard.\
+            sparse_jaccard_from_encoding`.
+        progress (bool): Show a progress bar per stage. Defaults to False.
 
     Example:
         >>> labeler = DBSCANLabeler(eps=0.6)
         >>> labels = labeler(features)  # LongTensor (N,), -1 = outlier
-        >>> labeler.last_stats['num_clusters']
+        >>> labeler.last_stats['num_clusters'], labeler.last_stats['time_knn']
     """
 
     def __init__(self,
@@ -51,16 +72,31 @@ class DBSCANLabeler(BaseLabeler):
                  eps: float = 0.6,
                  min_samples: int = 4,
                  knn_backend: str = 'auto',
-                 n_jobs: int = -1) -> None:
-        super().__init__()
+                 n_jobs: int = -1,
+                 sparse: bool = True,
+                 dtype: str = 'float32',
+                 max_triples: int = _MAX_TRIPLES,
+                 progress: bool = False) -> None:
+        super().__init__(progress=progress)
         if not 1 <= k2 <= k1:
             raise ValueError(f'need 1 <= k2 <= k1, got k1={k1}, k2={k2}')
+        if sparse and not 0 < eps < 1:
+            raise ValueError(
+                f'eps={eps}: the sparse Jaccard graph needs 0 < eps < 1 '
+                '(pairs at distance 1 are not stored); use sparse=False to '
+                'cluster on the dense matrix')
+        if not sparse and dtype != 'float32':
+            raise ValueError(f'dtype={dtype!r} needs sparse=True; the dense '
+                             'reference computes in float64')
         self.k1 = k1
         self.k2 = k2
         self.eps = eps
         self.min_samples = min_samples
         self.knn_backend = knn_backend
         self.n_jobs = n_jobs
+        self.sparse = sparse
+        self.dtype = dtype
+        self.max_triples = max_triples
 
     def label(self, features: torch.Tensor,
               camids: Optional[torch.Tensor]) -> np.ndarray:
@@ -82,32 +118,46 @@ class DBSCANLabeler(BaseLabeler):
                 f'and k2={k2} instead of {self.k1} and {self.k2}',
                 logger='current',
                 level=logging.WARNING)
-        features = F.normalize(features.detach().float(), dim=1)
+        features = l2_normalize(features)
 
-        tic = time.perf_counter()
-        _, initial_rank = knn_search(features, k1, backend=self.knn_backend)
-        initial_rank = initial_rank.cpu().numpy()
-        self.last_stats['time_knn'] = time.perf_counter() - tic
+        with self.stage('knn'):
+            initial_dist, initial_rank = knn_search(
+                features, k1, backend=self.knn_backend)
+            initial_rank = initial_rank.cpu().numpy()
+            initial_dist = initial_dist.cpu().numpy()
 
-        tic = time.perf_counter()
-        encoding = k_reciprocal_encoding(features, initial_rank, k1)
-        encoding = local_query_expansion(encoding, initial_rank, k2)
-        self.last_stats['time_encoding'] = time.perf_counter() - tic
+        with self.stage('encoding'):
+            # The dense reference recomputes every distance, as it always
+            # did; the sparse path reuses the kNN's where it has them.
+            encoding = k_reciprocal_encoding(
+                features, initial_rank, k1,
+                initial_dist if self.sparse else None)
+            encoding = local_query_expansion(encoding, initial_rank, k2)
+            del initial_dist, initial_rank
 
-        tic = time.perf_counter()
-        dist = jaccard_distance_from_encoding(encoding)
-        self.last_stats['time_jaccard'] = time.perf_counter() - tic
+        with self.stage('jaccard') as progress:
+            if self.sparse:
+                dist = sparse_jaccard_from_encoding(
+                    encoding,
+                    max_distance=self.eps,
+                    dtype=self.dtype,
+                    max_triples=self.max_triples,
+                    progress=progress)
+                self.last_stats['graph_nnz'] = int(dist.nnz)
+            else:
+                dist = jaccard_distance_from_encoding(encoding)
+            del encoding
 
-        tic = time.perf_counter()
-        labels = DBSCAN(
-            eps=self.eps,
-            min_samples=self.min_samples,
-            metric='precomputed',
-            n_jobs=self.n_jobs).fit_predict(dist)
-        self.last_stats['time_dbscan'] = time.perf_counter() - tic
+        with self.stage('dbscan'):
+            labels = DBSCAN(
+                eps=self.eps,
+                min_samples=self.min_samples,
+                metric='precomputed',
+                n_jobs=self.n_jobs).fit_predict(dist)
         return labels
 
     def __repr__(self) -> str:
         return (f'{type(self).__name__}(k1={self.k1}, k2={self.k2}, '
                 f'eps={self.eps}, min_samples={self.min_samples}, '
-                f'knn_backend={self.knn_backend!r})')
+                f'knn_backend={self.knn_backend!r}, sparse={self.sparse}, '
+                f'dtype={self.dtype!r})')

@@ -22,10 +22,13 @@ later replaced by a sparse or chunked version:
    ``1 - sum_k min(V_ik, V_jk) / (2 - sum_k min(V_ik, V_jk))``, clamped at 0.
 
 Sets and encodings are ``scipy.sparse`` matrices; only the final distance is
-a dense ``(N, N)`` array, which is what ``DBSCAN(metric='precomputed')``
-takes today.
+a dense ``(N, N)`` array. That makes :func:`compute_jaccard_distance` the
+dense *reference*: ``DBSCANLabeler(sparse=False)`` and the tests compare
+against it, while the labelers use the sparse graph of
+:mod:`~mmreid_unsup.pseudo_labels.sparse_jaccard`, built from the same
+stages. The stages also serve test-time re-ranking.
 """
-from typing import Iterator, Tuple
+from typing import Iterator, Optional, Tuple
 
 import numpy as np
 import scipy.sparse as sp
@@ -42,7 +45,11 @@ __all__ = [
 
 #: Rows of ``initial_rank`` handled at once when checking reciprocity.
 _RECIPROCITY_CHUNK_ROWS = 4096
+#: Entries of the ``(pairs, members)`` block of the expansion test at once.
+_MAX_EXPANSION_ELEMENTS = 1 << 22
 #: Feature pairs whose inner product is computed at once.
+_PAIR_CHUNK = 1024
+#: Upper bound on the gathered feature entries of one such chunk.
 _MAX_PAIR_ELEMENTS = 1 << 24
 #: ``(row, column)`` pairs enumerated at once by the Jaccard stage.
 _MAX_JACCARD_PAIRS = 1 << 22
@@ -128,44 +135,92 @@ def expanded_k_reciprocal_neighbors(initial_rank: np.ndarray,
     half_members = _padded_rows(half)
     half_sizes = np.diff(half.indptr)
 
-    # Every (i, c) pair with c in R(i, k1).
-    pair_rows, candidates = np.divmod(full_keys, num)
-    members = half_members[candidates]  # (P, W), -1 padded
-    valid = members >= 0
-    member_keys = pair_rows[:, None] * num + members
-    pos = np.searchsorted(full_keys, member_keys).clip(max=len(full_keys) - 1)
-    overlap = ((full_keys[pos] == member_keys) & valid).sum(axis=1)
-    # The float rule of the original implementation, kept literally.
-    accepted = overlap > (2 / 3) * half_sizes[candidates]
-
-    added = member_keys[accepted][valid[accepted]]
-    keys = np.unique(np.concatenate([full_keys, added]))
-    return _csr_from_keys(keys, num)
+    # Every (i, c) pair with c in R(i, k1), in chunks of bounded size.
+    width = half_members.shape[1]
+    chunk = max(1, _MAX_EXPANSION_ELEMENTS // width)
+    keys = [full_keys]
+    for start in range(0, len(full_keys), chunk):
+        pair_keys = full_keys[start:start + chunk]
+        pair_rows, candidates = np.divmod(pair_keys, num)
+        members = half_members[candidates]  # (P, W), -1 padded
+        valid = members >= 0
+        member_keys = pair_rows[:, None] * num + members
+        pos = np.searchsorted(full_keys,
+                              member_keys).clip(max=len(full_keys) - 1)
+        overlap = ((full_keys[pos] == member_keys) & valid).sum(axis=1)
+        # The float rule of the original implementation, kept literally.
+        accepted = overlap > (2 / 3) * half_sizes[candidates]
+        keys.append(member_keys[accepted][valid[accepted]])
+    return _csr_from_keys(np.unique(np.concatenate(keys)), num)
 
 
 def _pair_inner_products(features: torch.Tensor, rows: np.ndarray,
                          cols: np.ndarray) -> np.ndarray:
-    """``features[rows[p]] . features[cols[p]]`` for every pair ``p``."""
+    """``features[rows[p]] . features[cols[p]]`` for every pair ``p``.
+
+    Gathers small blocks into reused buffers: fresh multi-megabyte gathers
+    spend most of their time faulting in new pages.
+    """
     device = features.device
-    chunk = max(1, _MAX_PAIR_ELEMENTS // max(features.size(1), 1))
+    chunk = max(1, min(_PAIR_CHUNK, _MAX_PAIR_ELEMENTS // max(features.size(1),
+                                                              1)))
     out = np.empty(len(rows), dtype=np.float64)
+    left = features.new_empty((min(chunk, len(rows)), features.size(1)))
+    right = torch.empty_like(left)
     for start in range(0, len(rows), chunk):
         stop = min(start + chunk, len(rows))
+        size = stop - start
         r = torch.from_numpy(rows[start:stop]).to(device)
         c = torch.from_numpy(cols[start:stop]).to(device)
-        dots = (features[r] * features[c]).sum(dim=1)
+        torch.index_select(features, 0, r, out=left[:size])
+        torch.index_select(features, 0, c, out=right[:size])
+        dots = torch.linalg.vecdot(left[:size], right[:size])
         out[start:stop] = dots.double().cpu().numpy()
     return out
 
 
-def k_reciprocal_encoding(features: torch.Tensor, initial_rank: np.ndarray,
-                          k1: int) -> sp.csr_matrix:
+def _pair_distances(features: torch.Tensor, rows: np.ndarray,
+                    cols: np.ndarray, initial_rank: np.ndarray,
+                    initial_dist: Optional[np.ndarray]) -> np.ndarray:
+    """``2 - 2 f_i . f_j`` for sorted pairs, reusing the kNN's distances.
+
+    Pairs found in ``initial_rank`` take their distance from
+    ``initial_dist``; the others are computed from the features.
+    """
+    num = initial_rank.shape[0]
+    if initial_dist is None:
+        return 2 - 2 * _pair_inner_products(features, rows, cols)
+    knn_keys = (np.arange(num)[:, None] * num + initial_rank).ravel()
+    order = np.argsort(knn_keys, kind='stable')
+    knn_keys = knn_keys[order]
+    knn_dists = np.asarray(initial_dist, dtype=np.float64).ravel()[order]
+    keys = rows.astype(np.int64) * num + cols
+    pos = np.searchsorted(knn_keys, keys).clip(max=len(knn_keys) - 1)
+    found = knn_keys[pos] == keys
+    dists = np.empty(len(keys), dtype=np.float64)
+    dists[found] = knn_dists[pos[found]]
+    missing = ~found
+    dists[missing] = 2 - 2 * _pair_inner_products(features, rows[missing],
+                                                  cols[missing])
+    return dists
+
+
+def k_reciprocal_encoding(features: torch.Tensor,
+                          initial_rank: np.ndarray,
+                          k1: int,
+                          initial_dist: Optional[np.ndarray] = None
+                          ) -> sp.csr_matrix:
     """Encode each sample as a softmax over its expanded k-reciprocal set.
 
     Args:
         features (Tensor): ``(N, D)`` L2-normalised features.
         initial_rank (np.ndarray): ``(N, k1)`` neighbour indices, self first.
         k1 (int): the k-reciprocal neighbourhood size.
+        initial_dist (np.ndarray, optional): ``(N, k1)`` squared L2
+            distances that go with ``initial_rank`` (the kNN's output). When
+            given, they are reused for the pairs they cover instead of being
+            recomputed from the features (the same values up to float32
+            rounding). Defaults to None.
 
     Returns:
         scipy.sparse.csr_matrix: ``(N, N)`` float64 ``V`` with
@@ -175,7 +230,8 @@ def k_reciprocal_encoding(features: torch.Tensor, initial_rank: np.ndarray,
     num = initial_rank.shape[0]
     expanded = expanded_k_reciprocal_neighbors(initial_rank, k1)
     rows = np.repeat(np.arange(num), np.diff(expanded.indptr))
-    dists = 2 - 2 * _pair_inner_products(features, rows, expanded.indices)
+    dists = _pair_distances(features, rows, expanded.indices, initial_rank,
+                            initial_dist)
     # d lies in [0, 4], so exp(-d) needs no max-shift to be stable.
     weights = np.exp(-dists)
     weights /= np.bincount(rows, weights=weights, minlength=num)[rows]

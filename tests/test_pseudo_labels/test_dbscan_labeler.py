@@ -3,6 +3,8 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from jaccard_reference import dense_jaccard, noisy_blobs
+from sklearn.cluster import DBSCAN
 from sklearn.metrics import adjusted_rand_score
 
 from mmreid_unsup.pseudo_labels import (BaseLabeler, DBSCANLabeler,
@@ -127,3 +129,64 @@ def test_base_labeler_relabels_and_counts():
     assert labels.tolist() == [-1, 1, 0, 1, 0, 1]
     assert labeler.last_stats['num_clusters'] == 2
     assert labeler.last_stats['num_outliers'] == 1
+
+
+def test_defaults_reproduce_cluster_contrast_labels():
+    # Cluster-Contrast: DBSCAN(eps=0.6, min_samples=4, metric='precomputed')
+    # on compute_jaccard_distance(features, k1=30, k2=6), read densely.
+    feats = noisy_blobs(2)
+    expected = DBSCAN(
+        eps=0.6, min_samples=4, metric='precomputed').fit_predict(
+            dense_jaccard(feats, k1=30, k2=6))
+    assert expected.max() >= 5 and (expected == -1).sum() >= 3
+    assert DBSCANLabeler()(feats).tolist() == expected.tolist()
+
+
+@pytest.mark.parametrize('seed', [0, 1])
+def test_sparse_labels_equal_dense_reference(seed):
+    feats = noisy_blobs(seed)
+    dense = DBSCANLabeler(sparse=False)(feats)  # Cluster-Contrast defaults
+    assert dense.max() >= 5 and (dense == -1).sum() >= 3
+    sparse = DBSCANLabeler()
+    assert torch.equal(sparse(feats), dense)
+    # The graph holds only pairs within eps: far fewer than N ** 2.
+    assert sparse.last_stats['graph_nnz'] < 0.2 * len(feats)**2
+    chunked = DBSCANLabeler(max_triples=64)
+    assert torch.equal(chunked(feats), dense)
+
+
+def test_float16_labels_match_on_clear_clusters():
+    feats, truth = planted_clusters(seed=4)
+    labels = DBSCANLabeler(dtype='float16')(feats)
+    assert torch.equal(labels, DBSCANLabeler()(feats))
+
+
+def test_stage_time_and_memory_are_recorded():
+    labeler = DBSCANLabeler()
+    labeler(planted_clusters(seed=5)[0])
+    stats = labeler.last_stats
+    for stage in ('knn', 'encoding', 'jaccard', 'dbscan'):
+        assert stats[f'time_{stage}'] >= 0
+        assert stats[f'peak_mem_{stage}'] > 10  # MiB; a Python process
+    assert stats['peak_mem_total'] == max(
+        stats[f'peak_mem_{s}'] for s in ('knn', 'encoding', 'jaccard',
+                                         'dbscan'))
+
+
+def test_progress_bars_cover_each_stage(capsys):
+    DBSCANLabeler(progress=True)(planted_clusters(seed=6)[0])
+    err = capsys.readouterr().err
+    for stage in ('knn', 'encoding', 'jaccard', 'dbscan'):
+        assert stage in err
+
+
+@pytest.mark.parametrize('kwargs', [
+    dict(eps=1.0),
+    dict(eps=0.0),
+    dict(sparse=False, dtype='float16'),
+])
+def test_invalid_options(kwargs):
+    with pytest.raises(ValueError):
+        DBSCANLabeler(**kwargs)
+    if kwargs.get('eps') == 1.0:
+        DBSCANLabeler(sparse=False, eps=1.0)  # the dense path accepts it

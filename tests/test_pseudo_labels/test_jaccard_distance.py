@@ -1,11 +1,9 @@
 """The vectorised Jaccard distance against a plain reading of the algorithm."""
-import math
-
 import numpy as np
 import pytest
 import scipy.sparse as sp
 import torch
-import torch.nn.functional as F
+from jaccard_reference import brute_force_jaccard, clustered_features
 
 from mmreid_unsup.pseudo_labels import (compute_jaccard_distance,
                                         expanded_k_reciprocal_neighbors,
@@ -14,71 +12,6 @@ from mmreid_unsup.pseudo_labels import (compute_jaccard_distance,
                                         k_reciprocal_neighbors)
 
 BACKENDS = ['torch'] + (['faiss'] if is_faiss_available() else [])
-
-
-def clustered_features(num_clusters: int, per_cluster: int, dim: int,
-                       spread: float, seed: int) -> torch.Tensor:
-    """Gaussian blobs around random centres, L2-normalised, shuffled."""
-    gen = torch.Generator().manual_seed(seed)
-    centres = torch.randn(num_clusters, dim, generator=gen)
-    feats = centres.repeat_interleave(per_cluster, dim=0)
-    feats = feats + spread * torch.randn(feats.shape, generator=gen)
-    perm = torch.randperm(feats.size(0), generator=gen)
-    return F.normalize(feats[perm], dim=1)
-
-
-def reference_jaccard(feats: np.ndarray, k1: int, k2: int) -> np.ndarray:
-    """Cluster-Contrast's ``compute_jaccard_distance`` read plainly.
-
-    Loops, Python sets and float64 throughout; no vectorisation.
-    """
-    n = len(feats)
-    sq_dist = [[
-        sum((feats[i][d] - feats[j][d])**2 for d in range(len(feats[i])))
-        for j in range(n)
-    ] for i in range(n)]
-    # initial_rank: k1 columns, nearest first (the sample itself at distance
-    # 0 comes first), ties by index.
-    initial_rank = [
-        sorted(range(n), key=lambda j: (sq_dist[i][j], j))[:k1]
-        for i in range(n)
-    ]
-
-    def k_reciprocal(i, k):
-        forward = initial_rank[i][:k + 1]
-        return [j for j in forward if i in initial_rank[j][:k + 1]]
-
-    half = int(np.around(k1 / 2))
-    r_full = [k_reciprocal(i, k1) for i in range(n)]
-    r_half = [k_reciprocal(i, half) for i in range(n)]
-
-    V = [[0.0] * n for _ in range(n)]
-    for i in range(n):
-        expansion = set(r_full[i])
-        for c in r_full[i]:
-            overlap = len(set(r_half[c]) & set(r_full[i]))
-            if overlap > 2 / 3 * len(r_half[c]):
-                expansion |= set(r_half[c])
-        dot = {
-            j: sum(a * b for a, b in zip(feats[i], feats[j]))
-            for j in expansion
-        }
-        denom = sum(math.exp(-(2 - 2 * dot[j])) for j in expansion)
-        for j in expansion:
-            V[i][j] = math.exp(-(2 - 2 * dot[j])) / denom
-
-    if k2 != 1:
-        V = [[
-            sum(V[j][col] for j in initial_rank[i][:k2]) / k2
-            for col in range(n)
-        ] for i in range(n)]
-
-    out = np.zeros((n, n))
-    for i in range(n):
-        for j in range(n):
-            common = sum(min(V[i][col], V[j][col]) for col in range(n))
-            out[i, j] = max(0.0, 1 - common / (2 - common))
-    return out
 
 
 CASES = [
@@ -96,7 +29,7 @@ CASES = [
 def test_matches_brute_force_reference(case, backend):
     num_clusters, per_cluster, dim, spread, k1, k2, seed = case
     feats = clustered_features(num_clusters, per_cluster, dim, spread, seed)
-    expected = reference_jaccard(feats.double().numpy().tolist(), k1, k2)
+    expected = brute_force_jaccard(feats.double().numpy().tolist(), k1, k2)
 
     got = compute_jaccard_distance(feats, k1=k1, k2=k2, backend=backend)
 

@@ -57,7 +57,18 @@ def test_torch_chunks_do_not_change_the_result():
     whole = torch_knn(feats, 9)
     chunked = torch_knn(feats, 9, chunk_size=10)
     assert torch.equal(whole[1], chunked[1])
-    assert torch.equal(whole[0], chunked[0])
+    torch.testing.assert_close(whole[0], chunked[0], atol=1e-6, rtol=0)
+
+
+@pytest.mark.parametrize('block', [4, 7, 32, 200])
+def test_symmetric_blocks_equal_row_chunks(block):
+    # Blocks smaller than k, not dividing N, and larger than N; ties too.
+    feats = torch.cat([random_features(90, 6, seed=block), torch.eye(6)[:3],
+                       torch.eye(6)[:3]])
+    rows = torch_knn(feats, 8, symmetric=False)
+    blocks = torch_knn(feats, 8, chunk_size=block, symmetric=True)
+    assert torch.equal(rows[1], blocks[1])
+    torch.testing.assert_close(rows[0], blocks[0], atol=1e-6, rtol=0)
 
 
 @pytest.mark.parametrize('backend', BACKENDS)
@@ -115,3 +126,81 @@ def test_unknown_backend():
 def test_wrong_shape():
     with pytest.raises(ValueError, match=r'\(N, D\)'):
         knn_search(torch.zeros(5), 2)
+
+
+class _BrokenGpuResources:
+    """Stands in for faiss.StandardGpuResources of a mismatched CUDA build."""
+
+    def __init__(self):
+        raise RuntimeError('CUDA error: the provided PTX was compiled with an '
+                           'unsupported toolchain')
+
+
+@needs_faiss
+def test_faiss_gpu_failure_falls_back_to_cpu(monkeypatch):
+    from mmreid_unsup.pseudo_labels import knn
+    monkeypatch.setattr(knn.faiss, 'get_num_gpus', lambda: 1, raising=False)
+    monkeypatch.setattr(
+        knn.faiss, 'StandardGpuResources', _BrokenGpuResources, raising=False)
+    assert knn.faiss_gpu_count() == 1
+
+    feats = random_features(60, 8, seed=5)
+    with pytest.warns(RuntimeWarning, match='faiss GPU search failed.*PTX'):
+        dists, indices = knn_search(feats, 7, backend='faiss')
+    ref_dists, ref_indices = knn_search(feats, 7, backend='torch')
+    assert torch.equal(indices, ref_indices)
+    torch.testing.assert_close(dists, ref_dists, atol=1e-5, rtol=0)
+
+
+@needs_faiss
+def test_faiss_uses_the_gpu_index_when_a_gpu_is_seen(monkeypatch):
+    from mmreid_unsup.pseudo_labels import knn
+    calls = []
+
+    def fake_search(array, k, gpu_device):
+        calls.append(gpu_device)
+        index = knn.faiss.IndexFlatIP(array.shape[1])
+        index.add(array)
+        return index.search(array, k)
+
+    monkeypatch.setattr(knn.faiss, 'get_num_gpus', lambda: 2, raising=False)
+    monkeypatch.setattr(knn, '_faiss_search', fake_search)
+    feats = random_features(30, 8, seed=6)
+    knn_search(feats, 5, backend='faiss')
+    assert calls == [0]
+    knn.faiss_knn(feats, 5, use_gpu=False)
+    assert calls == [0, None]
+
+
+def test_auto_without_faiss_uses_torch(monkeypatch):
+    from mmreid_unsup.pseudo_labels import knn
+    monkeypatch.setattr(knn, 'faiss', None)
+    assert not knn.is_faiss_available() and knn.faiss_gpu_count() == 0
+    feats = random_features(50, 8, seed=7)
+    assert knn._resolve_backend('auto', feats) is knn.torch_knn
+    assert torch.equal(
+        knn_search(feats, 6)[1],
+        knn_search(feats, 6, backend='torch')[1])
+    with pytest.raises(ImportError, match='faiss'):
+        knn_search(feats, 6, backend='faiss')
+
+
+@needs_faiss
+def test_auto_prefers_a_faiss_gpu_else_torch(monkeypatch):
+    from mmreid_unsup.pseudo_labels import knn
+
+    class CudaLike:
+        is_cuda = True
+
+    cpu_feats = random_features(3, 2)
+    # faiss-cpu: torch's symmetric search, on whatever device the features
+    # are (the GPU for CUDA features).
+    monkeypatch.setattr(knn.faiss, 'get_num_gpus', lambda: 0, raising=False)
+    assert knn._resolve_backend('auto', CudaLike()) is knn.torch_knn
+    assert knn._resolve_backend('auto', cpu_feats) is knn.torch_knn
+    # A faiss that sees a GPU is preferred, wherever the features are.
+    monkeypatch.setattr(knn.faiss, 'get_num_gpus', lambda: 1, raising=False)
+    assert knn._resolve_backend('auto', CudaLike()) is knn.faiss_knn
+    assert knn._resolve_backend('auto', cpu_feats) is knn.faiss_knn
+    # Explicit names are honoured.
+    assert knn._resolve_backend('faiss', cpu_feats) is knn.faiss_knn

@@ -8,9 +8,9 @@ from mmengine.dist import broadcast, is_main_process
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner
-from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 from torch.utils.data import DataLoader
 
+from mmreid_unsup.pseudo_labels import pseudo_label_quality
 from mmreid_unsup.registry import HOOKS, PSEUDO_LABELERS
 from ..feature_extraction import extract_dataset_features
 
@@ -53,7 +53,21 @@ class ClusterRefreshHook(Hook):
             every ``configs/_base_/datasets`` file defines.
         interval (int): Refresh every ``interval`` epochs. Defaults to 1.
         start_epoch (int): First epoch with a refresh. Defaults to 0.
-        progress (bool): Show a progress bar during extraction.
+        progress (bool): Show a progress bar during extraction and, unless
+            the labeler config sets its own ``progress``, during each stage
+            of the labeler.
+
+    Diagnostics: each refresh logs the number of clusters and outliers and,
+    when the dataset has true ids (``get_pids()``), the ARI, NMI and
+    pairwise precision / recall / F-score of the pseudo labels against them
+    (outliers counted as singletons), to the message hub
+    (``train/pseudo_<name>``) and to the logger. The labeler's per-stage
+    wall time and peak memory (``time_<stage>``, ``peak_mem_<stage>`` in
+    MiB, see :class:`~mmreid_unsup.pseudo_labels.StageProfiler`) go to the
+    message hub as ``pseudo/<name>`` (kept out of the per-iteration log
+    line) and to the logger. Every one of these values is also written to
+    the visualizer backends (TensorBoard, W&B, local JSON) as
+    ``pseudo/<name>`` with the epoch as the step.
     """
 
     priority = 'ABOVE_NORMAL'
@@ -68,6 +82,8 @@ class ClusterRefreshHook(Hook):
             raise ValueError(
                 f'ClusterRefreshHook: interval must be >= 1, got {interval}')
         self.labeler = PSEUDO_LABELERS.build(labeler)
+        if 'progress' not in labeler and hasattr(self.labeler, 'progress'):
+            self.labeler.progress = progress
         self._dataloader_cfg = dataloader
         self.interval = interval
         self.start_epoch = start_epoch
@@ -200,22 +216,41 @@ class ClusterRefreshHook(Hook):
 
     def _log(self, runner: Runner, labels: torch.Tensor, dataset,
              timings: Dict[str, float]) -> None:
-        """Log cluster statistics and, where ground truth exists, ARI/NMI."""
+        """Log cluster statistics, label quality, time and memory.
+
+        The labeler ran on rank 0 only, so its per-stage statistics exist
+        there only; the visualizer writes on rank 0 only as well.
+        """
         labels = labels.cpu().numpy()
         scalars = dict(
             num_clusters=float(labels.max() + 1 if labels.size else 0),
             num_outliers=float((labels < 0).sum()))
         pids = np.asarray(dataset.get_pids())
         if pids.size and (pids >= 0).all():
-            # Outliers count as singletons: one label each.
-            singles = np.where(labels >= 0, labels,
-                               labels.max() + 1 + np.arange(labels.size))
-            scalars['ari'] = float(adjusted_rand_score(pids, singles))
-            scalars['nmi'] = float(normalized_mutual_info_score(pids, singles))
+            scalars.update(pseudo_label_quality(labels, pids))
         for name, value in timings.items():
             scalars[f'{name}_time'] = value
+        stages = {}
+        if is_main_process():
+            stages = {
+                key: float(value)
+                for key, value in self.labeler.last_stats.items()
+                if key.startswith(('time_', 'peak_mem_', 'peak_gpu_mem_'))
+            }
+
+        hub = runner.message_hub
         for name, value in scalars.items():
-            runner.message_hub.update_scalar(f'train/pseudo_{name}', value)
+            hub.update_scalar(f'train/pseudo_{name}', value)
+        for name, value in stages.items():
+            hub.update_scalar(f'pseudo/{name}', value)
+        runner.visualizer.add_scalars(
+            {f'pseudo/{k}': v for k, v in {**scalars, **stages}.items()},
+            step=runner.epoch)
         runner.logger.info(
             f'ClusterRefreshHook epoch {runner.epoch}: ' + ', '.join(
                 f'{k}={v:.4g}' for k, v in scalars.items()))
+        if stages:
+            runner.logger.info(
+                'ClusterRefreshHook labeler stages: ' + ', '.join(
+                    f'{k}={v:.4g}{"MiB" if "mem" in k else "s"}'
+                    for k, v in stages.items()))

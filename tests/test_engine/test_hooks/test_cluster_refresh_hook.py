@@ -7,7 +7,7 @@ import torch
 from mmengine.hooks import Hook
 from mmengine.runner import Runner
 
-from conftest import tiny_cfg
+from tiny_cluster_contrast import tiny_cfg
 
 
 class _Probe(Hook):
@@ -174,3 +174,62 @@ def test_missing_cluster_dataloader_is_a_clear_error(tiny_synthetic_root,
     cfg.pop('cluster_dataloader')
     with pytest.raises(KeyError, match='cluster_dataloader'):
         Runner.from_cfg(cfg).train()
+
+
+def test_refresh_diagnostics_reach_logger_hub_and_visualizer(
+        tiny_synthetic_root, tmp_path):
+    import json
+    from pathlib import Path
+    # A name of its own: MMEngine reuses the logger and visualizer of an
+    # earlier runner with the same experiment name (same second).
+    runner, _ = _run(
+        tiny_cfg(
+            tiny_synthetic_root,
+            tmp_path,
+            train_cfg=dict(max_epochs=1),
+            experiment_name=f'diagnostics_{tmp_path.name}'))
+    hub = runner.message_hub
+    # Label quality against the synthetic set's true ids.
+    scores = {
+        name: hub.get_scalar(f'train/pseudo_{name}').current()
+        for name in ('ari', 'nmi', 'pairwise_precision', 'pairwise_recall',
+                     'pairwise_fscore')
+    }
+    for value in scores.values():
+        assert 0 <= value <= 1
+    precision, recall = (scores['pairwise_precision'],
+                         scores['pairwise_recall'])
+    if precision + recall:
+        assert scores['pairwise_fscore'] == pytest.approx(
+            2 * precision * recall / (precision + recall))
+    # Per-stage time and peak memory of the labeler.
+    for stage in ('knn', 'encoding', 'jaccard', 'dbscan'):
+        assert hub.get_scalar(f'pseudo/time_{stage}').current() >= 0
+        assert hub.get_scalar(f'pseudo/peak_mem_{stage}').current() > 10
+
+    # The visualizer backends (here LocalVisBackend; TensorBoard gets the
+    # same add_scalars call) hold every value with the epoch as step.
+    log_dir = Path(runner.log_dir)
+    scalars = log_dir / 'vis_data' / 'scalars.json'
+    records = [json.loads(line) for line in scalars.read_text().splitlines()]
+    refresh = [r for r in records if 'pseudo/num_clusters' in r]
+    assert len(refresh) == 1 and refresh[0]['step'] == 0
+    for key in ('ari', 'nmi', 'pairwise_precision', 'pairwise_recall',
+                'pairwise_fscore', 'num_outliers', 'extract_time',
+                'time_knn', 'time_dbscan', 'peak_mem_jaccard',
+                'peak_mem_total'):
+        assert f'pseudo/{key}' in refresh[0]
+    assert refresh[0]['pseudo/ari'] == pytest.approx(scores['ari'])
+    # The refresh's log lines name the scores and the stages.
+    log = next(log_dir.glob('*.log')).read_text()
+    assert 'pairwise_fscore=' in log and 'peak_mem_dbscan=' in log
+
+
+def test_hook_progress_reaches_the_labeler(tiny_synthetic_root, tmp_path):
+    from mmreid_unsup.engine.hooks import ClusterRefreshHook
+    labeler = dict(type='DBSCANLabeler', k1=6, k2=2)
+    assert ClusterRefreshHook(labeler, progress=True).labeler.progress
+    assert not ClusterRefreshHook(labeler, progress=False).labeler.progress
+    # A labeler config that sets its own progress keeps it.
+    assert not ClusterRefreshHook(
+        dict(labeler, progress=False), progress=True).labeler.progress

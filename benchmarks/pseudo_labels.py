@@ -1,0 +1,297 @@
+"""Benchmark the pseudo-label refresh at re-ID dataset sizes.
+
+Structured synthetic features stand in for a re-ID model's output: each
+planted identity has a centre on the unit sphere, each camera a bias shared
+by all identities, each (identity, camera) pair a small viewpoint offset, and
+every image its own noise, with identity sizes and noise levels that vary as
+in real datasets. Everything derives from ``--seed``.
+
+For every size the labelers run in a fresh subprocess (so that peak memory is
+the run's own): the sparse ``DBSCANLabeler`` (the default) and, where
+``N ** 2`` float32 fits comfortably in memory, the dense reference
+(``sparse=False``). Reported per run: wall time and peak resident memory of
+each stage (kNN, encoding, Jaccard, DBSCAN), of the whole step and of the
+step after the kNN search, cluster and outlier counts, ARI / NMI / pairwise
+F-score against the planted identities, and the ARI between the sparse and
+the dense labels.
+
+Usage::
+
+    python benchmarks/pseudo_labels.py                       # all sizes
+    python benchmarks/pseudo_labels.py --sizes 7365 --no-dense
+    python benchmarks/pseudo_labels.py --out benchmarks/results/x.json
+
+The default sizes are CUHK03 (7,365 train images, 767 ids), Market-1501
+(12,936, 751), MSMT17 (32,621, 1,041) and 100,000 images (6,250 ids).
+"""
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Dict, List, Optional
+
+import numpy as np
+
+#: Planted identities per size: the real datasets' train-set id counts.
+DATASET_IDS = {7365: 767, 12936: 751, 32621: 1041}
+STAGES = ('knn', 'encoding', 'jaccard', 'dbscan')
+
+
+def num_identities(num: int) -> int:
+    """Planted ids for ``num`` images (16 images per id, Market-1501's
+    density, for sizes that are not a dataset's)."""
+    return DATASET_IDS.get(num, max(2, num // 16))
+
+
+def make_features(num: int,
+                  dim: int = 2048,
+                  num_ids: Optional[int] = None,
+                  num_cams: int = 8,
+                  seed: int = 0,
+                  chunk: int = 8192):
+    """Structured features with planted identities and camera bias.
+
+    Args:
+        num (int): number of images ``N``.
+        dim (int): feature dimension. Defaults to 2048 (ResNet-50).
+        num_ids (int, optional): planted identities; see
+            :func:`num_identities`.
+        num_cams (int): cameras. Defaults to 8.
+        seed (int): random seed. Defaults to 0.
+        chunk (int): rows generated at once (bounds the memory).
+
+    Returns:
+        tuple: ``(features, pids, camids)``: float32 ``(N, D)`` L2-normalised
+        features, int64 ``(N,)`` identities and cameras.
+    """
+    num_ids = num_identities(num) if num_ids is None else num_ids
+    rng = np.random.default_rng(seed)
+
+    def unit(rows: int) -> np.ndarray:
+        vecs = rng.standard_normal((rows, dim), dtype=np.float32)
+        return vecs / np.linalg.norm(vecs, axis=1, keepdims=True)
+
+    # Identity sizes: long-tailed, every id with at least 2 images.
+    weights = rng.gamma(1.5, size=num_ids)
+    sizes = 2 + rng.multinomial(num - 2 * num_ids, weights / weights.sum())
+    pids = rng.permutation(np.repeat(np.arange(num_ids), sizes))
+    # Each identity is seen by 2 to 4 cameras.
+    seen = np.stack([
+        rng.choice(num_cams, size=4, replace=False) for _ in range(num_ids)
+    ])
+    num_seen = rng.integers(2, 5, size=num_ids)
+    camids = seen[pids, rng.integers(0, num_seen[pids])]
+
+    centres = unit(num_ids)
+    # One identity in eight looks like another one (similar clothes).
+    alike = rng.permutation(num_ids)[:num_ids // 8]
+    centres[alike] += 0.9 * centres[rng.integers(0, num_ids, len(alike))]
+    centres /= np.linalg.norm(centres, axis=1, keepdims=True)
+    cam_bias = 0.2 * unit(num_cams)
+    # Per-(identity, camera) viewpoint offsets and per-identity noise.
+    views = 0.15 * unit(num_ids * num_cams).reshape(num_ids, num_cams, dim)
+    noise_level = rng.uniform(0.4, 0.8, size=num_ids).astype(np.float32)
+
+    feats = np.empty((num, dim), dtype=np.float32)
+    for start in range(0, num, chunk):
+        stop = min(start + chunk, num)
+        pid, cam = pids[start:stop], camids[start:stop]
+        block = centres[pid] + cam_bias[cam] + views[pid, cam]
+        block += noise_level[pid, None] * unit(stop - start)
+        block /= np.linalg.norm(block, axis=1, keepdims=True)
+        feats[start:stop] = block
+    return feats, pids.astype(np.int64), camids.astype(np.int64)
+
+
+def run_one(num: int, dim: int, seed: int, sparse: bool,
+            labels_path: str) -> Dict:
+    """Label one feature set in this process; returns the measurements."""
+    import torch
+
+    from mmreid_unsup.pseudo_labels import DBSCANLabeler, pseudo_label_quality
+    from mmreid_unsup.pseudo_labels.profiling import current_rss_mb
+
+    tic = time.perf_counter()
+    feats, pids, camids = make_features(num, dim, seed=seed)
+    time_features = time.perf_counter() - tic
+    features = torch.from_numpy(feats)
+    rss_before = current_rss_mb()
+
+    labeler = DBSCANLabeler(sparse=sparse)  # Cluster-Contrast defaults
+    labels = labeler(features, torch.from_numpy(camids)).numpy()
+    np.save(labels_path, labels)
+    stats = labeler.last_stats
+    result = dict(
+        num_samples=num,
+        num_ids=int(pids.max() + 1),
+        method='sparse' if sparse else 'dense',
+        labeler=repr(labeler),
+        time_features=time_features,
+        rss_before_mb=rss_before,
+        # The process's peak over all stages: Python, torch, the features
+        # and everything the step allocates.
+        peak_rss_mb=stats['peak_mem_total'],
+        time_total=stats['time_total'],
+        time_after_knn=sum(stats[f'time_{s}'] for s in STAGES[1:]),
+        num_clusters=stats['num_clusters'],
+        num_outliers=stats['num_outliers'],
+        graph_nnz=stats.get('graph_nnz'),
+    )
+    for stage in STAGES:
+        result[f'time_{stage}'] = stats[f'time_{stage}']
+        result[f'peak_mem_{stage}'] = stats[f'peak_mem_{stage}']
+    result['peak_mem_after_knn'] = max(stats[f'peak_mem_{s}']
+                                       for s in STAGES[1:])
+    result.update(pseudo_label_quality(labels, pids))
+    # Other processes on the machine slow every stage down: say how busy it
+    # was (1-minute load average; the machine has os.cpu_count() cores).
+    result['load_average'] = os.getloadavg()[0]
+    return result
+
+
+def run_in_subprocess(num: int, dim: int, seed: int, sparse: bool,
+                      labels_path: str) -> Dict:
+    """Run :func:`run_one` in a fresh interpreter and parse its JSON."""
+    cmd = [
+        sys.executable, __file__, '--worker', '--sizes',
+        str(num), '--dim',
+        str(dim), '--seed',
+        str(seed), '--labels-path', labels_path
+    ] + ([] if sparse else ['--dense-worker'])
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    if proc.returncode != 0:
+        return dict(
+            num_samples=num,
+            method='sparse' if sparse else 'dense',
+            error=proc.stderr[-2000:])
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def dense_fits(num: int) -> bool:
+    """Whether twice the dense reference's ``(N, N)`` float32 matrix fits in
+    three quarters of this machine's memory."""
+    try:
+        total = os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES')
+    except (ValueError, OSError, AttributeError):
+        return num <= 20000
+    return 2 * 4 * num * num < 0.75 * total
+
+
+def format_table(results: List[Dict]) -> str:
+    """A Markdown table of the results."""
+    head = ('| N | method | kNN s | encoding s | Jaccard s | DBSCAN s | '
+            'total s | after kNN s | peak RSS MiB | clusters | outliers | '
+            'ARI | NMI | F | ARI vs dense |')
+    lines = [head, '|' + '---|' * 15]
+    for r in results:
+        if 'error' in r:
+            lines.append(f"| {r['num_samples']:,} | {r['method']} | "
+                         'failed' + ' |' * 13)
+            continue
+        vs_dense = r.get('ari_vs_dense')
+        lines.append(
+            f"| {r['num_samples']:,} | {r['method']} | "
+            + ' | '.join(f"{r[f'time_{s}']:.1f}" for s in STAGES) +
+            f" | {r['time_total']:.1f} | {r['time_after_knn']:.1f} | "
+            f"{r['peak_rss_mb']:,.0f} | {r['num_clusters']:,} | "
+            f"{r['num_outliers']:,} | {r['ari']:.3f} | {r['nmi']:.3f} | "
+            f"{r['pairwise_fscore']:.3f} | "
+            + ('-' if vs_dense is None else f'{vs_dense:.4f}') + ' |')
+    return '\n'.join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument(
+        '--sizes',
+        type=int,
+        nargs='+',
+        default=[7365, 12936, 32621, 100000])
+    parser.add_argument('--dim', type=int, default=2048)
+    parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument(
+        '--no-dense',
+        action='store_true',
+        help='skip the dense reference at every size')
+    parser.add_argument(
+        '--out',
+        default=str(
+            Path(__file__).parent / 'results' / 'pseudo_labels.json'))
+    parser.add_argument(
+        '--worker', action='store_true', help=argparse.SUPPRESS)
+    parser.add_argument(
+        '--dense-worker', action='store_true', help=argparse.SUPPRESS)
+    parser.add_argument('--labels-path', help=argparse.SUPPRESS)
+    args = parser.parse_args()
+
+    if args.worker:
+        print(
+            json.dumps(
+                run_one(args.sizes[0], args.dim, args.seed,
+                        not args.dense_worker, args.labels_path)))
+        return
+
+    from sklearn.metrics import adjusted_rand_score
+    results = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for num in args.sizes:
+            paths = {m: os.path.join(tmp, f'{num}_{m}.npy')
+                     for m in ('sparse', 'dense')}
+            sparse = run_in_subprocess(num, args.dim, args.seed, True,
+                                       paths['sparse'])
+            print(json.dumps(sparse), flush=True)
+            dense = None
+            if not args.no_dense and dense_fits(num):
+                dense = run_in_subprocess(num, args.dim, args.seed, False,
+                                          paths['dense'])
+                print(json.dumps(dense), flush=True)
+                if 'error' not in dense and 'error' not in sparse:
+                    agreement = float(
+                        adjusted_rand_score(
+                            np.load(paths['dense']),
+                            np.load(paths['sparse'])))
+                    identical = bool((np.load(paths['dense']) == np.load(
+                        paths['sparse'])).all())
+                    for r in (sparse, dense):
+                        r['ari_vs_dense'] = agreement
+                        r['labels_identical_to_dense'] = identical
+                    sparse['speedup_total'] = (
+                        dense['time_total'] / sparse['time_total'])
+                    sparse['speedup_after_knn'] = (
+                        dense['time_after_knn'] / sparse['time_after_knn'])
+            results.append(sparse)
+            if dense is not None:
+                results.append(dense)
+
+    import faiss
+    import sklearn
+    import torch
+    report = dict(
+        description='DBSCANLabeler (Cluster-Contrast defaults k1=30, k2=6, '
+        'eps=0.6, min_samples=4) on structured synthetic features; sparse '
+        '(default) vs dense reference (sparse=False)',
+        dim=args.dim,
+        seed=args.seed,
+        machine=dict(
+            platform=platform.platform(),
+            processor=platform.processor(),
+            cpus=os.cpu_count(),
+            torch=torch.__version__,
+            faiss=faiss.__version__,
+            sklearn=sklearn.__version__,
+            torch_threads=torch.get_num_threads()),
+        results=results)
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(report, indent=2) + '\n')
+    print(format_table(results))
+    print(f'written to {out}')
+
+
+if __name__ == '__main__':
+    main()

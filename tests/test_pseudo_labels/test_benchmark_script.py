@@ -1,0 +1,33 @@
+"""benchmarks/pseudo_labels.py runs end to end on a tiny size."""
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_benchmark_runs_and_writes_json(tmp_path):
+    out = tmp_path / 'bench.json'
+    proc = subprocess.run([
+        sys.executable,
+        str(REPO_ROOT / 'benchmarks' / 'pseudo_labels.py'), '--sizes', '400',
+        '--dim', '32', '--out',
+        str(out)
+    ],
+                          capture_output=True,
+                          text=True,
+                          timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(out.read_text())
+    sparse, dense = report['results']
+    assert (sparse['method'], dense['method']) == ('sparse', 'dense')
+    assert sparse['num_samples'] == 400 and sparse['num_ids'] == 25
+    # Same labels, so the same scores against the planted identities.
+    assert sparse['labels_identical_to_dense'] is True
+    assert sparse['ari_vs_dense'] == 1.0
+    assert sparse['ari'] == dense['ari'] and 0 < sparse['ari'] <= 1
+    for stage in ('knn', 'encoding', 'jaccard', 'dbscan'):
+        assert sparse[f'time_{stage}'] >= 0
+        assert sparse[f'peak_mem_{stage}'] > 0
+    assert '| 400 | sparse |' in proc.stdout
