@@ -44,6 +44,13 @@ setup(
     ],
     extras_require={
         'faiss': ['faiss-cpu>=1.7.4'],
+        'infomap': ['infomap>=2.6'],
+        'onnx': ['onnx>=1.14', 'onnxruntime>=1.16'],
+        'plot': ['matplotlib>=3.7'],
+        'all': [
+            'faiss-cpu>=1.7.4', 'infomap>=2.6', 'onnx>=1.14',
+            'onnxruntime>=1.16', 'matplotlib>=3.7'
+        ],
         'tests': ['pytest>=7'],
     },
     entry_points={

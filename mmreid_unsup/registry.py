@@ -50,7 +50,9 @@ MODEL_WRAPPERS = Registry(
     parent=MMENGINE_MODEL_WRAPPERS,
     locations=['mmreid_unsup.engine.model_wrappers'])
 HOOKS = Registry(
-    'hook', parent=MMENGINE_HOOKS, locations=['mmreid_unsup.engine.hooks'])
+    'hook',
+    parent=MMENGINE_HOOKS,
+    locations=['mmreid_unsup.engine.hooks', 'mmreid_unsup.visualization'])
 LOOPS = Registry(
     'loop', parent=MMENGINE_LOOPS, locations=['mmreid_unsup.engine'])
 METRICS = Registry(

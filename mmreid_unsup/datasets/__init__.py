@@ -1,5 +1,6 @@
 """Datasets, transforms, samplers and the synthetic data generator."""
 from .base_reid_dataset import BaseReIDDataset
+from .concat_reid_dataset import ConcatReIDDataset
 from .cuhk03np import CUHK03NP
 from .dukemtmc_reid import DukeMTMCReID
 from .folder_reid_dataset import FolderReIDDataset
@@ -12,5 +13,6 @@ from .transforms import *  # noqa: F401,F403
 
 __all__ = [
     'BaseReIDDataset', 'FolderReIDDataset', 'Market1501', 'DukeMTMCReID',
-    'CUHK03NP', 'MSMT17', 'ReIDAnnotationDataset', 'SyntheticReID'
+    'CUHK03NP', 'MSMT17', 'ReIDAnnotationDataset', 'SyntheticReID',
+    'ConcatReIDDataset'
 ]

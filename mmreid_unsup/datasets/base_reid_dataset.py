@@ -5,6 +5,8 @@ from typing import Callable, List, Sequence, Union
 import numpy as np
 from mmengine.dataset import BaseDataset, force_full_init
 
+from .holdout import select_holdout_ids, split_query_gallery
+
 
 class BaseReIDDataset(BaseDataset):
     """A person re-ID image set: one split of a dataset.
@@ -14,6 +16,14 @@ class BaseReIDDataset(BaseDataset):
     ``'query'`` and ``'gallery'``. ``split='test'`` is the evaluation set,
     the queries followed by the gallery, each sample telling which it is by
     ``is_query``.
+
+    Validation without the test set: ``num_holdout_ids=n`` takes ``n``
+    training identities away from ``split='train'``, and
+    ``split='holdout'`` (same ``n`` and ``holdout_seed``) returns their
+    images as a validation query / gallery, queries first (rules in
+    :mod:`mmreid_unsup.datasets.holdout`). The option only concerns the
+    training images: ``'query'``, ``'gallery'`` and ``'test'`` ignore it, so
+    one dataset config can carry it for every dataloader.
 
     Subclasses implement :meth:`load_split` for ``'train'``, ``'query'`` and
     ``'gallery'`` and :meth:`describe_split`, the expected layout that every
@@ -33,36 +43,57 @@ class BaseReIDDataset(BaseDataset):
 
     Args:
         data_root (str): The dataset's root folder.
-        split (str): ``'train'``, ``'query'``, ``'gallery'`` or ``'test'``
-            (query followed by gallery). Defaults to ``'train'``.
+        split (str): ``'train'``, ``'query'``, ``'gallery'``, ``'test'``
+            (query followed by gallery) or ``'holdout'`` (held-out training
+            identities as query followed by gallery). Defaults to
+            ``'train'``.
         pipeline (Sequence[dict | Callable]): The data transforms.
         test_mode (bool): ``BaseDataset``'s test mode: a pipeline returning
             None is an error instead of a reason to draw another sample.
             Defaults to False.
+        num_holdout_ids (int): training identities held out for validation.
+            Defaults to 0 (none).
+        holdout_seed (int): seed of the held-out identities and of their
+            query choice. Defaults to 0.
         **kwargs: Other arguments of :class:`mmengine.dataset.BaseDataset`
             (``metainfo``, ``indices``, ``serialize_data``, ``lazy_init``,
             ``max_refetch``...).
     """
 
     METAINFO: dict = dict(dataset_name='BaseReIDDataset')
-    SPLITS = ('train', 'query', 'gallery', 'test')
+    SPLITS = ('train', 'query', 'gallery', 'test', 'holdout')
 
     def __init__(self,
                  data_root: str = '',
                  split: str = 'train',
                  pipeline: Sequence[Union[dict, Callable]] = (),
                  test_mode: bool = False,
+                 num_holdout_ids: int = 0,
+                 holdout_seed: int = 0,
                  **kwargs) -> None:
         if split not in self.SPLITS:
             raise ValueError(f'{type(self).__name__}: split must be one of '
                              f'{self.SPLITS}, got {split!r}')
+        if not isinstance(num_holdout_ids, int) or num_holdout_ids < 0:
+            raise ValueError(f'{type(self).__name__}: num_holdout_ids must be '
+                             f'a non-negative int, got {num_holdout_ids!r}')
+        if split == 'holdout' and num_holdout_ids == 0:
+            raise ValueError(
+                f"{type(self).__name__}: split='holdout' needs "
+                'num_holdout_ids > 0 (the number of training identities '
+                'held out for validation)')
         self.split = split
+        self.num_holdout_ids = num_holdout_ids
+        self.holdout_seed = holdout_seed
         super().__init__(
             data_root=data_root,
             pipeline=list(pipeline),
             test_mode=test_mode,
             **kwargs)
         self._metainfo.setdefault('split', split)
+        if num_holdout_ids and split in ('train', 'holdout'):
+            self._metainfo.setdefault('num_holdout_ids', num_holdout_ids)
+            self._metainfo.setdefault('holdout_seed', holdout_seed)
 
     def load_split(self, split: str) -> List[dict]:
         """Read one part of the dataset.
@@ -99,8 +130,9 @@ class BaseReIDDataset(BaseDataset):
         Returns:
             list[dict]: The samples, see the class docstring.
         """
-        parts = (('query', 'gallery') if self.split == 'test' else
-                 (self.split, ))
+        parts = dict(
+            test=('query', 'gallery'), holdout=('train', )).get(
+                self.split, (self.split, ))
         data_list = []
         for part in parts:
             samples = [s for s in self.load_split(part) if s['pid'] != -1]
@@ -110,8 +142,22 @@ class BaseReIDDataset(BaseDataset):
                     f'expected {self.describe_split(part)}')
             for sample in samples:
                 data_list.append(self._checked(sample, part == 'query'))
+        if self.num_holdout_ids and self.split in ('train', 'holdout'):
+            data_list = self._apply_holdout(data_list)
         self._check_unique_paths(data_list)
         return data_list
+
+    def _apply_holdout(self, data_list: List[dict]) -> List[dict]:
+        """Drop the held-out identities (``'train'``) or keep only them as
+        query and gallery (``'holdout'``)."""
+        try:
+            held = select_holdout_ids(data_list, self.num_holdout_ids,
+                                      self.holdout_seed)
+        except ValueError as err:
+            raise ValueError(f'{self.dataset_name}: {err}') from None
+        if self.split == 'train':
+            return [s for s in data_list if s['pid'] not in held]
+        return split_query_gallery(data_list, held, self.holdout_seed)
 
     def _checked(self, sample: dict, is_query: bool) -> dict:
         """Validate the types of one sample and set its ``is_query``."""

@@ -6,4 +6,5 @@ from .losses import *  # noqa: F401,F403
 from .memories import *  # noqa: F401,F403
 from .necks import *  # noqa: F401,F403
 from .reiders import *  # noqa: F401,F403
+from .tta import *  # noqa: F401,F403
 from .utils import *  # noqa: F401,F403

@@ -13,6 +13,8 @@ from ..functional import evaluate_rank_from_features
 __all__ = ['ReIDMetric']
 
 _REQUIRED_KEYS = ('feat', 'pid', 'camid', 'is_query')
+#: Zhong et al.'s test-time re-ranking setting (``rerank=True``).
+DEFAULT_RERANK = dict(k1=20, k2=6, lambda_value=0.3)
 
 
 @METRICS.register_module()
@@ -25,10 +27,24 @@ class ReIDMetric(BaseMetric):
     same-identity same-camera gallery items removed. See
     :mod:`mmreid_unsup.evaluation.functional.ranking` for the definitions.
 
+    Under DDP every rank processes its share of the test set and MMEngine
+    gathers the samples (in dataset order) before :meth:`compute_metrics`
+    runs on rank 0.
+
     Args:
         topk (Sequence[int]): CMC ranks to report. Defaults to (1, 5, 10).
         chunk_size (int): queries ranked at once, which bounds memory to
-            ``chunk_size x num_gallery`` distances. Defaults to 256.
+            about ``13 x chunk_size x num_gallery`` bytes. Defaults to 256.
+        rerank (bool | dict): rank by the k-reciprocal re-ranked distance
+            (Zhong et al., CVPR 2017). True uses ``k1=20, k2=6,
+            lambda_value=0.3``; a dict overrides some of them (and may set
+            ``knn_backend``). Defaults to False.
+        single_gallery_shot (bool): report the CMC of the classic CUHK03
+            protocol (one gallery image per identity, averaged over
+            ``num_repeats`` draws); mAP and mINP still use the whole gallery.
+            Defaults to False (the Market-1501 / DukeMTMC / MSMT17 protocol).
+        num_repeats (int): single-gallery-shot draws. Defaults to 10.
+        seed (int): seed of the draws. Defaults to 0.
         collect_device (str): device used to gather results across ranks,
             ``'cpu'`` or ``'gpu'``. Defaults to ``'cpu'``.
         prefix (str, optional): prefix of the metric names. Defaults to
@@ -40,6 +56,7 @@ class ReIDMetric(BaseMetric):
         >>> val_evaluator = dict(type='ReIDMetric', topk=(1, 5, 10))
         >>> # -> {'reid/mAP': ..., 'reid/rank1': ..., 'reid/rank5': ...,
         >>> #     'reid/rank10': ..., 'reid/mINP': ...}  (percent)
+        >>> test_evaluator = dict(type='ReIDMetric', rerank=True)
     """
 
     default_prefix: Optional[str] = 'reid'
@@ -47,6 +64,10 @@ class ReIDMetric(BaseMetric):
     def __init__(self,
                  topk: Sequence[int] = (1, 5, 10),
                  chunk_size: int = 256,
+                 rerank: Union[bool, dict] = False,
+                 single_gallery_shot: bool = False,
+                 num_repeats: int = 10,
+                 seed: int = 0,
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None,
                  collect_dir: Optional[str] = None) -> None:
@@ -59,7 +80,25 @@ class ReIDMetric(BaseMetric):
         if not topk or any(k < 1 for k in topk):
             raise ValueError(f'topk must be positive ranks, got {topk}')
         self.topk = tuple(topk)
+        if chunk_size < 1:
+            raise ValueError(f'chunk_size must be >= 1, got {chunk_size}')
         self.chunk_size = chunk_size
+        if isinstance(rerank, dict):
+            unknown = set(rerank) - set(DEFAULT_RERANK) - {'knn_backend'}
+            if unknown:
+                raise ValueError(
+                    f'ReIDMetric: unknown rerank option(s) {sorted(unknown)}; '
+                    f'valid: {sorted(DEFAULT_RERANK)} and knn_backend')
+            self.rerank = dict(DEFAULT_RERANK, **rerank)
+        elif rerank:
+            self.rerank = dict(DEFAULT_RERANK)
+        else:
+            self.rerank = None
+        self.single_gallery_shot = single_gallery_shot
+        if num_repeats < 1:
+            raise ValueError(f'num_repeats must be >= 1, got {num_repeats}')
+        self.num_repeats = num_repeats
+        self.seed = seed
 
     @staticmethod
     def _fields(sample: Union[dict, BaseDataElement]) -> dict:
@@ -103,30 +142,39 @@ class ReIDMetric(BaseMetric):
             dict[str, float]: ``mAP``, ``rank{k}`` for each ``k`` in
             ``topk`` and ``mINP``, in percent.
         """
-        feats = torch.stack([r['feat'] for r in results])
-        pids = torch.tensor([r['pid'] for r in results])
-        camids = torch.tensor([r['camid'] for r in results])
-        is_query = torch.tensor([r['is_query'] for r in results])
-        if is_query.all() or not is_query.any():
+        queries = [r for r in results if r['is_query']]
+        gallery = [r for r in results if not r['is_query']]
+        if not queries or not gallery:
             raise ValueError('ReIDMetric needs both query and gallery '
-                             f'samples; got {int(is_query.sum())} queries '
+                             f'samples; got {len(queries)} queries '
                              f'out of {len(results)}')
-        is_gallery = ~is_query
+        # One copy of the features, straight into the two parts.
         scores = evaluate_rank_from_features(
-            feats[is_query],
-            feats[is_gallery],
-            pids[is_query],
-            pids[is_gallery],
-            camids[is_query],
-            camids[is_gallery],
+            torch.stack([r['feat'] for r in queries]),
+            torch.stack([r['feat'] for r in gallery]),
+            [r['pid'] for r in queries],
+            [r['pid'] for r in gallery],
+            [r['camid'] for r in queries],
+            [r['camid'] for r in gallery],
             topk=self.topk,
-            chunk_size=self.chunk_size)
+            chunk_size=self.chunk_size,
+            rerank=self.rerank,
+            single_gallery_shot=self.single_gallery_shot,
+            num_repeats=self.num_repeats,
+            seed=self.seed)
         skipped = scores.pop('num_skipped_queries')
         valid = scores.pop('num_valid_queries')
+        protocol = []
+        if self.rerank is not None:
+            protocol.append('re-ranked ({k1}, {k2}, {lambda_value})'.format(
+                **self.rerank))
+        if self.single_gallery_shot:
+            protocol.append(
+                f'single-gallery-shot CMC x{self.num_repeats}')
         print_log(
-            f'ReIDMetric: {valid} queries x {int(is_gallery.sum())} gallery '
+            f'ReIDMetric: {valid} queries x {len(gallery)} gallery '
             f'images; {skipped} queries skipped (no true match in the '
-            'gallery)',
+            'gallery)' + (f'; {", ".join(protocol)}' if protocol else ''),
             logger='current',
             level=logging.INFO if skipped == 0 else logging.WARNING)
         return scores
