@@ -11,6 +11,7 @@ from .kmeans_labeler import KMeansLabeler
 from .knn import (faiss_gpu_count, faiss_knn, is_faiss_available, knn_search,
                   l2_normalize, torch_knn)
 from .label_quality import outliers_as_singletons, pseudo_label_quality
+from .neighbour_selector import NeighbourSelection, NeighbourSelector
 from .profiling import StageProfiler
 from .sparse_jaccard import (compute_sparse_jaccard_distance,
                              sparse_jaccard_from_encoding)
@@ -24,4 +25,5 @@ __all__ = [
     'sparse_jaccard_from_encoding', 'knn_search', 'faiss_knn', 'torch_knn',
     'is_faiss_available', 'faiss_gpu_count', 'pseudo_label_quality',
     'outliers_as_singletons', 'StageProfiler', 'l2_normalize',
+    'NeighbourSelector', 'NeighbourSelection'
 ]

@@ -1,3 +1,4 @@
 from .identity_sampler import CameraAwareIdentitySampler
+from .instance_sampler import RandomInstanceSampler
 
-__all__ = ['CameraAwareIdentitySampler']
+__all__ = ['CameraAwareIdentitySampler', 'RandomInstanceSampler']

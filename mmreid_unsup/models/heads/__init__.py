@@ -1,3 +1,4 @@
 from .cluster_contrast_head import ClusterContrastHead
+from .scl_head import SCLHead
 
-__all__ = ['ClusterContrastHead']
+__all__ = ['ClusterContrastHead', 'SCLHead']

@@ -1,4 +1,7 @@
 from .base_memory import BaseMemory, gather_rows
 from .cluster_memory import ClusterMemory
+from .instance_memory import InstanceMemory
 
-__all__ = ['BaseMemory', 'ClusterMemory', 'gather_rows']
+__all__ = [
+    'BaseMemory', 'ClusterMemory', 'InstanceMemory', 'gather_rows'
+]

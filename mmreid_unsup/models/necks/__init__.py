@@ -1,5 +1,8 @@
 from .bn_neck import BNNeck
 from .gem import GeneralizedMeanPooling
+from .global_stripe_neck import GlobalStripeNeck
 from .osnet_fc_neck import OSNetFCNeck
 
-__all__ = ['BNNeck', 'GeneralizedMeanPooling', 'OSNetFCNeck']
+__all__ = [
+    'BNNeck', 'GeneralizedMeanPooling', 'GlobalStripeNeck', 'OSNetFCNeck'
+]

@@ -1,4 +1,5 @@
 from .base_reid_model import BaseReIDModel
 from .cluster_contrast import ClusterContrast
+from .scl import SCL
 
-__all__ = ['BaseReIDModel', 'ClusterContrast']
+__all__ = ['BaseReIDModel', 'ClusterContrast', 'SCL']

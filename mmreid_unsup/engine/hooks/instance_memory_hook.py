@@ -1,0 +1,162 @@
+"""Fill a model's instance memories once and keep it told of the epoch."""
+import time
+from typing import Union
+
+import numpy as np
+import torch
+from mmengine.hooks import Hook
+from mmengine.model import is_model_wrapper
+from mmengine.runner import Runner
+from torch.utils.data import DataLoader
+
+from mmreid_unsup.registry import HOOKS
+from ..feature_extraction import extract_dataset_features
+
+#: Key of the hook's state in a checkpoint's ``meta``.
+META_KEY = 'instance_memory'
+
+
+@HOOKS.register_module()
+class InstanceMemoryHook(Hook):
+    """Initialise per-instance memories before training, set the epoch.
+
+    For methods without clustering (SCL), whose memories hold one entry per
+    training image and are never re-initialised. Before the first train
+    epoch the hook extracts the training set's features with the test
+    pipeline (each rank its shard, gathered in dataset order, so every rank
+    gets the same features) and calls ``model.init_memories(features,
+    camids)`` on every rank: nothing is random, so nothing is broadcast.
+    Before every epoch it calls ``model.set_epoch(epoch)`` (warm-up
+    schedules).
+
+    The memories are model buffers, so ``--resume`` restores them; the hook
+    records in the checkpoint's ``meta`` that they were initialised and does
+    not re-initialise them after a resume. A checkpoint loaded with
+    ``load_from`` (fine-tuning) gets fresh memories.
+
+    The model must offer ``init_memories(features, camids)``,
+    ``num_memory_instances`` (0 when empty) and, optionally,
+    ``set_epoch(epoch)``.
+
+    Diagnostics: when the model offers ``neighbour_stats(pids)`` and the
+    training set has true identities (``get_pids()``), the statistics it
+    returns for the memories at the end of each train epoch (for SCL, how
+    many selected positives have the anchor's identity and how many come
+    from another camera) go to the message hub as ``train/<name>``, to the
+    visualizer as ``memory/<name>`` and to the logger. The ground truth is
+    read for this log only.
+
+    Args:
+        dataloader (dict | DataLoader, optional): The training set with the
+            *test* pipeline. Defaults to the config's top-level
+            ``cluster_dataloader``, which every ``configs/_base_/datasets``
+            file defines.
+        progress (bool): Show a progress bar during extraction. Defaults to
+            True.
+        log_stats (bool): Log the model's ``neighbour_stats`` after each
+            train epoch (see Diagnostics). Defaults to True.
+    """
+
+    priority = 'ABOVE_NORMAL'
+
+    def __init__(self,
+                 dataloader: Union[dict, DataLoader, None] = None,
+                 progress: bool = True,
+                 log_stats: bool = True) -> None:
+        self._dataloader_cfg = dataloader
+        self.progress = progress
+        self.log_stats = log_stats
+        self._ready = False
+
+    @staticmethod
+    def _model(runner: Runner) -> torch.nn.Module:
+        model = runner.model
+        return model.module if is_model_wrapper(model) else model
+
+    def before_train(self, runner: Runner) -> None:
+        """Check that the sampler and the dataloader agree on the batch."""
+        loader = runner.train_dataloader
+        sampler = getattr(loader, 'sampler', None)
+        sampler_batch = getattr(sampler, 'batch_size', None)
+        if sampler_batch is not None and sampler_batch != loader.batch_size:
+            raise ValueError(
+                'InstanceMemoryHook: train_dataloader.sampler.batch_size='
+                f'{sampler_batch} differs from train_dataloader.batch_size='
+                f'{loader.batch_size}; set both to the same value')
+
+    def before_train_epoch(self, runner: Runner) -> None:
+        """Initialise the memories if needed, then set the model's epoch."""
+        model = self._model(runner)
+        num_samples = len(runner.train_dataloader.dataset)
+        if not self._ready or model.num_memory_instances != num_samples:
+            self.init_memories(runner)
+        if hasattr(model, 'set_epoch'):
+            model.set_epoch(runner.epoch)
+
+    def after_train_epoch(self, runner: Runner) -> None:
+        """Log the model's neighbour statistics against the true ids."""
+        model = self._model(runner)
+        if not (self.log_stats and hasattr(model, 'neighbour_stats')):
+            return
+        dataset = runner.train_dataloader.dataset
+        pids = np.asarray(dataset.get_pids()) if hasattr(
+            dataset, 'get_pids') else np.zeros(0)
+        if pids.size == 0 or (pids < 0).any():
+            return
+        stats = model.neighbour_stats(torch.as_tensor(pids))
+        for name, value in stats.items():
+            runner.message_hub.update_scalar(f'train/{name}', value)
+        runner.visualizer.add_scalars(
+            {f'memory/{k}': v for k, v in stats.items()}, step=runner.epoch)
+        runner.logger.info(
+            f'InstanceMemoryHook epoch {runner.epoch}: ' +
+            ', '.join(f'{k}={v:.4g}' for k, v in stats.items()))
+
+    def before_save_checkpoint(self, runner: Runner, checkpoint: dict) -> None:
+        """Mark the checkpoint's memories as initialised."""
+        checkpoint.setdefault('meta', {})[META_KEY] = dict(
+            num_samples=len(runner.train_dataloader.dataset))
+
+    def after_load_checkpoint(self, runner: Runner, checkpoint: dict) -> None:
+        """Trust the restored memories of a resumed run only."""
+        state = checkpoint.get('meta', {}).get(META_KEY)
+        self._ready = state is not None and getattr(
+            runner, '_resume', False)
+
+    def init_memories(self, runner: Runner) -> None:
+        """Extract the training set's features and fill the memories."""
+        model = self._model(runner)
+        dataloader = self._get_dataloader(runner)
+        dataset = dataloader.dataset
+        train_dataset = runner.train_dataloader.dataset
+        if len(dataset) != len(train_dataset):
+            raise ValueError(
+                'InstanceMemoryHook: the extraction dataloader has '
+                f'{len(dataset)} samples but the training set has '
+                f'{len(train_dataset)}; both must list the same images')
+        start = time.perf_counter()
+        feats = extract_dataset_features(
+            runner.model, dataloader, progress=self.progress,
+            desc='init memories')
+        camids = torch.as_tensor(np.asarray(dataset.get_camids()))
+        model.init_memories(feats, camids)
+        self._ready = True
+        seconds = time.perf_counter() - start
+        runner.message_hub.update_scalar('train/memory_init_time', seconds)
+        runner.logger.info(
+            f'InstanceMemoryHook epoch {runner.epoch}: initialised the '
+            f'memories of {len(dataset)} instances in {seconds:.1f}s')
+
+    def _get_dataloader(self, runner: Runner) -> DataLoader:
+        if isinstance(self._dataloader_cfg, DataLoader):
+            return self._dataloader_cfg
+        cfg = self._dataloader_cfg
+        if cfg is None:
+            cfg = runner.cfg.get('cluster_dataloader')
+            if cfg is None:
+                raise KeyError(
+                    'InstanceMemoryHook needs `dataloader=` or a top-level '
+                    '`cluster_dataloader` in the config: the training set '
+                    'with the test pipeline (see configs/_base_/datasets/)')
+        self._dataloader_cfg = runner.build_dataloader(cfg, seed=runner.seed)
+        return self._dataloader_cfg
