@@ -1,5 +1,6 @@
 from .base_reid_model import BaseReIDModel
 from .cluster_contrast import ClusterContrast
 from .scl import SCL
+from .gracl import GRACL
 
-__all__ = ['BaseReIDModel', 'ClusterContrast', 'SCL']
+__all__ = ['BaseReIDModel', 'ClusterContrast', 'SCL', 'GRACL']

@@ -1,0 +1,8 @@
+from .base_proxy_selector import BaseProxySelector, group_argmin
+from .inter_id_proxy_selector import InterIDProxySelector
+from .intra_id_proxy_selector import IntraIDProxySelector
+
+__all__ = [
+    'BaseProxySelector', 'InterIDProxySelector', 'IntraIDProxySelector',
+    'group_argmin'
+]

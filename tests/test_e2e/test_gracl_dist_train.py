@@ -1,0 +1,109 @@
+"""GRACL under ``tools/dist_train.sh CONFIG 2`` on CPU: after an epoch the
+two gloo processes hold identical proxy banks."""
+import os
+import subprocess
+import sys
+import textwrap
+
+import torch
+
+from tiny_cluster_contrast import REPO_ROOT
+
+PROBE = '''
+import os
+import torch
+from mmengine.dist import get_rank
+from mmengine.hooks import Hook
+from mmengine.model import is_model_wrapper
+from mmreid_unsup.registry import HOOKS
+
+
+@HOOKS.register_module()
+class ProxyProbeHook(Hook):
+    """Saves this rank's labels, proxy indices and proxy banks."""
+
+    priority = 'LOWEST'
+
+    def __init__(self, out_dir):
+        self.out_dir = out_dir
+        self.selected = {}
+
+    def before_train_epoch(self, runner):
+        model = runner.model
+        model = model.module if is_model_wrapper(model) else model
+        self.selected = {
+            name: memory.proxy_indices.clone()
+            for name, memory in model.head.memories.items()}
+
+    def after_train(self, runner):
+        model = runner.model
+        model = model.module if is_model_wrapper(model) else model
+        torch.save(
+            dict(labels=model.pseudo_labels,
+                 selected=self.selected,
+                 banks={name: memory.bank
+                        for name, memory in model.head.memories.items()}),
+            os.path.join(self.out_dir, f'rank{get_rank()}.pth'))
+'''
+
+
+def test_two_gloo_processes_hold_identical_proxy_banks(tiny_synthetic_root,
+                                                       tmp_path):
+    (tmp_path / 'proxy_probe.py').write_text(PROBE)
+    config = tmp_path / 'gracl_ddp_cfg.py'
+    config.write_text(
+        textwrap.dedent(f'''
+        _base_ = ['{REPO_ROOT}/tests/data/configs/tiny_synthetic.py']
+        data_root = '{tiny_synthetic_root}'
+        model = dict(
+            type='GRACL',
+            head=dict(_delete_=True, type='GRACLHead', feat_dim=512))
+        train_dataloader = dict(dataset=dict(data_root=data_root))
+        cluster_dataloader = dict(dataset=dict(data_root=data_root))
+        val_dataloader = dict(dataset=dict(data_root=data_root))
+        test_dataloader = dict(dataset=dict(data_root=data_root))
+        train_cfg = dict(max_epochs=1, val_interval=1)
+        custom_imports = dict(imports=['proxy_probe'])
+        custom_hooks = [
+            dict(type='ClusterRefreshHook', progress=False,
+                 labeler=dict(type='DBSCANLabeler', k1=6, k2=2, eps=0.6,
+                              min_samples=2)),
+            dict(type='MemoryMomentumHook'),
+            dict(type='ProxyProbeHook', out_dir='{tmp_path}'),
+        ]
+        '''))
+    env = dict(os.environ)
+    env['PYTHONPATH'] = os.pathsep.join(
+        [str(tmp_path),
+         str(REPO_ROOT),
+         env.get('PYTHONPATH', '')])
+    env['PORT'] = str(29500 + (os.getpid() + 500) % 1000)
+    env['CUDA_VISIBLE_DEVICES'] = ''
+    bin_dir = os.path.dirname(sys.executable)
+    env['PATH'] = bin_dir + os.pathsep + env.get('PATH', '')
+    proc = subprocess.run([
+        'bash',
+        str(REPO_ROOT / 'tools' / 'dist_train.sh'),
+        str(config), '2', '--work-dir',
+        str(tmp_path / 'work')
+    ],
+                          cwd=REPO_ROOT,
+                          env=env,
+                          capture_output=True,
+                          text=True,
+                          timeout=600)
+    assert proc.returncode == 0, proc.stderr[-4000:]
+
+    states = [torch.load(tmp_path / f'rank{r}.pth') for r in (0, 1)]
+    labels = states[0]['labels']
+    assert labels.numel() > 0
+    assert torch.equal(labels, states[1]['labels'])
+    num_clusters = int(labels.max()) + 1
+    for name in ('inter', 'intra'):
+        selected = [s['selected'][name] for s in states]
+        banks = [s['banks'][name] for s in states]
+        assert torch.equal(selected[0], selected[1])
+        assert torch.equal(labels[selected[0]], torch.arange(num_clusters))
+        assert banks[0].shape == (num_clusters, 512)
+        assert torch.equal(banks[0], banks[1])
+    assert 'loss_inter' in proc.stdout + proc.stderr
