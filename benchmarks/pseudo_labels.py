@@ -108,8 +108,8 @@ def make_features(num: int,
     return feats, pids.astype(np.int64), camids.astype(np.int64)
 
 
-def run_one(num: int, dim: int, seed: int, sparse: bool,
-            labels_path: str) -> Dict:
+def run_one(num: int, dim: int, seed: int, sparse: bool, labels_path: str,
+            knn_backend: str = 'auto') -> Dict:
     """Label one feature set in this process; returns the measurements."""
     import torch
 
@@ -122,7 +122,8 @@ def run_one(num: int, dim: int, seed: int, sparse: bool,
     features = torch.from_numpy(feats)
     rss_before = current_rss_mb()
 
-    labeler = DBSCANLabeler(sparse=sparse)  # Cluster-Contrast defaults
+    # Cluster-Contrast defaults.
+    labeler = DBSCANLabeler(sparse=sparse, knn_backend=knn_backend)
     labels = labeler(features, torch.from_numpy(camids)).numpy()
     np.save(labels_path, labels)
     stats = labeler.last_stats
@@ -154,14 +155,18 @@ def run_one(num: int, dim: int, seed: int, sparse: bool,
     return result
 
 
-def run_in_subprocess(num: int, dim: int, seed: int, sparse: bool,
-                      labels_path: str) -> Dict:
+def run_in_subprocess(num: int,
+                      dim: int,
+                      seed: int,
+                      sparse: bool,
+                      labels_path: str,
+                      knn_backend: str = 'auto') -> Dict:
     """Run :func:`run_one` in a fresh interpreter and parse its JSON."""
     cmd = [
         sys.executable, __file__, '--worker', '--sizes',
         str(num), '--dim',
         str(dim), '--seed',
-        str(seed), '--labels-path', labels_path
+        str(seed), '--labels-path', labels_path, '--knn-backend', knn_backend
     ] + ([] if sparse else ['--dense-worker'])
     proc = subprocess.run(cmd, capture_output=True, text=True)
     if proc.returncode != 0:
@@ -215,6 +220,11 @@ def main() -> None:
     parser.add_argument('--dim', type=int, default=2048)
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument(
+        '--knn-backend',
+        default='auto',
+        help="kNN backend of the sparse runs ('auto', 'torch', "
+        "'torch_bf16', 'faiss'); the dense reference always uses 'torch'")
+    parser.add_argument(
         '--no-dense',
         action='store_true',
         help='skip the dense reference at every size')
@@ -233,7 +243,8 @@ def main() -> None:
         print(
             json.dumps(
                 run_one(args.sizes[0], args.dim, args.seed,
-                        not args.dense_worker, args.labels_path)))
+                        not args.dense_worker, args.labels_path,
+                        args.knn_backend)))
         return
 
     from sklearn.metrics import adjusted_rand_score
@@ -243,12 +254,12 @@ def main() -> None:
             paths = {m: os.path.join(tmp, f'{num}_{m}.npy')
                      for m in ('sparse', 'dense')}
             sparse = run_in_subprocess(num, args.dim, args.seed, True,
-                                       paths['sparse'])
+                                       paths['sparse'], args.knn_backend)
             print(json.dumps(sparse), flush=True)
             dense = None
             if not args.no_dense and dense_fits(num):
                 dense = run_in_subprocess(num, args.dim, args.seed, False,
-                                          paths['dense'])
+                                          paths['dense'], 'torch')
                 print(json.dumps(dense), flush=True)
                 if 'error' not in dense and 'error' not in sparse:
                     agreement = float(

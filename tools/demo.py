@@ -43,7 +43,7 @@ class LastMetricsHook(Hook):
 
 
 def _row(name: str, metrics: dict) -> str:
-    return (f'| {name:<22} | {metrics["reid/mAP"]:6.2f} | '
+    return (f'| {name:<24} | {metrics["reid/mAP"]:6.2f} | '
             f'{metrics["reid/rank1"]:6.2f} | {metrics["reid/rank5"]:6.2f} | '
             f'{metrics["reid/rank10"]:6.2f} | {metrics["reid/mINP"]:6.2f} |')
 
@@ -68,8 +68,8 @@ def main() -> None:
     minutes = (time.perf_counter() - start) / 60
 
     table = '\n'.join([
-        '| model                  |   mAP  | rank-1 | rank-5 | rank10 |  mINP  |',
-        '|------------------------|--------|--------|--------|--------|--------|',
+        '| model                    |   mAP  | rank-1 | rank-5 | rank10 |  mINP  |',
+        '|--------------------------|--------|--------|--------|--------|--------|',
         _row('untrained', before),
         _row(f'{cfg.model.type} ({cfg.train_cfg.max_epochs} ep)', after),
     ])
