@@ -5,6 +5,13 @@ that MMEngine's ``Runner`` finds our parts when ``default_scope`` is
 ``'mmreid_unsup'``. ``locations`` lists the modules that must be imported
 for the registry to be populated; MMEngine imports them lazily on the first
 lookup, so ``import mmreid_unsup`` stays cheap.
+
+Every build through these registries, and through the MMEngine roots they
+are children of (which is how ``Runner`` builds the parts of a config),
+reports config mistakes clearly: an unknown ``type`` suggests the nearest
+registered names, a misspelt key or a value of the wrong type names the key
+and the nearest parameter (see :mod:`mmreid_unsup.utils.build_hints`).
+Successful builds are unchanged.
 """
 from mmengine.registry import DATA_SAMPLERS as MMENGINE_DATA_SAMPLERS
 from mmengine.registry import DATASETS as MMENGINE_DATASETS
@@ -23,6 +30,8 @@ from mmengine.registry import TRANSFORMS as MMENGINE_TRANSFORMS
 from mmengine.registry import VISBACKENDS as MMENGINE_VISBACKENDS
 from mmengine.registry import VISUALIZERS as MMENGINE_VISUALIZERS
 from mmengine.registry import Registry
+
+from mmreid_unsup.utils.build_hints import add_build_hints
 
 __all__ = [
     'DATASETS', 'DATA_SAMPLERS', 'TRANSFORMS', 'MODELS', 'MODEL_WRAPPERS',
@@ -86,3 +95,17 @@ VISBACKENDS = Registry('vis_backend', parent=MMENGINE_VISBACKENDS)
 PSEUDO_LABELERS = Registry(
     'pseudo labeler', locations=['mmreid_unsup.pseudo_labels'])
 KNN_BACKENDS = Registry('knn backend', locations=['mmreid_unsup.pseudo_labels'])
+
+# Clear config errors for every build: MMEngine's roots (used by ``Runner``)
+# first, so children created from them inherit the wrapped build function,
+# then our own registries (the two without a parent included).
+add_build_hints(MMENGINE_DATASETS, MMENGINE_DATA_SAMPLERS, MMENGINE_TRANSFORMS,
+                MMENGINE_MODELS, MMENGINE_MODEL_WRAPPERS, MMENGINE_HOOKS,
+                MMENGINE_LOOPS, MMENGINE_METRICS, MMENGINE_EVALUATOR,
+                MMENGINE_OPTIMIZERS, MMENGINE_OPTIM_WRAPPERS,
+                MMENGINE_OPTIM_WRAPPER_CONSTRUCTORS, MMENGINE_PARAM_SCHEDULERS,
+                MMENGINE_VISUALIZERS, MMENGINE_VISBACKENDS)
+add_build_hints(DATASETS, DATA_SAMPLERS, TRANSFORMS, MODELS, MODEL_WRAPPERS,
+                HOOKS, LOOPS, METRICS, EVALUATOR, OPTIMIZERS, OPTIM_WRAPPERS,
+                OPTIM_WRAPPER_CONSTRUCTORS, PARAM_SCHEDULERS, VISUALIZERS,
+                VISBACKENDS, PSEUDO_LABELERS, KNN_BACKENDS)

@@ -4,6 +4,7 @@ A plain module (not ``conftest``) so tests in any folder can import it
 without clashing with folder-level ``conftest.py`` files.
 """
 import os
+import socket
 from pathlib import Path
 
 from mmengine.config import Config
@@ -14,6 +15,18 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 def shared_dir() -> Path:
     """``../shared`` beside the repository (``MMREID_SHARED_DIR`` overrides)."""
     return Path(os.environ.get('MMREID_SHARED_DIR', REPO_ROOT.parent / 'shared'))
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on now, for a test's torchrun rendezvous.
+
+    Tests that launch two gloo processes must not share a port with each
+    other or with another suite on the machine: a port the system picked
+    (bind to port 0) is free at the time of the call.
+    """
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(('127.0.0.1', 0))
+        return sock.getsockname()[1]
 
 
 def tiny_cfg(data_root: Path, work_dir: Path, **overrides) -> Config:

@@ -254,7 +254,7 @@ def main(argv: Optional[List[str]] = None) -> dict:
     if not osp.isfile(args.checkpoint):
         raise FileNotFoundError(f'checkpoint not found: {args.checkpoint}')
     cfg = build_cfg(args)
-    init_cpu_process_group(args.launcher)
+    init_cpu_process_group(args.launcher, cfg)
     runner = Runner.from_cfg(cfg)
     if args.show_dir:
         runner.register_hook(

@@ -1,12 +1,27 @@
-"""Train a re-ID model from a config: ``python tools/train.py CONFIG``."""
+"""Train a re-ID model from a config: ``python tools/train.py CONFIG``.
+
+Distributed faults: every rank's process group has a finite timeout,
+``env_cfg.dist_cfg.timeout`` in seconds (:data:`DEFAULT_DIST_TIMEOUT` when
+the config sets none; with CUDA, MMEngine passes the same setting to
+``init_process_group``). A rank that dies is noticed by ``torchrun``
+(``tools/dist_train.sh``), which stops the other ranks and prints the
+failing rank and its traceback (``main`` is wrapped in torch's ``@record``);
+a rank that stalls without dying makes the others fail at their next
+collective after the timeout instead of hanging forever. Keep the timeout
+above the longest phase one rank spends alone (the pseudo labeler runs on
+rank 0 while the others wait at the broadcast).
+"""
 import argparse
 import os
 import os.path as osp
+from datetime import timedelta
+from typing import Optional
 
 import torch
 import torch.distributed as dist
 from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
+from torch.distributed.elastic.multiprocessing.errors import record
 
 import mmreid_unsup  # noqa: F401  (allow-lists checkpoint globals)
 
@@ -42,17 +57,49 @@ def parse_args() -> argparse.Namespace:
     return args
 
 
-def init_cpu_process_group(launcher: str) -> None:
+#: Process-group timeout (s) when ``env_cfg.dist_cfg.timeout`` is not set:
+#: torch's own default for gloo, stated so that it is a documented bound.
+DEFAULT_DIST_TIMEOUT = 1800
+
+
+def dist_timeout(cfg: Optional[Config] = None) -> float:
+    """The process-group timeout in seconds: the config's or the default.
+
+    Args:
+        cfg (Config, optional): The config; ``env_cfg.dist_cfg.timeout``
+            (seconds, as MMEngine reads it) is used when set.
+
+    Returns:
+        float: The timeout in seconds.
+    """
+    dist_cfg = ((cfg or {}).get('env_cfg') or {}).get('dist_cfg') or {}
+    timeout = dist_cfg.get('timeout')
+    if timeout is None:
+        return float(DEFAULT_DIST_TIMEOUT)
+    if float(timeout) <= 0:
+        raise ValueError('env_cfg.dist_cfg.timeout must be a positive number '
+                         f'of seconds, got {timeout!r}')
+    return float(timeout)
+
+
+def init_cpu_process_group(launcher: str,
+                           cfg: Optional[Config] = None) -> None:
     """Start gloo for a distributed run on a machine without CUDA.
 
     MMEngine's launcher always calls ``torch.cuda.set_device``; on CPU we
-    start the process group ourselves (MMEngine then skips its own init).
-    With CUDA, MMEngine initialises the backend from ``env_cfg.dist_cfg``.
+    start the process group ourselves (MMEngine then skips its own init),
+    with the timeout of :func:`dist_timeout`. With CUDA, MMEngine
+    initialises the backend from ``env_cfg.dist_cfg`` (timeout included).
+
+    Args:
+        launcher (str): ``'none'``, ``'pytorch'``, ``'slurm'`` or ``'mpi'``.
+        cfg (Config, optional): The config, for ``env_cfg.dist_cfg.timeout``.
     """
     if launcher == 'none' or torch.cuda.is_available():
         return
     if dist.is_available() and not dist.is_initialized():
-        dist.init_process_group(backend='gloo')
+        dist.init_process_group(
+            backend='gloo', timeout=timedelta(seconds=dist_timeout(cfg)))
 
 
 def build_cfg(args: argparse.Namespace) -> Config:
@@ -77,10 +124,11 @@ def build_cfg(args: argparse.Namespace) -> Config:
     return cfg
 
 
+@record
 def main() -> None:
     args = parse_args()
     cfg = build_cfg(args)
-    init_cpu_process_group(args.launcher)
+    init_cpu_process_group(args.launcher, cfg)
     runner = Runner.from_cfg(cfg)
     runner.train()
 

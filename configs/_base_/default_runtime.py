@@ -6,6 +6,9 @@ default_hooks = dict(
     param_scheduler=dict(type='ParamSchedulerHook'),
     checkpoint=dict(type='CheckpointHook', interval=1, max_keep_ckpts=3),
     sampler_seed=dict(type='DistSamplerSeedHook'),
+    # A NaN or Inf loss stops the run before the optimizer step, naming the
+    # iteration and the loss term; the last checkpoint stays good.
+    non_finite_loss=dict(type='NonFiniteLossHook'),
 )
 
 env_cfg = dict(

@@ -1,8 +1,12 @@
 from .atomic_io import (AtomicLocalBackend, atomic_write, atomic_write_bytes,
                         register_atomic_local_backend)
-from .safe_checkpoint import register_checkpoint_safe_globals
+from .safe_checkpoint import (UnsafeCheckpointError,
+                              register_checkpoint_safe_globals,
+                              register_safe_checkpoint_loader, safe_torch_load)
 
 __all__ = [
     'AtomicLocalBackend', 'atomic_write', 'atomic_write_bytes',
-    'register_atomic_local_backend', 'register_checkpoint_safe_globals'
+    'register_atomic_local_backend', 'register_checkpoint_safe_globals',
+    'register_safe_checkpoint_loader', 'safe_torch_load',
+    'UnsafeCheckpointError'
 ]

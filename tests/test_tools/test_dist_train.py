@@ -7,7 +7,7 @@ import textwrap
 
 import torch
 
-from tiny_cluster_contrast import REPO_ROOT
+from tiny_cluster_contrast import REPO_ROOT, free_port
 
 PROBE = '''
 import json, os
@@ -70,7 +70,7 @@ def test_dist_train_two_gloo_processes(tiny_synthetic_root, tmp_path):
     env = dict(os.environ)
     env['PYTHONPATH'] = os.pathsep.join(
         [str(tmp_path), str(REPO_ROOT), env.get('PYTHONPATH', '')])
-    env['PORT'] = str(29500 + os.getpid() % 1000)
+    env['PORT'] = str(free_port())
     env['CUDA_VISIBLE_DEVICES'] = ''
     bin_dir = os.path.dirname(sys.executable)
     env['PATH'] = bin_dir + os.pathsep + env.get('PATH', '')

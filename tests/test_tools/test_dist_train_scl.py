@@ -7,6 +7,7 @@ import sys
 
 import torch
 
+from tiny_cluster_contrast import free_port
 from tiny_scl import REPO_ROOT, write_tiny_scl_config
 
 PROBE = '''
@@ -64,7 +65,7 @@ def test_dist_train_scl_two_gloo_processes(tiny_synthetic_root, tmp_path):
     env = dict(os.environ)
     env['PYTHONPATH'] = os.pathsep.join(
         [str(tmp_path), str(REPO_ROOT), env.get('PYTHONPATH', '')])
-    env['PORT'] = str(29500 + (os.getpid() + 7) % 1000)
+    env['PORT'] = str(free_port())
     env['CUDA_VISIBLE_DEVICES'] = ''
     bin_dir = os.path.dirname(sys.executable)
     env['PATH'] = bin_dir + os.pathsep + env.get('PATH', '')

@@ -42,3 +42,159 @@ def test_a_pickle_that_runs_code_is_refused():
     buffer.seek(0)
     with pytest.raises(pickle.UnpicklingError):
         torch.load(buffer, weights_only=True)
+
+
+# -- every path users load checkpoints through refuses unsafe files --------
+
+import importlib.util  # noqa: E402
+import os  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+from mmengine.runner import Runner, load_checkpoint  # noqa: E402
+from mmengine.runner.checkpoint import save_checkpoint  # noqa: E402
+
+from mmreid_unsup.utils import UnsafeCheckpointError, safe_torch_load  # noqa: E402,E501
+from tiny_cluster_contrast import REPO_ROOT, shared_dir, tiny_cfg  # noqa: E402
+
+OSNET_WEIGHTS = shared_dir() / 'weights' / 'osnet_x0_25_msmt17.pth'
+TINY_CONFIG = REPO_ROOT / 'tests' / 'data' / 'configs' / 'tiny_synthetic.py'
+
+
+class _TouchesMarker:
+    """Unpickling it would create ``path`` (as a real attack would run code)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def __reduce__(self):
+        return (os.system, (f'touch {self.path}', ))
+
+
+def _evil_checkpoint(tmp_path: Path, legacy: bool = False) -> Path:
+    """A checkpoint with real weights and a payload that touches MARKER."""
+    model = torch.nn.Linear(2, 2)
+    obj = dict(state_dict=model.state_dict(),
+               meta=dict(payload=_TouchesMarker(tmp_path / 'MARKER')))
+    path = tmp_path / ('evil_legacy.pth' if legacy else 'evil.pth')
+    torch.save(obj, path, _use_new_zipfile_serialization=not legacy)
+    return path
+
+
+def _assert_refused(excinfo, path: Path, marker: Path) -> None:
+    message = str(excinfo.value)
+    assert str(path) in message
+    assert 'not a safe checkpoint' in message
+    assert 'weights_only' in message
+    assert 'posix.system' in message or 'Unsupported' in message
+    assert not marker.exists(), 'the payload ran'
+
+
+@pytest.mark.parametrize('legacy', [False, True])
+def test_safe_torch_load_refuses_code(tmp_path, legacy):
+    path = _evil_checkpoint(tmp_path, legacy)
+    with pytest.raises(UnsafeCheckpointError) as excinfo:
+        safe_torch_load(path)
+    _assert_refused(excinfo, path, tmp_path / 'MARKER')
+    # Still an UnpicklingError for code that caught torch's own error.
+    assert isinstance(excinfo.value, pickle.UnpicklingError)
+
+
+def test_safe_load_ignores_the_env_switch_that_disables_safety(
+        tmp_path, monkeypatch):
+    monkeypatch.setenv('TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD', '1')
+    path = _evil_checkpoint(tmp_path)
+    with pytest.raises(UnsafeCheckpointError):
+        load_checkpoint(torch.nn.Linear(2, 2), str(path), logger='silent')
+    assert not (tmp_path / 'MARKER').exists()
+
+
+def test_a_corrupt_file_is_not_called_unsafe(tmp_path):
+    path = tmp_path / 'truncated.pth'
+    torch.save(dict(w=torch.ones(3)), path)
+    path.write_bytes(path.read_bytes()[:40])
+    with pytest.raises(Exception) as excinfo:
+        safe_torch_load(path)
+    assert not isinstance(excinfo.value, UnsafeCheckpointError)
+
+
+def test_mmengine_load_checkpoint_refuses_code(tmp_path):
+    path = _evil_checkpoint(tmp_path)
+    with pytest.raises(UnsafeCheckpointError) as excinfo:
+        load_checkpoint(torch.nn.Linear(2, 2), str(path), logger='silent')
+    _assert_refused(excinfo, path, tmp_path / 'MARKER')
+
+
+def test_remote_schemes_give_the_same_message(tmp_path, monkeypatch):
+    """``http://`` and the other schemes fail the same clear way."""
+    from mmengine.runner import checkpoint as ckpt_module
+    from mmengine.runner.checkpoint import CheckpointLoader
+    path = _evil_checkpoint(tmp_path)
+    loader = CheckpointLoader._get_checkpoint_loader('https://x/evil.pth')
+    # The wrapped MMEngine loader downloads with load_url, then torch.load.
+    monkeypatch.setattr(ckpt_module, 'load_url',
+                        lambda url, map_location=None, **kw: torch.load(
+                            path, map_location=map_location))
+    with pytest.raises(UnsafeCheckpointError, match='https://x/evil.pth'):
+        loader('https://x/evil.pth')
+    assert not (tmp_path / 'MARKER').exists()
+
+
+@pytest.mark.parametrize('resume', [False, True])
+def test_runner_load_from_and_resume_refuse_code(tiny_synthetic_root,
+                                                 tmp_path, resume):
+    path = _evil_checkpoint(tmp_path)
+    cfg = tiny_cfg(tiny_synthetic_root, tmp_path / 'work',
+                   load_from=str(path), resume=resume)
+    runner = Runner.from_cfg(cfg)
+    with pytest.raises(UnsafeCheckpointError) as excinfo:
+        runner.train()
+    _assert_refused(excinfo, path, tmp_path / 'MARKER')
+
+
+def test_init_model_refuses_code(tmp_path):
+    from mmreid_unsup.apis import init_model
+    path = _evil_checkpoint(tmp_path)
+    with pytest.raises(UnsafeCheckpointError) as excinfo:
+        init_model(str(TINY_CONFIG), str(path))
+    _assert_refused(excinfo, path, tmp_path / 'MARKER')
+
+
+def test_torchreid_converter_refuses_code(tmp_path, capsys):
+    script = REPO_ROOT / 'tools' / 'model_converters' / 'torchreid2mmreid.py'
+    spec = importlib.util.spec_from_file_location('torchreid2mmreid', script)
+    converter = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(converter)
+    path = _evil_checkpoint(tmp_path)
+    status = converter.main([str(path), str(tmp_path / 'out.pth')])
+    assert status == 1
+    err = capsys.readouterr().err
+    assert str(path) in err and 'not a safe checkpoint' in err
+    assert 'weights_only' in err
+    assert not (tmp_path / 'MARKER').exists()
+    assert not (tmp_path / 'out.pth').exists()
+
+
+def test_our_checkpoints_still_load(tmp_path):
+    """An MMEngine checkpoint with message hub, numpy and meta loads."""
+    model = torch.nn.Linear(2, 2)
+    history = HistoryBuffer()
+    history.update(0.5)
+    path = tmp_path / 'epoch_1.pth'
+    save_checkpoint(
+        dict(meta=dict(seed=np.int64(1), epoch=1),
+             state_dict=model.state_dict(),
+             message_hub=dict(log_scalars={'train/loss': history}),
+             optimizer=torch.optim.SGD(model.parameters(), lr=0.1)
+             .state_dict()), str(path))
+    other = torch.nn.Linear(2, 2)
+    checkpoint = load_checkpoint(other, str(path), logger='silent')
+    assert torch.equal(other.weight, model.weight)
+    assert checkpoint['meta']['seed'] == 1
+
+
+@pytest.mark.skipif(not OSNET_WEIGHTS.is_file(),
+                    reason='shared OSNet weights absent')
+def test_the_shared_osnet_weights_still_load():
+    state = safe_torch_load(OSNET_WEIGHTS, map_location='cpu')
+    state = state.get('state_dict', state)
+    assert 'conv1.conv.weight' in state

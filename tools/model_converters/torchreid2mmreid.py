@@ -44,7 +44,8 @@ from typing import Dict, List, Mapping, Optional, Sequence, Tuple, Union
 import torch
 
 from mmreid_unsup.models import OSNet, OSNetFCNeck
-from mmreid_unsup.utils import atomic_write
+from mmreid_unsup.utils import (UnsafeCheckpointError, atomic_write,
+                                safe_torch_load)
 
 PathLike = Union[str, os.PathLike]
 
@@ -90,14 +91,12 @@ def load_torchreid_state_dict(
     if not path.is_file():
         raise FileNotFoundError(f'source checkpoint not found: {path}')
     try:
-        checkpoint = torch.load(path, map_location='cpu', weights_only=True)
+        checkpoint = safe_torch_load(path, map_location='cpu')
+    except UnsafeCheckpointError as err:
+        raise ConversionError(f'refused to load: {err}') from err
     except pickle.UnpicklingError as err:
-        first_line = str(err).strip().splitlines()[0]
         raise ConversionError(
-            f'{path}: refused to load: it is not a plain tensor checkpoint '
-            f'(torch.load(weights_only=True) says: {first_line}). Only '
-            'tensors and plain containers are accepted; re-save the '
-            'state_dict alone if you trust the file.') from err
+            f'{path}: not a readable torch checkpoint: {err}') from err
     except (RuntimeError, EOFError, OSError) as err:
         raise ConversionError(
             f'{path}: not a readable torch checkpoint: {err}') from err

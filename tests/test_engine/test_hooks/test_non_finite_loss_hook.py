@@ -1,0 +1,167 @@
+"""NonFiniteLossHook: a NaN loss stops the run before it reaches the weights."""
+import os.path as osp
+
+import pytest
+import torch
+from mmengine.runner import Runner, load_checkpoint
+
+from mmreid_unsup.engine.hooks import NonFiniteLossError, NonFiniteLossHook
+from mmreid_unsup.models import ClusterContrast
+from mmreid_unsup.registry import MODELS
+from tiny_cluster_contrast import tiny_cfg
+
+
+@MODELS.register_module(force=True)
+class NaNLossAtIterClusterContrast(ClusterContrast):
+    """Cluster-Contrast whose ``loss_contrast`` is ``value`` at one call."""
+
+    def __init__(self, *args, bad_call: int = -1, value: float = float('nan'),
+                 **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.bad_call = bad_call
+        self.value = value
+        self.calls = 0
+
+    def loss(self, inputs, data_samples):
+        losses = super().loss(inputs, data_samples)
+        if self.calls == self.bad_call:
+            losses['loss_contrast'] = losses['loss_contrast'] * self.value
+        self.calls += 1
+        return losses
+
+
+def _cfg(root, work_dir, bad_call, value=float('nan')):
+    cfg = tiny_cfg(root, work_dir)
+    cfg.model.type = 'NaNLossAtIterClusterContrast'
+    cfg.model.bad_call = bad_call
+    cfg.model.value = value
+    # As configs/_base_/default_runtime.py enables it for every config.
+    cfg.default_hooks.non_finite_loss = dict(type='NonFiniteLossHook')
+    cfg.default_hooks.checkpoint = dict(type='CheckpointHook', interval=1)
+    return cfg
+
+
+def _all_finite(state_dict):
+    return all(
+        torch.isfinite(v).all() for v in state_dict.values()
+        if torch.is_floating_point(v))
+
+
+def test_nan_loss_stops_the_run_and_keeps_the_last_checkpoint(
+        tiny_synthetic_root, tmp_path):
+    # 4 iterations per epoch: call 5 is epoch 2, iter 2 (global iter 6).
+    runner = Runner.from_cfg(_cfg(tiny_synthetic_root, tmp_path, bad_call=5))
+    with pytest.raises(NonFiniteLossError) as excinfo:
+        runner.train()
+    message = str(excinfo.value)
+    assert 'epoch 2, iter 2/4 (global iteration 6)' in message
+    assert 'loss_contrast=nan' in message
+    assert 'before the optimizer step' in message
+    epoch_1 = osp.join(tmp_path, 'epoch_1.pth')
+    assert f'the last checkpoint is {epoch_1}' in message
+
+    # The weights in memory were never updated with the NaN ...
+    assert _all_finite(runner.model.state_dict())
+    # ... and no checkpoint was written after it.
+    assert osp.isfile(epoch_1)
+    assert not osp.exists(osp.join(tmp_path, 'epoch_2.pth'))
+    # The checkpoint from before loads, with finite weights.
+    fresh = MODELS.build(runner.cfg.model)
+    checkpoint = load_checkpoint(fresh, epoch_1, logger='silent')
+    assert checkpoint['meta']['epoch'] == 1
+    assert _all_finite(fresh.state_dict())
+    for name, value in fresh.state_dict().items():
+        if torch.is_floating_point(value) and value.numel():
+            assert torch.equal(value, checkpoint['state_dict'][name])
+
+
+def test_inf_before_the_first_checkpoint(tiny_synthetic_root, tmp_path):
+    runner = Runner.from_cfg(
+        _cfg(tiny_synthetic_root, tmp_path, bad_call=0, value=float('inf')))
+    with pytest.raises(NonFiniteLossError) as excinfo:
+        runner.train()
+    message = str(excinfo.value)
+    assert 'epoch 1, iter 1/4 (global iteration 1)' in message
+    assert 'loss_contrast=inf' in message
+    assert 'no checkpoint had been saved yet' in message
+    assert not list(tmp_path.glob('*.pth'))
+
+
+def test_the_guard_wraps_parse_losses_and_is_removed_after_training():
+    """Finite losses pass through unchanged; the model is given back."""
+    from types import SimpleNamespace
+
+    from mmengine.model import BaseModel
+
+    class Model(BaseModel):
+
+        def forward(self, inputs, data_samples=None, mode='tensor'):
+            return inputs
+
+    model = Model()
+    runner = SimpleNamespace(model=model, logger=None)
+    hook = NonFiniteLossHook()
+    hook.before_train(runner)
+    assert 'parse_losses' in vars(model)
+    losses = dict(loss_a=torch.tensor([1.0, 3.0]), acc=torch.tensor(0.5))
+    loss, log_vars = model.parse_losses(losses)
+    assert float(loss) == 2.0 and float(log_vars['acc']) == 0.5
+    with pytest.raises(NonFiniteLossError, match='loss_a=nan'):
+        model.parse_losses(dict(loss_a=torch.tensor(float('nan'))))
+    hook.after_train(runner)
+    assert 'parse_losses' not in vars(model)
+    assert float(model.parse_losses(losses)[0]) == 2.0
+
+
+def test_check_names_the_term_and_skips_non_loss_entries():
+    hook = NonFiniteLossHook()
+    hook.check(dict(loss=torch.tensor(1.0), acc=torch.tensor(float('nan'))),
+               before_step=True)  # not a loss: never summed, never checked
+    with pytest.raises(NonFiniteLossError) as excinfo:
+        hook.check(
+            dict(loss=torch.tensor(float('nan')),
+                 loss_a=torch.tensor(1.0),
+                 loss_b=torch.tensor(float('-inf'))),
+            before_step=False)
+    message = str(excinfo.value)
+    assert 'loss_b=-inf' in message and 'loss_a' not in message
+    assert 'after the optimizer step' in message
+
+
+def _check_on_rank(rank: int, port: int, queue) -> None:
+    """One of two gloo ranks: rank 1 has a NaN loss, rank 0 a finite one."""
+    import torch.distributed as dist
+    dist.init_process_group(
+        'gloo', init_method=f'tcp://127.0.0.1:{port}', rank=rank,
+        world_size=2)
+    hook = NonFiniteLossHook()
+    value = float('nan') if rank == 1 else 1.0
+    try:
+        hook.check(dict(loss=torch.tensor(value),
+                        loss_contrast=torch.tensor(value)), before_step=True)
+        queue.put((rank, 'no error'))
+    except NonFiniteLossError as err:
+        queue.put((rank, str(err)))
+    finally:
+        dist.destroy_process_group()
+
+
+def test_every_rank_stops_and_names_the_faulty_rank():
+    """Under DDP the check is all-gathered: rank 0 stops too, no hang."""
+    import multiprocessing
+    import os
+    ctx = multiprocessing.get_context('fork')
+    queue = ctx.Queue()
+    port = 20000 + os.getpid() % 20000
+    procs = [
+        ctx.Process(target=_check_on_rank, args=(rank, port, queue))
+        for rank in (0, 1)
+    ]
+    for proc in procs:
+        proc.start()
+    results = dict(queue.get(timeout=60) for _ in procs)
+    for proc in procs:
+        proc.join(timeout=30)
+    for rank in (0, 1):
+        assert 'loss_contrast not finite on rank(s) 1' in results[rank]
+    assert '(on this rank: nan)' in results[1]
