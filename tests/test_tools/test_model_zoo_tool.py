@@ -1,0 +1,72 @@
+"""``tools/model_zoo.py list | info NAME | download NAME``."""
+import importlib.util
+
+import pytest
+
+from tiny_cluster_contrast import REPO_ROOT
+from zoo_test_server import (model_entry, sha256_bytes, tiny_checkpoint_bytes,
+                             write_index, zoo_env, zoo_server)  # noqa: F401
+
+SCRIPT = REPO_ROOT / 'tools' / 'model_zoo.py'
+NAME = 'tiny-net'
+PATH = '/v1/tiny-net_abc.pth'
+
+
+def _import_tool():
+    spec = importlib.util.spec_from_file_location('model_zoo_tool', SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+tool = _import_tool()
+
+
+@pytest.fixture
+def index(zoo_server, zoo_env, tmp_path, monkeypatch):
+    data = tiny_checkpoint_bytes()
+    zoo_server.state.files[PATH] = data
+    path = write_index(tmp_path / 'zoo', [
+        model_entry(NAME, zoo_server.url(PATH), sha256_bytes(data),
+                    config='tests/data/configs/tiny_synthetic.py')])
+    monkeypatch.setenv('MMREID_ZOO_INDEX', str(path))
+    return path
+
+
+def test_list_shipped_index_is_empty(zoo_env, capsys):
+    assert tool.main(['--index', str(REPO_ROOT / 'model_zoo' /
+                                     'model-index.yml'), 'list']) == 0
+    assert 'no checkpoint released yet' in capsys.readouterr().out
+
+
+def test_list_info_download(index, zoo_env, zoo_server, capsys):
+    assert tool.main(['list']) == 0
+    out = capsys.readouterr().out
+    assert NAME in out and 'Synthetic: mAP 20.5, Rank-1 33.1' in out
+    assert out.splitlines()[1].rstrip().endswith('no')  # not cached
+
+    assert tool.main(['info', NAME]) == 0
+    out = capsys.readouterr().out
+    assert f'Weights: {zoo_server.url(PATH)}' in out
+    assert 'tests/data/configs/tiny_synthetic.py' in out
+    assert 'Training Resources: 1x CPU' in out
+    assert 'query / gallery' in out and 'Cached: no' in out
+
+    assert tool.main(['download', NAME, '--no-progress']) == 0
+    out = capsys.readouterr().out
+    assert str(zoo_env / 'tiny-net_abc.pth') in out and 'verified' in out
+    assert (zoo_env / 'tiny-net_abc.pth').is_file()
+
+    assert tool.main(['info', NAME]) == 0
+    assert 'sha256 verified' in capsys.readouterr().out
+    assert tool.main(['list']) == 0
+    assert capsys.readouterr().out.splitlines()[1].rstrip().endswith('yes')
+
+
+def test_errors_exit_1_with_a_message(index, capsys):
+    assert tool.main(['info', 'tiny-nett']) == 1
+    assert "did you mean 'tiny-net'" in capsys.readouterr().err
+    assert tool.main(['download', 'nope']) == 1
+    assert 'unknown model zoo name' in capsys.readouterr().err
+    assert tool.main(['--index', '/nonexistent/model-index.yml', 'list']) == 1
+    assert 'index not found' in capsys.readouterr().err
