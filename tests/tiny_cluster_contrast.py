@@ -5,7 +5,10 @@ without clashing with folder-level ``conftest.py`` files.
 """
 import os
 import socket
+import subprocess
+import sys
 from pathlib import Path
+from typing import Dict, List
 
 from mmengine.config import Config
 
@@ -27,6 +30,52 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(('127.0.0.1', 0))
         return sock.getsockname()[1]
+
+
+def dist_train_env(module_dir: Path) -> Dict[str, str]:
+    """Environment for ``tools/dist_train.sh`` in a test: a free port, no
+    GPU, this venv's ``torchrun``, and ``module_dir`` importable (for the
+    probe hooks a test writes there).
+
+    Args:
+        module_dir (Path): A folder put first on ``PYTHONPATH``.
+
+    Returns:
+        dict: The environment.
+    """
+    env = dict(os.environ)
+    env['PYTHONPATH'] = os.pathsep.join(
+        [str(module_dir), str(REPO_ROOT), env.get('PYTHONPATH', '')])
+    env['PORT'] = str(free_port())
+    env['CUDA_VISIBLE_DEVICES'] = ''
+    bin_dir = os.path.dirname(sys.executable)
+    env['PATH'] = bin_dir + os.pathsep + env.get('PATH', '')
+    return env
+
+
+def dist_train_command(config: Path, work_dir: Path,
+                       nproc: int = 2) -> List[str]:
+    """``bash tools/dist_train.sh CONFIG NPROC --work-dir WORK_DIR``."""
+    return [
+        'bash',
+        str(REPO_ROOT / 'tools' / 'dist_train.sh'),
+        str(config),
+        str(nproc), '--work-dir',
+        str(work_dir)
+    ]
+
+
+def run_dist_train(config: Path, tmp_path: Path,
+                   nproc: int = 2) -> subprocess.CompletedProcess:
+    """Train ``config`` with ``nproc`` gloo processes; ``tmp_path`` holds the
+    test's probe modules and the work dir (``tmp_path / 'work'``)."""
+    return subprocess.run(
+        dist_train_command(config, tmp_path / 'work', nproc),
+        cwd=REPO_ROOT,
+        env=dist_train_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=600)
 
 
 def tiny_cfg(data_root: Path, work_dir: Path, **overrides) -> Config:

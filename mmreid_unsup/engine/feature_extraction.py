@@ -83,3 +83,38 @@ def extract_dataset_features(model: torch.nn.Module,
             'the dataloader must visit the whole dataset (no drop_last, '
             'a non-shuffling sampler)')
     return out
+
+
+def build_extraction_dataloader(runner, dataloader, owner: str) -> DataLoader:
+    """The loader of the training set with the test pipeline.
+
+    Hooks that extract the training set's features (the cluster refresh,
+    the instance-memory initialisation) take a ``dataloader`` argument:
+    a built ``DataLoader``, a config, or ``None`` for the config's top-level
+    ``cluster_dataloader``.
+
+    Args:
+        runner (Runner): The runner (its config and seed build the loader).
+        dataloader (DataLoader | dict | None): What the hook was given.
+        owner (str): The hook's name, for the error message.
+
+    Returns:
+        DataLoader: The built loader.
+    """
+    if isinstance(dataloader, DataLoader):
+        return dataloader
+    cfg = dataloader
+    if cfg is None:
+        cfg = runner.cfg.get('cluster_dataloader')
+        if cfg is None:
+            raise KeyError(
+                f'{owner} needs `dataloader=` or a top-level '
+                '`cluster_dataloader` in the config: the training set '
+                'with the test pipeline (see configs/_base_/datasets/)')
+    return runner.build_dataloader(cfg, seed=runner.seed)
+
+
+def unwrap_model(runner) -> torch.nn.Module:
+    """The runner's model without its DDP (or other) wrapper."""
+    model = runner.model
+    return model.module if is_model_wrapper(model) else model

@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from tiny_cluster_contrast import REPO_ROOT, free_port
+from tiny_cluster_contrast import REPO_ROOT, dist_train_command, dist_train_env
 
 FAULT = '''
 import time
@@ -64,19 +64,8 @@ def _launch(data_root, tmp_path, mode, *cfg_options):
             dict(type='MemoryMomentumHook'),
         ]
         '''))
-    env = dict(os.environ)
-    env['PYTHONPATH'] = os.pathsep.join(
-        [str(tmp_path), str(REPO_ROOT), env.get('PYTHONPATH', '')])
-    env['PORT'] = str(free_port())
-    env['CUDA_VISIBLE_DEVICES'] = ''
-    bin_dir = os.path.dirname(sys.executable)
-    env['PATH'] = bin_dir + os.pathsep + env.get('PATH', '')
-    args = [
-        'bash',
-        str(REPO_ROOT / 'tools' / 'dist_train.sh'),
-        str(config), '2', '--work-dir',
-        str(tmp_path / 'work')
-    ]
+    env = dist_train_env(tmp_path)
+    args = dist_train_command(config, tmp_path / 'work')
     if cfg_options:
         args += ['--cfg-options', *cfg_options]
     start = time.monotonic()

@@ -1,14 +1,11 @@
 """SCL under ``tools/dist_train.sh CONFIG 2`` on CPU: two gloo processes keep
 identical memories."""
 import json
-import os
-import subprocess
-import sys
 
 import torch
 
-from tiny_cluster_contrast import free_port
-from tiny_scl import REPO_ROOT, write_tiny_scl_config
+from tiny_cluster_contrast import run_dist_train
+from tiny_scl import write_tiny_scl_config
 
 PROBE = '''
 import json, os
@@ -62,21 +59,7 @@ def test_dist_train_scl_two_gloo_processes(tiny_synthetic_root, tmp_path):
             dict(type='SCLRankProbeHook', out_dir='{tmp_path}'),
         ]
         ''')
-    env = dict(os.environ)
-    env['PYTHONPATH'] = os.pathsep.join(
-        [str(tmp_path), str(REPO_ROOT), env.get('PYTHONPATH', '')])
-    env['PORT'] = str(free_port())
-    env['CUDA_VISIBLE_DEVICES'] = ''
-    bin_dir = os.path.dirname(sys.executable)
-    env['PATH'] = bin_dir + os.pathsep + env.get('PATH', '')
-    proc = subprocess.run(
-        ['bash', str(REPO_ROOT / 'tools' / 'dist_train.sh'), str(config),
-         '2', '--work-dir', str(tmp_path / 'work')],
-        cwd=REPO_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600)
+    proc = run_dist_train(config, tmp_path)
     assert proc.returncode == 0, proc.stderr[-4000:]
 
     states = [torch.load(tmp_path / f'rank{r}.pth') for r in (0, 1)]

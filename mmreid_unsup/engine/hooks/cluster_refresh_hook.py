@@ -6,13 +6,13 @@ import numpy as np
 import torch
 from mmengine.dist import broadcast, is_main_process
 from mmengine.hooks import Hook
-from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner
 from torch.utils.data import DataLoader
 
 from mmreid_unsup.pseudo_labels import pseudo_label_quality
 from mmreid_unsup.registry import HOOKS, PSEUDO_LABELERS
-from ..feature_extraction import extract_dataset_features
+from ..feature_extraction import (build_extraction_dataloader,
+                                  extract_dataset_features, unwrap_model)
 
 #: Key of the hook's state in a checkpoint's ``meta``.
 META_KEY = 'pseudo_labels'
@@ -173,12 +173,12 @@ class ClusterRefreshHook(Hook):
 
     @staticmethod
     def _model(runner: Runner) -> torch.nn.Module:
-        model = runner.model
-        return model.module if is_model_wrapper(model) else model
+        return unwrap_model(runner)
 
     def _get_dataloader(self, runner: Runner) -> DataLoader:
-        if isinstance(self._dataloader_cfg, DataLoader):
-            return self._dataloader_cfg
+        self._dataloader_cfg = build_extraction_dataloader(
+            runner, self._dataloader_cfg, 'ClusterRefreshHook')
+        return self._dataloader_cfg
         cfg = self._dataloader_cfg
         if cfg is None:
             cfg = runner.cfg.get('cluster_dataloader')

@@ -5,12 +5,12 @@ from typing import Union
 import numpy as np
 import torch
 from mmengine.hooks import Hook
-from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner
 from torch.utils.data import DataLoader
 
 from mmreid_unsup.registry import HOOKS
-from ..feature_extraction import extract_dataset_features
+from ..feature_extraction import (build_extraction_dataloader,
+                                  extract_dataset_features, unwrap_model)
 
 #: Key of the hook's state in a checkpoint's ``meta``.
 META_KEY = 'instance_memory'
@@ -70,8 +70,7 @@ class InstanceMemoryHook(Hook):
 
     @staticmethod
     def _model(runner: Runner) -> torch.nn.Module:
-        model = runner.model
-        return model.module if is_model_wrapper(model) else model
+        return unwrap_model(runner)
 
     def before_train(self, runner: Runner) -> None:
         """Check that the sampler and the dataloader agree on the batch."""
@@ -148,8 +147,9 @@ class InstanceMemoryHook(Hook):
             f'memories of {len(dataset)} instances in {seconds:.1f}s')
 
     def _get_dataloader(self, runner: Runner) -> DataLoader:
-        if isinstance(self._dataloader_cfg, DataLoader):
-            return self._dataloader_cfg
+        self._dataloader_cfg = build_extraction_dataloader(
+            runner, self._dataloader_cfg, 'InstanceMemoryHook')
+        return self._dataloader_cfg
         cfg = self._dataloader_cfg
         if cfg is None:
             cfg = runner.cfg.get('cluster_dataloader')
