@@ -23,6 +23,13 @@ COUNTERPARTS = {
     'cluster-contrast_r18_1xb64-10e_cuhk03-dev.py',
     'gracl_r18_1xb32-30e_synthetic-demo.py':
     'cluster-contrast_r18_1xb32-30e_synthetic-demo.py',
+    'gracl_osnet-x0.25-msmt17-pre_1xb64-5e_cuhk03-dev.py':
+    'cluster-contrast_osnet-x0.25-msmt17-pre_1xb64-5e_cuhk03-dev.py',
+}
+# Ablation -> the recipe it ablates.
+RECIPES = {
+    'r18': 'gracl_r18_1xb64-10e_cuhk03-dev.py',
+    'osnet': 'gracl_osnet-x0.25-msmt17-pre_1xb64-5e_cuhk03-dev.py',
 }
 ABLATIONS = sorted(p.name for p in GRACL_DIR.glob('gracl-*_cuhk03-dev.py'))
 
@@ -48,7 +55,8 @@ def test_every_config_builds_a_gracl_model(name):
     cfg.model.backbone.init_cfg = None
     model = MODELS.build(cfg.model)
     assert type(model).__name__ == 'GRACL'
-    assert model.head.feat_dim == cfg.model.neck.in_channels
+    neck = cfg.model.neck
+    assert model.head.feat_dim == neck.get('out_channels', neck.in_channels)
     assert len(list(model.memories())) >= 1
 
 
@@ -64,7 +72,8 @@ def test_recipe_differs_from_cluster_contrast_only_in_the_head(
 
 @pytest.mark.parametrize('ablation', ABLATIONS)
 def test_ablation_differs_from_the_recipe_only_in_the_head(ablation):
-    recipe = _load(GRACL_DIR / 'gracl_r18_1xb64-10e_cuhk03-dev.py')
+    backbone = ablation.split('_')[1].split('-')[0]
+    recipe = _load(GRACL_DIR / RECIPES[backbone])
     ours = _load(GRACL_DIR / ablation)
     assert _without_head(ours) == _without_head(recipe)
     assert ours.model.head != recipe.model.head
@@ -74,6 +83,8 @@ def test_the_ablations_are_the_documented_ones():
     assert ABLATIONS == [
         'gracl-centroid-relation_r18_1xb64-10e_cuhk03-dev.py',
         'gracl-centroid-term_r18_1xb64-10e_cuhk03-dev.py',
+        'gracl-inter-only_osnet-x0.25-msmt17-pre_1xb64-5e_cuhk03-dev.py',
         'gracl-inter-only_r18_1xb64-10e_cuhk03-dev.py',
+        'gracl-intra-only_osnet-x0.25-msmt17-pre_1xb64-5e_cuhk03-dev.py',
         'gracl-intra-only_r18_1xb64-10e_cuhk03-dev.py',
     ]

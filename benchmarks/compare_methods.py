@@ -1,0 +1,344 @@
+"""Compare methods under one protocol: direct transfer, then each method.
+
+The fair CPU protocol (``configs/_base_/protocols/cpu_cuhk03-dev_osnet-x0.25-
+msmt17.py``) fixes the starting model (the MSMT17 OSNet-x0.25), the data
+(CUHK03 ``dev_train.csv`` unlabeled; ``dev_query.csv`` / ``dev_gallery.csv``
+for evaluation), the input size, batch, iterations, epochs and seed. Every
+method's protocol config inherits it and changes only the method. This
+script runs the chosen configs one after another in this process and
+writes a Markdown table and JSON:
+
+- direct transfer: the first config's model evaluated before any training;
+- each method: last-epoch mAP, rank-1, rank-5, mINP, the pseudo-label ARI /
+  NMI against the true ids at the last refresh, wall time and training
+  images/s (images of the training iterations over their time, without the
+  refreshes and evaluations).
+
+``--seeds 1 2 3`` repeats every method with each seed and reports the mean
+and the spread (population standard deviation) of every number.
+
+Usage::
+
+    python benchmarks/compare_methods.py                 # every protocol config
+    python benchmarks/compare_methods.py --configs A.py B.py --seeds 1 2
+    python benchmarks/compare_methods.py --cfg-options train_cfg.max_epochs=1
+
+Model choice is never made on the test split here: every number is the last
+epoch's.
+"""
+import argparse
+import datetime
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Dict, List, Optional, Sequence
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+#: A config follows the protocol when one of its bases is this file.
+PROTOCOL = 'cpu_cuhk03-dev_osnet-x0.25-msmt17.py'
+#: Metric keys of a row, in table order.
+METRICS = ('mAP', 'rank1', 'rank5', 'mINP')
+PSEUDO = ('ari', 'nmi')
+
+
+def protocol_configs(root: Path = REPO_ROOT) -> List[Path]:
+    """Every method config under ``configs/`` that inherits the protocol.
+
+    Args:
+        root (Path): The repository root.
+
+    Returns:
+        list[Path]: The configs, sorted by path.
+    """
+    found = []
+    for path in sorted((root / 'configs').glob('*/*.py')):
+        if '_base_' in path.parts:
+            continue
+        if PROTOCOL in path.read_text(encoding='utf-8'):
+            found.append(path)
+    return found
+
+
+def _probe_hook():
+    """A hook class that records what a protocol row needs."""
+    from mmengine.hooks import Hook
+
+    class ProtocolProbe(Hook):
+        """Training time and images, last validation, last pseudo labels."""
+
+        priority = 'LOWEST'
+
+        def __init__(self) -> None:
+            self.train_seconds = 0.0
+            self.train_images = 0
+            self.metrics: Dict[str, float] = {}
+            self._tic: Optional[float] = None
+
+        def before_train_iter(self, runner, batch_idx, data_batch=None):
+            self._tic = time.perf_counter()
+
+        def after_train_iter(self,
+                             runner,
+                             batch_idx,
+                             data_batch=None,
+                             outputs=None):
+            self.train_seconds += time.perf_counter() - self._tic
+            self.train_images += len(data_batch['inputs'])
+
+        def after_val_epoch(self, runner, metrics=None):
+            self.metrics = dict(metrics or {})
+
+    return ProtocolProbe
+
+
+def _metric(metrics: Dict[str, float], name: str) -> float:
+    """``name`` of ``ReIDMetric``'s results (key ``reid/<name>``)."""
+    key = f'reid/{name}'
+    if key not in metrics:
+        raise KeyError(f'the evaluation returned no {key!r}; got '
+                       f'{sorted(metrics)} (the protocol evaluates with '
+                       'ReIDMetric)')
+    return float(metrics[key])
+
+
+def _load_config(path: Path, work_dir: Path, seed: Optional[int],
+                 cfg_options: Optional[dict]):
+    """The config of one run, with its own work dir and seed."""
+    from mmengine.config import Config
+    cfg = Config.fromfile(str(path))
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
+    cfg.work_dir = str(work_dir)
+    if seed is not None:
+        cfg.randomness = dict(cfg.get('randomness', {}), seed=seed)
+    # Each runner gets its own logger and visualizer instance.
+    cfg.experiment_name = f'{work_dir.name}_{time.time_ns()}'
+    return cfg
+
+
+def direct_transfer(path: Path, work_dir: Path,
+                    cfg_options: Optional[dict]) -> Dict:
+    """Evaluate the protocol's starting model without training.
+
+    Args:
+        path (Path): A protocol config (its model's starting weights are the
+            protocol's).
+        work_dir (Path): Where the run writes its logs.
+        cfg_options (dict, optional): Overrides merged into the config.
+
+    Returns:
+        dict: The row: ``method``, ``config`` and the metrics.
+    """
+    from mmengine.model import is_model_wrapper
+    from mmengine.runner import Runner
+    tic = time.perf_counter()
+    runner = Runner.from_cfg(_load_config(path, work_dir, None, cfg_options))
+    # Runner.val() loads `load_from` only; the protocol's starting weights
+    # come from the model's init_cfg, which only train() would apply.
+    model = runner.model.module if is_model_wrapper(
+        runner.model) else runner.model
+    model.init_weights()
+    metrics = runner.val()
+    row = dict(method='direct transfer (no training)', config=str(path))
+    row.update({name: _metric(metrics, name) for name in METRICS})
+    row['wall_minutes'] = (time.perf_counter() - tic) / 60
+    return row
+
+
+def train_method(path: Path, work_dir: Path, seed: Optional[int],
+                 cfg_options: Optional[dict]) -> Dict:
+    """Train one method under the protocol and measure its last epoch.
+
+    Args:
+        path (Path): The method's protocol config.
+        work_dir (Path): Where the run writes logs and checkpoints.
+        seed (int, optional): Overrides the protocol's seed.
+        cfg_options (dict, optional): Overrides merged into the config.
+
+    Returns:
+        dict: The row: ``method``, ``config``, ``seed``, the metrics, the
+        pseudo-label ARI / NMI at the last refresh (None without ground
+        truth), ``wall_minutes`` and ``train_images_per_s``.
+    """
+    from mmengine.runner import Runner
+    tic = time.perf_counter()
+    cfg = _load_config(path, work_dir, seed, cfg_options)
+    runner = Runner.from_cfg(cfg)
+    probe = _probe_hook()()
+    runner.register_hook(probe)
+    runner.train()
+    if not probe.metrics:
+        raise RuntimeError(
+            f'{path}: training ended without a validation; set '
+            'train_cfg.val_interval to divide max_epochs')
+    scalars = runner.message_hub.log_scalars
+    row = dict(
+        method=cfg.model.type, config=str(path), seed=cfg.randomness.seed)
+    row.update({name: _metric(probe.metrics, name) for name in METRICS})
+    for name in PSEUDO:
+        key = f'train/pseudo_{name}'
+        row[f'pseudo_{name}'] = (
+            float(scalars[key].current()) if key in scalars else None)
+    row['wall_minutes'] = (time.perf_counter() - tic) / 60
+    row['train_images_per_s'] = (
+        probe.train_images / probe.train_seconds
+        if probe.train_seconds > 0 else None)
+    return row
+
+
+def summarise(runs: Sequence[Dict]) -> Dict:
+    """Mean and spread of the runs of one method (over seeds).
+
+    Args:
+        runs (Sequence[dict]): Rows of :func:`train_method`, one per seed.
+
+    Returns:
+        dict: ``method``, ``config``, ``seeds`` and, for every number,
+        ``<key>`` (mean) and ``<key>_std`` (population standard deviation,
+        0 for one run; None where a run had no value).
+    """
+    summary = dict(
+        method=runs[0]['method'],
+        config=runs[0]['config'],
+        seeds=[r['seed'] for r in runs])
+    keys = [k for k, v in runs[0].items()
+            if k not in ('method', 'config', 'seed')]
+    for key in keys:
+        values = [r[key] for r in runs]
+        if any(v is None for v in values):
+            summary[key] = summary[f'{key}_std'] = None
+            continue
+        summary[key] = statistics.fmean(values)
+        summary[f'{key}_std'] = statistics.pstdev(values)
+    return summary
+
+
+def _cell(row: Dict, key: str, digits: int = 2) -> str:
+    value = row.get(key)
+    if value is None:
+        return '-'
+    text = f'{value:.{digits}f}'
+    spread = row.get(f'{key}_std')
+    if spread and len(row.get('seeds', [])) > 1:
+        text += f' ± {spread:.{digits}f}'
+    return text
+
+
+def format_table(rows: Sequence[Dict]) -> str:
+    """The Markdown table of the direct-transfer row and the method rows."""
+    head = ('| method | config | mAP | rank-1 | rank-5 | mINP | '
+            'pseudo ARI | pseudo NMI | wall min | train img/s |')
+    lines = [head, '|' + '---|' * 10]
+    for row in rows:
+        lines.append('| ' + ' | '.join([
+            row['method'],
+            f"`{Path(row['config']).name}`",
+            _cell(row, 'mAP'),
+            _cell(row, 'rank1'),
+            _cell(row, 'rank5'),
+            _cell(row, 'mINP'),
+            _cell(row, 'pseudo_ari', 3),
+            _cell(row, 'pseudo_nmi', 3),
+            _cell(row, 'wall_minutes', 1),
+            _cell(row, 'train_images_per_s', 1),
+        ]) + ' |')
+    return '\n'.join(lines)
+
+
+def machine() -> Dict:
+    """What the numbers were measured on."""
+    import torch
+    return dict(
+        platform=platform.platform(),
+        cpus=os.cpu_count(),
+        torch=torch.__version__,
+        torch_threads=torch.get_num_threads(),
+        cuda=torch.cuda.is_available())
+
+
+def _parse_cfg_options(items: Optional[List[str]]) -> Optional[dict]:
+    if not items:
+        return None
+    from mmengine.config import DictAction
+    namespace = argparse.Namespace()
+    DictAction(option_strings=[], dest='opts')(None, namespace, items)
+    return namespace.opts
+
+
+def main(argv: Optional[List[str]] = None) -> Dict:
+    """Run the comparison; returns what it wrote to the JSON file."""
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument(
+        '--configs',
+        nargs='+',
+        help='method configs (default: every config that inherits the '
+        'protocol)')
+    parser.add_argument(
+        '--seeds', type=int, nargs='+', help='repeat each method per seed')
+    parser.add_argument(
+        '--no-direct',
+        action='store_true',
+        help='skip the direct-transfer row')
+    parser.add_argument(
+        '--work-dir', default=str(REPO_ROOT / 'work_dirs' / 'compare'))
+    parser.add_argument(
+        '--out',
+        default=str(REPO_ROOT / 'benchmarks' / 'results' /
+                    'compare_methods.json'),
+        help='the JSON file; the Markdown table goes beside it (.md)')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        help='overrides for every config (key=value, as in tools/train.py)')
+    args = parser.parse_args(argv)
+
+    import mmreid_unsup  # noqa: F401  (registries, atomic checkpoints)
+    from mmreid_unsup.utils import atomic_write_bytes
+
+    configs = [Path(c) for c in args.configs] if args.configs else (
+        protocol_configs())
+    if not configs:
+        raise SystemExit(f'no config inherits {PROTOCOL} under '
+                         f'{REPO_ROOT / "configs"}')
+    for path in configs:
+        if not path.is_file():
+            raise SystemExit(f'--configs: {path} is not a file')
+    cfg_options = _parse_cfg_options(args.cfg_options)
+    work_root = Path(args.work_dir)
+    started = datetime.datetime.now(datetime.timezone.utc)
+
+    rows = []
+    if not args.no_direct:
+        rows.append(
+            direct_transfer(configs[0], work_root / 'direct', cfg_options))
+        print(json.dumps(rows[-1]), flush=True)
+    for path in configs:
+        runs = []
+        for seed in (args.seeds or [None]):
+            name = path.stem + ('' if seed is None else f'_seed{seed}')
+            runs.append(
+                train_method(path, work_root / name, seed, cfg_options))
+            print(json.dumps(runs[-1]), flush=True)
+        rows.append(summarise(runs))
+
+    table = format_table(rows)
+    result = dict(
+        started=started.isoformat(timespec='seconds'),
+        machine=machine(),
+        load_average=os.getloadavg()[0],
+        cfg_options=args.cfg_options,
+        rows=rows)
+    out = Path(args.out)
+    atomic_write_bytes(json.dumps(result, indent=2).encode(), out)
+    atomic_write_bytes((table + '\n').encode(), out.with_suffix('.md'))
+    print('\n' + table + f'\n\nwritten to {out} and {out.with_suffix(".md")}')
+    return result
+
+
+if __name__ == '__main__':
+    sys.path.insert(0, str(REPO_ROOT))
+    main()

@@ -1,0 +1,70 @@
+# The fair CPU comparison protocol (benchmarks/compare_methods.py): every
+# method starts from the same public re-ID model, the MSMT17-trained
+# OSNet-x0.25 of torchreid (../shared/weights/osnet_x0_25_msmt17.pth), and
+# adapts without labels to the real CUHK03 crops (dev_train.csv, 5,452
+# images), evaluated on dev_query.csv / dev_gallery.csv. Input size, batch,
+# iterations, epochs, learning-rate schedule and seed are fixed here: 5
+# epochs of 60 iterations of 64 images at 256x128, about 7 minutes per method
+# on 2 CPU cores (benchmarks/results/compare_methods.md), so that a method,
+# its ablations and several seeds fit in one sitting. A method's protocol config
+# inherits this file with its model base and states only the method: its
+# head, its optimizer, and the backbone / neck below by name:
+#
+#   model = dict(backbone=protocol_backbone, neck=protocol_neck, ...)
+#
+# Random initialisation is not an option at this scale: from scratch the
+# pseudo labels never find identities here (ARI about 0.003), so method
+# comparisons would measure noise (../shared/ENVIRONMENT.md).
+_base_ = ['../datasets/cuhk03_dev.py', '../default_runtime.py']
+
+protocol_weights = '../shared/weights/osnet_x0_25_msmt17.pth'
+# torchreid's parameter names: the backbone takes the conv layers and the
+# neck its `fc` embedding from the same file (each ignores the other's keys).
+protocol_backbone = dict(
+    _delete_=True,
+    type='OSNet',
+    arch='x0_25',
+    init_cfg=dict(type='Pretrained', checkpoint=protocol_weights))
+protocol_neck = dict(
+    _delete_=True,
+    type='OSNetFCNeck',
+    in_channels=128,
+    out_channels=512,
+    init_cfg=dict(type='Pretrained', checkpoint=protocol_weights))
+protocol_feat_dim = 512
+
+# 256x128 as the OSNet was trained (18.9 mAP before adaptation; 5.5 at
+# 128x64).
+train_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='Resize', scale=(128, 256), interpolation='bicubic'),
+    dict(type='RandomFlip', prob=0.5, direction='horizontal'),
+    dict(type='RandomCrop', size=(256, 128), padding=10),
+    dict(type='RandomErasing', prob=0.5),
+    dict(type='PackReIDInputs'),
+]
+test_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='Resize', scale=(128, 256), interpolation='bicubic'),
+    dict(type='PackReIDInputs'),
+]
+train_dataloader = dict(
+    batch_size=64,
+    num_workers=2,
+    sampler=dict(batch_size=64, num_instances=4, iters_per_epoch=60),
+    dataset=dict(pipeline=train_pipeline))
+cluster_dataloader = dict(
+    batch_size=64, num_workers=2, dataset=dict(pipeline=test_pipeline))
+val_dataloader = dict(
+    batch_size=64, num_workers=2, dataset=dict(pipeline=test_pipeline))
+test_dataloader = val_dataloader
+
+train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=5, val_interval=5)
+val_cfg = dict(type='ValLoop')
+test_cfg = dict(type='TestLoop')
+# A fine-tuning learning rate, constant: the model is already a re-ID model.
+param_scheduler = []
+default_hooks = dict(
+    logger=dict(interval=10),
+    checkpoint=dict(type='CheckpointHook', interval=1, max_keep_ckpts=1))
+randomness = dict(seed=1, deterministic=False)

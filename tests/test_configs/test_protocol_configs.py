@@ -1,0 +1,59 @@
+"""The fair CPU protocol: every method config shares everything but the
+method, and starts from the MSMT17 OSNet-x0.25."""
+import pytest
+import torch
+from mmengine.config import Config
+from mmengine.registry import init_default_scope
+
+from mmreid_unsup.registry import MODELS
+from tiny_cluster_contrast import REPO_ROOT, shared_dir
+
+PROTOCOL = (REPO_ROOT / 'configs' / '_base_' / 'protocols' /
+            'cpu_cuhk03-dev_osnet-x0.25-msmt17.py')
+METHOD_CONFIGS = [
+    REPO_ROOT / 'configs' / 'cluster_contrast' /
+    'cluster-contrast_osnet-x0.25-msmt17-pre_1xb64-5e_cuhk03-dev.py',
+    REPO_ROOT / 'configs' / 'gracl' /
+    'gracl_osnet-x0.25-msmt17-pre_1xb64-5e_cuhk03-dev.py',
+]
+#: What the protocol fixes: data, input, batch, schedule, seed, evaluation.
+PROTOCOL_KEYS = ('train_dataloader', 'cluster_dataloader', 'val_dataloader',
+                 'test_dataloader', 'train_cfg', 'param_scheduler',
+                 'randomness', 'val_evaluator', 'test_evaluator')
+WEIGHTS = shared_dir() / 'weights' / 'osnet_x0_25_msmt17.pth'
+
+
+@pytest.mark.parametrize('path', METHOD_CONFIGS, ids=lambda p: p.name)
+def test_only_the_method_differs(path):
+    protocol = Config.fromfile(str(PROTOCOL))
+    cfg = Config.fromfile(str(path))
+    for key in PROTOCOL_KEYS:
+        assert cfg[key] == protocol[key], key
+    assert cfg.model.backbone.type == 'OSNet'
+    assert cfg.model.backbone.arch == 'x0_25'
+    assert cfg.model.neck.type == 'OSNetFCNeck'
+    assert cfg.model.backbone.init_cfg.checkpoint.endswith(
+        'osnet_x0_25_msmt17.pth')
+    # The train set has ground truth, so the refresh can log ARI / NMI.
+    assert cfg.train_dataloader.dataset.ann_file == 'splits/dev_train.csv'
+    assert cfg.val_dataloader.dataset.query_ann_file == 'splits/dev_query.csv'
+
+
+@pytest.mark.skipif(not WEIGHTS.is_file(), reason=f'{WEIGHTS} not found')
+@pytest.mark.parametrize('path', METHOD_CONFIGS, ids=lambda p: p.name)
+def test_starts_from_the_msmt17_osnet(path, monkeypatch):
+    monkeypatch.chdir(REPO_ROOT)  # the weights path is relative to it
+    init_default_scope('mmreid_unsup')
+    cfg = Config.fromfile(str(path))
+    for part in ('backbone', 'neck'):
+        cfg.model[part].init_cfg.checkpoint = str(WEIGHTS)
+    model = MODELS.build(cfg.model)
+    model.init_weights()
+    state = torch.load(WEIGHTS, map_location='cpu', weights_only=True)
+    state = state.get('state_dict', state)
+    ours = model.state_dict()
+    for key, value in state.items():
+        if key.startswith('classifier.'):
+            continue  # MSMT17's identity classifier is not used
+        prefix = 'neck.' if key.startswith('fc.') else 'backbone.'
+        assert torch.equal(ours[prefix + key], value), key
