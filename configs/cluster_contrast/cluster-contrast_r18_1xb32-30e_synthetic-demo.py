@@ -1,5 +1,6 @@
 # The README demo: Cluster-Contrast from scratch (no pretrained weights) on
-# the embedded synthetic set at 64x32, one process on CPU, about 6 minutes.
+# the embedded synthetic set at 64x32, one process on CPU, about 4 minutes
+# on 2 cores (README).
 _base_ = [
     '../_base_/models/cluster_contrast_r50.py',
     '../_base_/datasets/synthetic.py',
