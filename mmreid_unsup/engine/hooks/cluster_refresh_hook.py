@@ -95,7 +95,7 @@ class ClusterRefreshHook(Hook):
 
     def before_train_epoch(self, runner: Runner) -> None:
         """Refresh the labels when due, or hand restored ones to the sampler."""
-        model = self._model(runner)
+        model = unwrap_model(runner)
         num_samples = len(runner.train_dataloader.dataset)
         has_labels = model.pseudo_labels.numel() == num_samples
         epoch = runner.epoch
@@ -138,7 +138,7 @@ class ClusterRefreshHook(Hook):
         Returns:
             Tensor: The new labels, shape ``(N,)``.
         """
-        model = self._model(runner)
+        model = unwrap_model(runner)
         dataloader = self._get_dataloader(runner)
         dataset = dataloader.dataset
         train_dataset = runner.train_dataloader.dataset
@@ -171,23 +171,9 @@ class ClusterRefreshHook(Hook):
 
     # -- helpers ------------------------------------------------------------
 
-    @staticmethod
-    def _model(runner: Runner) -> torch.nn.Module:
-        return unwrap_model(runner)
-
     def _get_dataloader(self, runner: Runner) -> DataLoader:
         self._dataloader_cfg = build_extraction_dataloader(
             runner, self._dataloader_cfg, 'ClusterRefreshHook')
-        return self._dataloader_cfg
-        cfg = self._dataloader_cfg
-        if cfg is None:
-            cfg = runner.cfg.get('cluster_dataloader')
-            if cfg is None:
-                raise KeyError(
-                    'ClusterRefreshHook needs `dataloader=` or a top-level '
-                    '`cluster_dataloader` in the config: the training set '
-                    'with the test pipeline (see configs/_base_/datasets/)')
-        self._dataloader_cfg = runner.build_dataloader(cfg, seed=runner.seed)
         return self._dataloader_cfg
 
     def _sync_sampler(self, runner: Runner, labels: torch.Tensor) -> None:

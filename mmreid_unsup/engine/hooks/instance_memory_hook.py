@@ -68,10 +68,6 @@ class InstanceMemoryHook(Hook):
         self.log_stats = log_stats
         self._ready = False
 
-    @staticmethod
-    def _model(runner: Runner) -> torch.nn.Module:
-        return unwrap_model(runner)
-
     def before_train(self, runner: Runner) -> None:
         """Check that the sampler and the dataloader agree on the batch."""
         loader = runner.train_dataloader
@@ -85,7 +81,7 @@ class InstanceMemoryHook(Hook):
 
     def before_train_epoch(self, runner: Runner) -> None:
         """Initialise the memories if needed, then set the model's epoch."""
-        model = self._model(runner)
+        model = unwrap_model(runner)
         num_samples = len(runner.train_dataloader.dataset)
         if not self._ready or model.num_memory_instances != num_samples:
             self.init_memories(runner)
@@ -94,7 +90,7 @@ class InstanceMemoryHook(Hook):
 
     def after_train_epoch(self, runner: Runner) -> None:
         """Log the model's neighbour statistics against the true ids."""
-        model = self._model(runner)
+        model = unwrap_model(runner)
         if not (self.log_stats and hasattr(model, 'neighbour_stats')):
             return
         dataset = runner.train_dataloader.dataset
@@ -124,7 +120,7 @@ class InstanceMemoryHook(Hook):
 
     def init_memories(self, runner: Runner) -> None:
         """Extract the training set's features and fill the memories."""
-        model = self._model(runner)
+        model = unwrap_model(runner)
         dataloader = self._get_dataloader(runner)
         dataset = dataloader.dataset
         train_dataset = runner.train_dataloader.dataset
@@ -149,14 +145,4 @@ class InstanceMemoryHook(Hook):
     def _get_dataloader(self, runner: Runner) -> DataLoader:
         self._dataloader_cfg = build_extraction_dataloader(
             runner, self._dataloader_cfg, 'InstanceMemoryHook')
-        return self._dataloader_cfg
-        cfg = self._dataloader_cfg
-        if cfg is None:
-            cfg = runner.cfg.get('cluster_dataloader')
-            if cfg is None:
-                raise KeyError(
-                    'InstanceMemoryHook needs `dataloader=` or a top-level '
-                    '`cluster_dataloader` in the config: the training set '
-                    'with the test pipeline (see configs/_base_/datasets/)')
-        self._dataloader_cfg = runner.build_dataloader(cfg, seed=runner.seed)
         return self._dataloader_cfg

@@ -2,9 +2,9 @@
 from typing import Optional, Sequence
 
 from mmengine.hooks import Hook
-from mmengine.model import is_model_wrapper
 
 from mmreid_unsup.registry import HOOKS
+from ..feature_extraction import unwrap_model
 
 
 @HOOKS.register_module()
@@ -27,7 +27,6 @@ class MemoryMomentumHook(Hook):
                          data_batch: Optional[dict] = None,
                          outputs: Optional[Sequence] = None) -> None:
         """Apply every memory's pending update."""
-        model = runner.model.module if is_model_wrapper(
-            runner.model) else runner.model
+        model = unwrap_model(runner)
         for memory in model.memories():
             memory.apply_pending_update()

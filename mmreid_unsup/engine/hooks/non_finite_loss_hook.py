@@ -6,10 +6,10 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple
 import torch
 from mmengine.dist import all_gather, get_world_size
 from mmengine.hooks import Hook
-from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner
 
 from mmreid_unsup.registry import HOOKS
+from ..feature_extraction import unwrap_model
 
 
 class NonFiniteLossError(FloatingPointError):
@@ -69,8 +69,7 @@ class NonFiniteLossHook(Hook):
 
     def before_train(self, runner: Runner) -> None:
         """Wrap the model's ``parse_losses`` with the check."""
-        model = runner.model.module if is_model_wrapper(
-            runner.model) else runner.model
+        model = unwrap_model(runner)
         self._runner = runner
         if not callable(getattr(model, 'parse_losses', None)):
             runner.logger.warning(
