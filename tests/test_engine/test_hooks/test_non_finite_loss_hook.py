@@ -3,6 +3,7 @@ import os.path as osp
 
 import pytest
 import torch
+from gloo_ranks import run_on_gloo_ranks
 from mmengine.runner import Runner, load_checkpoint
 
 from mmreid_unsup.engine.hooks import NonFiniteLossError, NonFiniteLossHook
@@ -128,40 +129,21 @@ def test_check_names_the_term_and_skips_non_loss_entries():
     assert 'after the optimizer step' in message
 
 
-def _check_on_rank(rank: int, port: int, queue) -> None:
+def _check_on_rank(rank: int) -> str:
     """One of two gloo ranks: rank 1 has a NaN loss, rank 0 a finite one."""
-    import torch.distributed as dist
-    dist.init_process_group(
-        'gloo', init_method=f'tcp://127.0.0.1:{port}', rank=rank,
-        world_size=2)
     hook = NonFiniteLossHook()
     value = float('nan') if rank == 1 else 1.0
     try:
         hook.check(dict(loss=torch.tensor(value),
                         loss_contrast=torch.tensor(value)), before_step=True)
-        queue.put((rank, 'no error'))
     except NonFiniteLossError as err:
-        queue.put((rank, str(err)))
-    finally:
-        dist.destroy_process_group()
+        return str(err)
+    return 'no error'
 
 
 def test_every_rank_stops_and_names_the_faulty_rank():
     """Under DDP the check is all-gathered: rank 0 stops too, no hang."""
-    import multiprocessing
-    import os
-    ctx = multiprocessing.get_context('fork')
-    queue = ctx.Queue()
-    port = 20000 + os.getpid() % 20000
-    procs = [
-        ctx.Process(target=_check_on_rank, args=(rank, port, queue))
-        for rank in (0, 1)
-    ]
-    for proc in procs:
-        proc.start()
-    results = dict(queue.get(timeout=60) for _ in procs)
-    for proc in procs:
-        proc.join(timeout=30)
+    results = run_on_gloo_ranks(_check_on_rank)
     for rank in (0, 1):
         assert 'loss_contrast not finite on rank(s) 1' in results[rank]
     assert '(on this rank: nan)' in results[1]

@@ -1,19 +1,10 @@
 """ReIDMetric under DDP (gloo, 2 CPU processes): each rank processes its
 share, MMEngine gathers the samples, every rank gets rank 0's scores, equal
 to a single process's."""
-import socket
-
 import torch
-import torch.distributed as torch_dist
-import torch.multiprocessing as mp
+from gloo_ranks import run_on_gloo_ranks
 
 NUM_SAMPLES = 45  # odd: the ranks hold 23 and 22 samples
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(('127.0.0.1', 0))
-        return sock.getsockname()[1]
 
 
 def make_samples():
@@ -28,36 +19,23 @@ def make_samples():
     return samples
 
 
-def _worker(rank: int, port: int, queue) -> None:
-    torch_dist.init_process_group(
-        'gloo', init_method=f'tcp://127.0.0.1:{port}', rank=rank, world_size=2)
-    try:
-        from mmengine.evaluator import Evaluator
+def _worker(rank: int) -> dict:
+    from mmengine.evaluator import Evaluator
 
-        from mmreid_unsup.evaluation import ReIDMetric
-        evaluator = Evaluator(ReIDMetric(topk=(1, 3)))
-        # DefaultSampler's interleaved shards, batches of 4.
-        mine = make_samples()[rank::2]
-        for start in range(0, len(mine), 4):
-            evaluator.process(data_samples=mine[start:start + 4])
-        queue.put((rank, evaluator.evaluate(NUM_SAMPLES)))
-    finally:
-        torch_dist.destroy_process_group()
+    from mmreid_unsup.evaluation import ReIDMetric
+    evaluator = Evaluator(ReIDMetric(topk=(1, 3)))
+    # DefaultSampler's interleaved shards, batches of 4.
+    mine = make_samples()[rank::2]
+    for start in range(0, len(mine), 4):
+        evaluator.process(data_samples=mine[start:start + 4])
+    return evaluator.evaluate(NUM_SAMPLES)
 
 
 def test_results_are_gathered_across_ranks():
     from mmengine.evaluator import Evaluator
 
     from mmreid_unsup.evaluation import ReIDMetric
-    ctx = mp.get_context('spawn')
-    queue = ctx.SimpleQueue()
-    mp.start_processes(
-        _worker,
-        args=(_free_port(), queue),
-        nprocs=2,
-        join=True,
-        start_method='spawn')
-    scores = dict(queue.get() for _ in range(2))
+    scores = run_on_gloo_ranks(_worker)
 
     single = Evaluator(ReIDMetric(topk=(1, 3)))
     single.process(data_samples=make_samples())

@@ -1,10 +1,8 @@
 """ProxyMemory under DDP (gloo, 2 CPU processes): the proxies are selected
 on rank 0 and broadcast, and the hard update uses every rank's batch."""
-import socket
-
 import torch
 import torch.distributed as torch_dist
-import torch.multiprocessing as mp
+from gloo_ranks import run_on_gloo_ranks
 
 from mmreid_unsup.models import BaseProxySelector, ProxyMemory
 
@@ -27,41 +25,22 @@ class RankDependentSelector(BaseProxySelector):
         return (feats * proxies[labels]).sum(dim=1)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(('127.0.0.1', 0))
-        return sock.getsockname()[1]
-
-
 def _memory() -> ProxyMemory:
     return ProxyMemory(feat_dim=4, selector=dict(type=RankDependentSelector))
 
 
-def _worker(rank: int, port: int, result_queue) -> None:
-    torch_dist.init_process_group(
-        'gloo', init_method=f'tcp://127.0.0.1:{port}', rank=rank, world_size=2)
-    try:
-        memory = _memory()
-        memory.init_from_features(FEATURES, LABELS)
-        selected = memory.proxy_indices.tolist()
-        initial = memory.bank.tolist()
-        memory(torch.tensor(FEATS[rank]), torch.tensor(BATCH_LABELS[rank]))
-        memory.apply_pending_update()
-        result_queue.put((rank, selected, initial, memory.bank.tolist()))
-    finally:
-        torch_dist.destroy_process_group()
+def _worker(rank: int) -> tuple:
+    memory = _memory()
+    memory.init_from_features(FEATURES, LABELS)
+    selected = memory.proxy_indices.tolist()
+    initial = memory.bank.tolist()
+    memory(torch.tensor(FEATS[rank]), torch.tensor(BATCH_LABELS[rank]))
+    memory.apply_pending_update()
+    return selected, initial, memory.bank.tolist()
 
 
 def test_rank0_selects_and_ranks_apply_the_same_gathered_update():
-    ctx = mp.get_context('spawn')
-    queue = ctx.SimpleQueue()
-    mp.start_processes(
-        _worker,
-        args=(_free_port(), queue),
-        nprocs=2,
-        join=True,
-        start_method='spawn')
-    results = {rank: rest for rank, *rest in (queue.get() for _ in range(2))}
+    results = run_on_gloo_ranks(_worker)
 
     # Rank 1's own selector would pick [1, 3]: rank 0's choice won.
     for rank in (0, 1):
