@@ -1,4 +1,5 @@
 """Datasets, transforms, samplers and the synthetic data generator."""
+from .bad_data_report import BadDataError, BadDataReport, BrokenImageError
 from .base_reid_dataset import BaseReIDDataset
 from .concat_reid_dataset import ConcatReIDDataset
 from .cuhk03np import CUHK03NP
@@ -14,5 +15,5 @@ from .transforms import *  # noqa: F401,F403
 __all__ = [
     'BaseReIDDataset', 'FolderReIDDataset', 'Market1501', 'DukeMTMCReID',
     'CUHK03NP', 'MSMT17', 'ReIDAnnotationDataset', 'SyntheticReID',
-    'ConcatReIDDataset'
+    'ConcatReIDDataset', 'BadDataReport', 'BadDataError', 'BrokenImageError'
 ]

@@ -21,7 +21,8 @@ class FolderReIDDataset(BaseReIDDataset):
 
     Only files ending in the extension of ``NAME_EXAMPLE`` are read, so
     stray files such as ``Thumbs.db`` are ignored; any other file name that
-    does not match ``NAME_PATTERN`` is an error.
+    does not match ``NAME_PATTERN`` is a ``bad_name`` entry of the bad-data
+    report (see :class:`BaseReIDDataset`'s ``bad_data``).
     """
 
     SPLIT_DIRS: Dict[str, str] = dict(
@@ -61,20 +62,18 @@ class FolderReIDDataset(BaseReIDDataset):
                 f'expected {self.describe_split(split)}')
         ext = osp.splitext(self.NAME_EXAMPLE)[1]
         names = sorted(n for n in os.listdir(folder) if n.endswith(ext))
-        samples, unparsed = [], []
+        samples = []
         for name in names:
+            path = osp.join(folder, name)
             match = self.NAME_PATTERN.fullmatch(name)
             if match is None or int(match['cam']) < 1:
-                unparsed.append(name)
+                self.report_bad_entry(
+                    'bad_name', path, 'cannot parse the file name; expected '
+                    f'a name like {self.NAME_EXAMPLE}')
                 continue
             samples.append(
                 dict(
-                    img_path=osp.join(folder, name),
+                    img_path=path,
                     pid=int(match['pid']),
                     camid=int(match['cam']) - 1))
-        if unparsed:
-            raise ValueError(
-                f'{self.dataset_name}: cannot parse {len(unparsed)} file '
-                f'name(s) in {folder}, e.g. {osp.join(folder, unparsed[0])}; '
-                f'expected {self.describe_split(split)}')
         return samples

@@ -110,7 +110,8 @@ class MSMT17(BaseReIDDataset):
 
     def _read_list(self, list_file: str, image_dir: str,
                    split: str) -> List[dict]:
-        """Parse one list file; errors name the file and the line."""
+        """Parse one list file; a line that cannot be parsed is reported
+        (``bad_name`` or ``missing_id``) by file and line."""
         if not osp.isfile(list_file):
             raise FileNotFoundError(
                 f'MSMT17: list file {list_file} does not exist; expected '
@@ -121,14 +122,19 @@ class MSMT17(BaseReIDDataset):
                 if not line.strip():
                     continue
                 fields = line.split()
-                match = self.NAME_PATTERN.fullmatch(
-                    osp.basename(fields[0])) if len(fields) == 2 else None
-                if match is None or not re.fullmatch(r'-?\d+', fields[1]) \
-                        or int(match['cam']) < 1:
-                    raise ValueError(
-                        f'MSMT17: cannot parse line {line_no} of {list_file}: '
-                        f'{line.strip()!r}; expected '
-                        f'{self.describe_split(split)}')
+                where = f'{list_file}, line {line_no}'
+                match = self.NAME_PATTERN.fullmatch(osp.basename(fields[0]))
+                if match is None or int(match['cam']) < 1:
+                    self.report_bad_entry(
+                        'bad_name', where, f'cannot parse {line.strip()!r}; '
+                        f'expected a name like {self.NAME_EXAMPLE}')
+                    continue
+                if len(fields) != 2 or not re.fullmatch(r'-?\d+', fields[1]):
+                    self.report_bad_entry(
+                        'missing_id', where,
+                        f'cannot parse {line.strip()!r}; expected '
+                        '"relative/path.jpg pid"')
+                    continue
                 samples.append(
                     dict(
                         img_path=osp.join(image_dir, fields[0]),

@@ -1,7 +1,7 @@
 """A re-ID dataset described by CSV annotation files."""
 import csv
 import os.path as osp
-from typing import Dict, List
+from typing import Dict, List, Optional
 
 from mmreid_unsup.registry import DATASETS
 from .base_reid_dataset import BaseReIDDataset
@@ -13,7 +13,11 @@ class ReIDAnnotationDataset(BaseReIDDataset):
 
     ``filename`` is relative to ``data_root``; ``pid`` and ``camid`` are
     integers. Extra columns are ignored. A ``pid`` of ``-1`` marks a junk
-    image, which is dropped.
+    image, which is dropped. Rows without a filename, with a missing or
+    non-integer ``pid`` / ``camid`` or a camid below ``camid_base``, and
+    repeated filenames go into the bad-data report (``bad_name``,
+    ``missing_id``, ``duplicate``), each named by file and line; the
+    dataset's ``bad_data`` decides whether they stop the build.
 
     Camera numbering: the files store cameras as they were numbered at the
     source, possibly from 1. Every camid is mapped by the same fixed rule,
@@ -104,8 +108,10 @@ class ReIDAnnotationDataset(BaseReIDDataset):
             self._check_header(reader.fieldnames, path, split)
             samples, first_line = [], {}
             for row in reader:
-                samples.append(
-                    self._parse_row(row, path, reader.line_num, first_line))
+                sample = self._parse_row(row, path, reader.line_num,
+                                         first_line)
+                if sample is not None:
+                    samples.append(sample)
         return samples
 
     def _check_header(self, fieldnames, path: str, split: str) -> None:
@@ -118,32 +124,39 @@ class ReIDAnnotationDataset(BaseReIDDataset):
                 f'expected {self.describe_split(split)}')
 
     def _parse_row(self, row: dict, path: str, line: int,
-                   first_line: Dict[str, int]) -> dict:
-        """Parse one row; errors name the file and the line."""
+                   first_line: Dict[str, int]) -> Optional[dict]:
+        """Parse one row; a bad one is reported (by file and line) and gives
+        None."""
         # Surplus fields land under the key None: ignore them.
         row = {
             k.strip(): (v or '').strip()
             for k, v in row.items() if k is not None
         }
-        where = f'{self.dataset_name}: {path}, line {line}'
+        where = f'{path}, line {line}'
         filename = row['filename']
         if not filename:
-            raise ValueError(f'{where}: empty filename')
+            self.report_bad_entry('bad_name', where, 'empty filename')
+            return None
         if filename in first_line:
-            raise ValueError(f'{where}: duplicate entry {filename!r} (first '
-                             f'on line {first_line[filename]})')
+            self.report_bad_entry(
+                'duplicate', where, f'duplicate entry {filename!r} (first on '
+                f'line {first_line[filename]})')
+            return None
         first_line[filename] = line
         values = {}
         for key in ('pid', 'camid'):
             try:
                 values[key] = int(row[key])
             except ValueError:
-                raise ValueError(f'{where}: {key} {row[key]!r} is not an '
-                                 'integer') from None
+                problem = (f'{key} {row[key]!r} is not an integer'
+                           if row[key] else f'{key} is missing')
+                self.report_bad_entry('missing_id', where, problem)
+                return None
         if values['camid'] < self.camid_base:
-            raise ValueError(
-                f'{where}: camid {values["camid"]} is below '
+            self.report_bad_entry(
+                'missing_id', where, f'camid {values["camid"]} is below '
                 f'camid_base={self.camid_base}')
+            return None
         return dict(
             img_path=self._under_root(self.data_root, filename),
             pid=values['pid'],

@@ -38,3 +38,52 @@ def market_root(tmp_path: Path, write_images) -> Path:
     ])
     (root / 'bounding_box_test' / 'Thumbs.db').write_bytes(b'junk')
     return root
+
+
+def _encoded(img: np.ndarray, ext: str) -> bytes:
+    ok, buf = cv2.imencode(ext, img)
+    assert ok
+    return buf.tobytes()
+
+
+def _noise(shape, dtype=np.uint8, seed: int = 0) -> np.ndarray:
+    high = np.iinfo(dtype).max
+    return np.random.default_rng(seed).integers(
+        0, high, shape, dtype=dtype, endpoint=True)
+
+
+def _corrupt_png_data() -> bytes:
+    """A PNG with intact header and end marker whose pixel data is garbled:
+    only a full decode finds it."""
+    data = bytearray(_encoded(_noise((32, 16, 3)), '.png'))
+    start = data.index(b'IDAT') + 10
+    for i in range(start, start + 30):
+        data[i] ^= 0xFF
+    return bytes(data)
+
+
+# What each kind of bad (or convertible) file holds, whatever its name says.
+BAD_FILE_CONTENTS = dict(
+    ok=lambda: _encoded(_noise((16, 8, 3)), '.jpg'),
+    truncated_jpeg=lambda: _encoded(_noise((64, 32, 3)), '.jpg')[:2100],
+    empty=lambda: b'',
+    not_image=lambda: b'filename,pid,camid\nthis is not an image\n',
+    corrupt_png=_corrupt_png_data,
+    grayscale=lambda: _encoded(_noise((16, 8)), '.jpg'),
+    rgba=lambda: _encoded(_noise((16, 8, 4)), '.png'),
+    gray16=lambda: _encoded(_noise((16, 8), np.uint16), '.png'),
+    rgb16=lambda: _encoded(_noise((16, 8, 3), np.uint16), '.png'),
+)
+
+
+@pytest.fixture
+def write_bad_file() -> Callable[[Path, str], Path]:
+    """Return ``write(path, kind)``, which writes a file of one of the kinds
+    of :data:`BAD_FILE_CONTENTS` (``'truncated_jpeg'``, ``'gray16'``...)."""
+
+    def write(path: Path, kind: str) -> Path:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(BAD_FILE_CONTENTS[kind]())
+        return path
+
+    return write

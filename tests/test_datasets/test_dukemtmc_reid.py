@@ -29,7 +29,7 @@ def test_market_names_are_rejected(duke_root, write_images):
         DukeMTMCReID(data_root=str(duke_root), split='query')
     assert str(duke_root / 'query' / '0001_c1s1_001051_00.jpg') in str(
         err.value)
-    assert 'named like 0001_c2_f0046182.jpg' in str(err.value)
+    assert 'expected a name like 0001_c2_f0046182.jpg' in str(err.value)
 
 
 def test_missing_root(tmp_path):

@@ -49,10 +49,10 @@ def test_unparseable_name(market_root, write_images):
     with pytest.raises(ValueError) as err:
         Market1501(data_root=str(market_root), split='train')
     message = str(err.value)
-    assert 'cannot parse 1 file name(s)' in message
-    assert str(market_root / 'bounding_box_train' / '0002_c1_000451.jpg') \
-        in message
-    assert 'named like 0002_c1s1_000451_03.jpg' in message
+    assert 'bad_name (file name does not match' in message
+    assert str(market_root / 'bounding_box_train' / '0002_c1_000451.jpg') + \
+        ': cannot parse the file name' in message
+    assert 'expected a name like 0002_c1s1_000451_03.jpg' in message
 
 
 def test_camera_zero_is_unparseable(market_root, write_images):

@@ -78,7 +78,8 @@ def test_bad_list_line(tmp_path, write_images, line):
         f.write(line + '\n')
     with pytest.raises(ValueError) as err:
         MSMT17(data_root=str(root), split='query')
-    assert f'line 2 of {root / "list_query.txt"}' in str(err.value)
+    assert f'{root / "list_query.txt"}, line 2: cannot parse' in str(
+        err.value)
 
 
 def test_unknown_version(tmp_path):

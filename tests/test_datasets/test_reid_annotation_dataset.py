@@ -18,7 +18,9 @@ def write_csv(path: Path, text: str) -> str:
 
 
 @pytest.fixture
-def ann_root(tmp_path):
+def ann_root(tmp_path, write_images):
+    write_images(tmp_path / 'img',
+                 ['a.jpg', 'b.jpg', 'q.jpg', 'g1.jpg', 'g2.jpg'])
     write_csv(tmp_path / 'train.csv',
               'filename,pid,camid\nimg/a.jpg,3,1\nimg/b.jpg,3,2\n'
               'img/junk.jpg,-1,1\n')
@@ -89,7 +91,7 @@ def test_missing_columns_are_named(tmp_path):
 @pytest.mark.parametrize('row,message', [
     ('x.jpg,one,1', "line 3: pid 'one' is not an integer"),
     ('x.jpg,1,1.5', "line 3: camid '1.5' is not an integer"),
-    ('x.jpg,1,', "line 3: camid '' is not an integer"),
+    ('x.jpg,1,', 'line 3: camid is missing'),
     (',1,1', 'line 3: empty filename'),
     ('a.jpg,2,2', "line 3: duplicate entry 'a.jpg' (first on line 2)"),
     ('y.jpg,1,0', 'line 3: camid 0 is below camid_base=1'),
@@ -103,7 +105,8 @@ def test_bad_rows_name_file_and_line(tmp_path, row, message):
     assert f'{path}, {message}' in str(err.value)
 
 
-def test_spreadsheet_bom_and_spaces(tmp_path):
+def test_spreadsheet_bom_and_spaces(tmp_path, write_images):
+    write_images(tmp_path, ['x.jpg'])
     write_csv(tmp_path / 'a.csv', '\ufefffilename, pid, camid\nx.jpg, 4, 2\n')
     ds = ReIDAnnotationDataset(data_root=str(tmp_path), ann_file='a.csv')
     assert ds.get_data_info(0)['img_path'] == str(tmp_path / 'x.jpg')

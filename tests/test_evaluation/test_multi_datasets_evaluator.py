@@ -18,7 +18,7 @@ class ToyTestSet(BaseReIDDataset):
     def __init__(self, name: str, num_ids: int, **kwargs):
         self.name, self.num_ids_ = name, num_ids
         super().__init__(split='test', metainfo=dict(dataset_name=name),
-                         **kwargs)
+                         image_check='none', **kwargs)  # no files
 
     def describe_split(self, split: str) -> str:
         return f'/{self.name}/{split}'

@@ -27,17 +27,19 @@ train_dataloader = dict(
         iters_per_epoch=200),
     dataset=dict(split='train', pipeline=train_pipeline))
 # The training set again, with the test pipeline: ClusterRefreshHook extracts
-# its features before each re-labelling.
+# its features before each re-labelling. test_mode: a sample whose image broke
+# since the dataset was built stops these loaders with the file's name (they
+# cannot skip one); in training another sample takes its place.
 cluster_dataloader = dict(
     batch_size=128,
     num_workers=4,
     sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(split='train', pipeline=test_pipeline))
+    dataset=dict(split='train', pipeline=test_pipeline, test_mode=True))
 val_dataloader = dict(
     batch_size=128,
     num_workers=4,
     sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(split='test', pipeline=test_pipeline))
+    dataset=dict(split='test', pipeline=test_pipeline, test_mode=True))
 test_dataloader = val_dataloader
 
 val_evaluator = dict(type='ReIDMetric')
