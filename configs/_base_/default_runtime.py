@@ -4,8 +4,14 @@ default_hooks = dict(
     timer=dict(type='IterTimerHook'),
     logger=dict(type='LoggerHook', interval=20),
     param_scheduler=dict(type='ParamSchedulerHook'),
-    checkpoint=dict(type='CheckpointHook', interval=1, max_keep_ckpts=3),
+    # Saves, then points last_checkpoint at the new file, then prunes: a
+    # kill at any moment leaves a checkpoint to --resume from. For long
+    # epochs save inside them too: dict(by_epoch=False, interval=500).
+    checkpoint=dict(type='AtomicCheckpointHook', interval=1, max_keep_ckpts=3),
     sampler_seed=dict(type='DistSamplerSeedHook'),
+    # The random generators of every rank go into each checkpoint and come
+    # back on --resume, where the checkpoint was taken.
+    random_state=dict(type='RandomStateHook'),
     # A NaN or Inf loss stops the run before the optimizer step, naming the
     # iteration and the loss term; the last checkpoint stays good.
     non_finite_loss=dict(type='NonFiniteLossHook'),

@@ -1,6 +1,8 @@
 """Pseudo labels: kNN search, k-reciprocal Jaccard distance, labelers."""
 from .base_labeler import BaseLabeler, relabel_contiguous
 from .dbscan_labeler import DBSCANLabeler
+from .degenerate_labels import (NO_CLUSTER_POLICIES, DegenerateLabelPolicy,
+                                PolicyDecision, cluster_label_stats)
 from .infomap_labeler import InfomapLabeler, knn_similarity_graph
 from .jaccard_distance import (compute_jaccard_distance,
                                expanded_k_reciprocal_neighbors,
@@ -10,9 +12,11 @@ from .jaccard_distance import (compute_jaccard_distance,
 from .kmeans_labeler import KMeansLabeler
 from .knn import (faiss_gpu_count, faiss_knn, is_faiss_available, knn_search,
                   l2_normalize, torch_knn)
-from .label_quality import outliers_as_singletons, pseudo_label_quality
+from .label_quality import (outliers_as_singletons, pseudo_label_quality,
+                            pseudo_pair_quality)
 from .neighbour_selector import NeighbourSelection, NeighbourSelector
 from .profiling import StageProfiler
+from .pseudo_pair_labeler import PseudoPairLabeler, separation_index
 from .sparse_jaccard import (compute_sparse_jaccard_distance,
                              sparse_jaccard_from_encoding)
 
@@ -25,5 +29,7 @@ __all__ = [
     'sparse_jaccard_from_encoding', 'knn_search', 'faiss_knn', 'torch_knn',
     'is_faiss_available', 'faiss_gpu_count', 'pseudo_label_quality',
     'outliers_as_singletons', 'StageProfiler', 'l2_normalize',
-    'NeighbourSelector', 'NeighbourSelection'
+    'NeighbourSelector', 'NeighbourSelection', 'PseudoPairLabeler',
+    'separation_index', 'pseudo_pair_quality', 'DegenerateLabelPolicy',
+    'PolicyDecision', 'cluster_label_stats', 'NO_CLUSTER_POLICIES'
 ]

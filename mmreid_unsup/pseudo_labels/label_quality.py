@@ -5,14 +5,16 @@ clustering problem from a feature problem) and by the benchmark. Outliers
 (label ``-1``) count as singletons: each is its own cluster, so it forms no
 pair with anything.
 """
-from typing import Dict
+from typing import Dict, Optional
 
 import numpy as np
 from sklearn.metrics import (adjusted_rand_score,
                              normalized_mutual_info_score)
 from sklearn.metrics.cluster import pair_confusion_matrix
 
-__all__ = ['outliers_as_singletons', 'pseudo_label_quality']
+__all__ = [
+    'outliers_as_singletons', 'pseudo_label_quality', 'pseudo_pair_quality'
+]
 
 
 def outliers_as_singletons(labels: np.ndarray) -> np.ndarray:
@@ -69,3 +71,52 @@ def pseudo_label_quality(labels: np.ndarray,
         pairwise_precision=float(precision),
         pairwise_recall=float(recall),
         pairwise_fscore=float(fscore))
+
+
+def pseudo_pair_quality(partners: np.ndarray,
+                        truth: np.ndarray,
+                        camids: Optional[np.ndarray] = None
+                        ) -> Dict[str, float]:
+    """How good pseudo-pair partners are against true identities.
+
+    Args:
+        partners (np.ndarray): ``(N, K)`` partner indices, ``-1`` padding.
+        truth (np.ndarray): ``(N,)`` ground-truth identity of each sample.
+        camids (np.ndarray, optional): ``(N,)`` cameras.
+
+    Returns:
+        dict[str, float]: ``pair_precision`` (fraction of partners with the
+        anchor's identity), ``pair_recall`` (fraction of the anchor's
+        same-identity images that are among its partners, averaged over
+        anchors with at least one such image), ``anchors_with_partner``,
+        ``mean_partners`` and, with cameras, ``pair_cross_camera`` (fraction
+        of partners from another camera than the anchor's). A score whose
+        denominator is empty is 0.
+    """
+    partners = np.asarray(partners, dtype=np.int64)
+    truth = np.asarray(truth)
+    if partners.ndim != 2 or partners.shape[0] != truth.shape[0]:
+        raise ValueError(f'partners {partners.shape} must be (N, K) for '
+                         f'truth of shape {truth.shape}')
+    valid = partners >= 0
+    safe = np.where(valid, partners, 0)
+    same = (truth[safe] == truth[:, None]) & valid
+    num_pairs = int(valid.sum())
+    _, inverse, counts = np.unique(
+        truth, return_inverse=True, return_counts=True)
+    others = counts[inverse] - 1
+    has_others = others > 0
+    recall = (same.sum(1)[has_others] / others[has_others]).mean() if (
+        has_others.any()) else 0.0
+    stats = dict(
+        pair_precision=float(same.sum() / num_pairs) if num_pairs else 0.0,
+        pair_recall=float(recall),
+        anchors_with_partner=float(valid.any(1).mean()) if len(truth) else
+        0.0,
+        mean_partners=float(valid.sum(1).mean()) if len(truth) else 0.0)
+    if camids is not None:
+        camids = np.asarray(camids)
+        cross = (camids[safe] != camids[:, None]) & valid
+        stats['pair_cross_camera'] = (float(cross.sum() / num_pairs)
+                                      if num_pairs else 0.0)
+    return stats

@@ -45,3 +45,29 @@ def test_perfect_and_degenerate_labels():
 def test_shape_mismatch():
     with pytest.raises(ValueError, match='shape'):
         pseudo_label_quality(np.zeros(3), np.zeros(4))
+
+
+def test_pseudo_pair_quality_hand_counted():
+    from mmreid_unsup.pseudo_labels import pseudo_pair_quality
+    truth = np.array([0, 0, 0, 1, 1, 2])
+    camids = np.array([0, 1, 0, 0, 1, 0])
+    partners = np.array([
+        [1, 3],  # one right (cross-camera), one wrong (same camera)
+        [0, -1],  # right, cross-camera
+        [-1, -1],  # no partner
+        [4, -1],  # right, cross-camera
+        [-1, -1],
+        [-1, -1],  # identity 2 has no other image
+    ])
+    scores = pseudo_pair_quality(partners, truth, camids)
+    assert scores['pair_precision'] == pytest.approx(3 / 4)
+    # Recall over anchors with same-identity images (0..4): 1/2, 1/2, 0, 1,
+    # 0.
+    assert scores['pair_recall'] == pytest.approx(2 / 5)
+    assert scores['anchors_with_partner'] == pytest.approx(3 / 6)
+    assert scores['mean_partners'] == pytest.approx(4 / 6)
+    assert scores['pair_cross_camera'] == pytest.approx(3 / 4)
+    empty = pseudo_pair_quality(np.full((6, 2), -1), truth)
+    assert empty['pair_precision'] == 0.0 and 'pair_cross_camera' not in empty
+    with pytest.raises(ValueError, match='partners'):
+        pseudo_pair_quality(np.zeros(6), truth)

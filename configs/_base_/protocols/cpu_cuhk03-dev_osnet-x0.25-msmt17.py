@@ -49,12 +49,13 @@ cluster_dataloader = dict(batch_size=64, num_workers=2, dataset=train_set)
 val_dataloader = dict(batch_size=64, num_workers=2, dataset=test_set)
 test_dataloader = val_dataloader
 
-train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=5, val_interval=5)
+train_cfg = dict(
+    type='ResumableEpochBasedTrainLoop', max_epochs=5, val_interval=5)
 val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')
 # A fine-tuning learning rate, constant: the model is already a re-ID model.
 param_scheduler = []
 default_hooks = dict(
     logger=dict(interval=10),
-    checkpoint=dict(type='CheckpointHook', interval=1, max_keep_ckpts=1))
+    checkpoint=dict(type='AtomicCheckpointHook', interval=1, max_keep_ckpts=1))
 randomness = dict(seed=1, deterministic=False)

@@ -7,6 +7,8 @@ optim_wrapper = dict(
 param_scheduler = [
     dict(type='MultiStepLR', by_epoch=True, milestones=[20], gamma=0.1)
 ]
-train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=50, val_interval=50)
+# Resumable: --resume from a mid-epoch checkpoint continues that epoch.
+train_cfg = dict(
+    type='ResumableEpochBasedTrainLoop', max_epochs=50, val_interval=50)
 val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')

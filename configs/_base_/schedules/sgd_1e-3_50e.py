@@ -7,6 +7,8 @@ optim_wrapper = dict(
     optimizer=dict(
         type='SGD', lr=1e-3, momentum=0.9, nesterov=True, weight_decay=5e-4))
 param_scheduler = []
-train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=50, val_interval=50)
+# Resumable: --resume from a mid-epoch checkpoint continues that epoch.
+train_cfg = dict(
+    type='ResumableEpochBasedTrainLoop', max_epochs=50, val_interval=50)
 val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')

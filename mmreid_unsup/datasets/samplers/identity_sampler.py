@@ -1,16 +1,19 @@
 """P x K identity sampler with a fixed epoch length."""
-from typing import Iterator, List, Optional, Sequence
+import logging
+from typing import List, Optional, Sequence
 
 import numpy as np
 import torch
 from mmengine.dist import get_dist_info, sync_random_seed
+from mmengine.logging import print_log
 from torch.utils.data import Sampler
 
 from mmreid_unsup.registry import DATA_SAMPLERS
+from .seeded_index import SeededBatchesMixin
 
 
 @DATA_SAMPLERS.register_module()
-class CameraAwareIdentitySampler(Sampler):
+class CameraAwareIdentitySampler(SeededBatchesMixin, Sampler):
     """Sample ``P`` pseudo identities x ``K`` instances per batch.
 
     Every batch holds ``batch_size // num_instances`` identities with
@@ -30,7 +33,30 @@ class CameraAwareIdentitySampler(Sampler):
 
     Labels come from :meth:`set_labels`, called by ``ClusterRefreshHook``;
     label ``-1`` (outlier) is never drawn, nor is an identity with a single
-    image (it cannot form a positive pair).
+    image (it cannot form a positive pair) while some identity has two or
+    more.
+
+    Indices are yielded as :class:`~.seeded_index.SeededIndex`: each
+    sample's augmentation is seeded from ``(seed, epoch, position)``, and
+    :meth:`skip_batches` fast-forwards a resumed epoch (see
+    :class:`~.seeded_index.SeededBatchesMixin`).
+
+    Degenerate pseudo labels never stop the sampler; each case is logged as
+    a warning by :meth:`set_labels` (so once per refresh):
+
+    - *No identity with two or more images* (every sample an outlier or a
+      singleton cluster; ``ClusterRefreshHook`` turns all-outlier labels
+      into one class per image when it has no earlier labels to keep): the
+      singleton identities are drawn, each image repeated ``K`` times, so
+      its ``K`` augmentations are the positives (instance discrimination).
+      Only labels that are all ``-1`` leave nothing to draw, an error at
+      iteration time.
+    - *Fewer trainable identities than* ``P`` (``batch_size //
+      num_instances``): batches are still full; the shuffled identity order
+      restarts inside the batch, so an identity can fill several of the
+      ``P`` slots, each with its own anchor and partners.
+    - *A single camera* (``camera_aware=True``): partners come from the
+      anchor's own camera, as for any identity seen by one camera only.
 
     Args:
         dataset: The training dataset; ``len(dataset)`` images.
@@ -69,6 +95,8 @@ class CameraAwareIdentitySampler(Sampler):
         self.epoch = 0
         self.labels: Optional[np.ndarray] = None
         self.camids: Optional[np.ndarray] = None
+        #: The warnings of the last :meth:`set_labels` (degenerate labels).
+        self.label_warnings: List[str] = []
 
     def set_labels(self, labels: Sequence[int],
                    camids: Optional[Sequence[int]] = None) -> None:
@@ -89,6 +117,37 @@ class CameraAwareIdentitySampler(Sampler):
         self.camids = None if camids is None else np.asarray(
             camids.cpu() if isinstance(camids, torch.Tensor) else camids,
             dtype=np.int64)
+        self.label_warnings = self._degenerate_label_warnings()
+        for message in self.label_warnings:
+            print_log(message, logger='current', level=logging.WARNING)
+
+    def _degenerate_label_warnings(self) -> List[str]:
+        """What this sampler does differently with these labels, and why."""
+        name = type(self).__name__
+        warnings = []
+        num_trainable = len(self._groups())
+        num_singletons = len(self._groups(min_size=1)) - num_trainable
+        if num_trainable == 0 and num_singletons > 0:
+            warnings.append(
+                f'{name}: no pseudo identity has two or more images '
+                f'({num_singletons} single-image identities, '
+                f'{int((self.labels < 0).sum())} outliers); policy: each batch '
+                f'draws {self.ids_per_batch} single images and repeats each '
+                f'{self.num_instances} times, so its augmentations are the '
+                'positives')
+        elif 0 < num_trainable < self.ids_per_batch:
+            warnings.append(
+                f'{name}: {num_trainable} trainable pseudo identities (two or '
+                f'more images) for {self.ids_per_batch} identities per batch; '
+                'policy: batches stay full, identities repeat within a batch, '
+                'each time with its own anchor and partners')
+        if (self.camera_aware and self.camids is not None
+                and np.unique(self.camids).size == 1):
+            warnings.append(
+                f'{name}: camera_aware=True but every training image comes '
+                f'from camera {int(self.camids[0])}; policy: partners are '
+                "drawn from the anchor's own camera")
+        return warnings
 
     def set_epoch(self, epoch: int) -> None:
         """Called by MMEngine's train loop before each epoch."""
@@ -97,8 +156,8 @@ class CameraAwareIdentitySampler(Sampler):
     def __len__(self) -> int:
         return self.iters_per_epoch * self.batch_size
 
-    def _groups(self) -> List[np.ndarray]:
-        """Indices of each trainable identity (two or more images)."""
+    def _groups(self, min_size: int = 2) -> List[np.ndarray]:
+        """Indices of each identity with at least ``min_size`` images."""
         valid = np.flatnonzero(self.labels >= 0)
         if valid.size == 0:
             return []
@@ -106,18 +165,20 @@ class CameraAwareIdentitySampler(Sampler):
         sorted_idx = valid[order]
         _, starts = np.unique(self.labels[sorted_idx], return_index=True)
         groups = np.split(sorted_idx, starts[1:])
-        return [g for g in groups if g.size >= 2]
+        return [g for g in groups if g.size >= min_size]
 
     def _draw_identity(self, members: np.ndarray,
                        rng: np.random.Generator) -> List[int]:
         """One anchor and ``K - 1`` partners of one identity."""
         anchor = members[rng.integers(members.size)]
         rest = members[members != anchor]
+        k = self.num_instances - 1
+        if rest.size == 0:  # a single-image identity: repeat the image
+            return [int(anchor)] * self.num_instances
         if self.camera_aware and self.camids is not None:
             other_cam = rest[self.camids[rest] != self.camids[anchor]]
             if other_cam.size > 0:
                 rest = other_cam
-        k = self.num_instances - 1
         partners = rng.choice(rest, size=k, replace=rest.size < k)
         return [int(anchor)] + partners.tolist()
 
@@ -128,11 +189,12 @@ class CameraAwareIdentitySampler(Sampler):
                 'CameraAwareIdentitySampler has no labels yet: '
                 'ClusterRefreshHook must run before the first epoch '
                 '(is it in custom_hooks?)')
-        groups = self._groups()
+        groups = self._groups() or self._groups(min_size=1)
         if not groups:
             raise RuntimeError(
-                'CameraAwareIdentitySampler: no pseudo identity has two or '
-                'more images, nothing to train on')
+                'CameraAwareIdentitySampler: every sample is an outlier '
+                '(label -1), nothing to draw; ClusterRefreshHook replaces '
+                'such labels (see its on_no_clusters)')
         rng = np.random.default_rng([self.seed, self.epoch])
         num_batches = self.iters_per_epoch * self.world_size
         batches: List[List[int]] = []
@@ -148,7 +210,3 @@ class CameraAwareIdentitySampler(Sampler):
             batches.append(batch)
         return batches
 
-    def __iter__(self) -> Iterator[int]:
-        batches = self._global_batches()[self.rank::self.world_size]
-        for batch in batches:
-            yield from batch

@@ -1,16 +1,17 @@
 """Random instance sampler with a fixed epoch length (no labels needed)."""
 import math
-from typing import Iterator, List, Optional
+from typing import List, Optional
 
 import numpy as np
 from mmengine.dist import get_dist_info, sync_random_seed
 from torch.utils.data import Sampler
 
 from mmreid_unsup.registry import DATA_SAMPLERS
+from .seeded_index import SeededBatchesMixin
 
 
 @DATA_SAMPLERS.register_module()
-class RandomInstanceSampler(Sampler):
+class RandomInstanceSampler(SeededBatchesMixin, Sampler):
     """Shuffled images, optionally balanced over cameras, no identities.
 
     For methods that learn from instances rather than clusters (SCL), where
@@ -26,6 +27,11 @@ class RandomInstanceSampler(Sampler):
     all ranks build the same list of ``iters_per_epoch * world_size``
     batches from a shared seed and rank ``r`` takes batches ``r, r + W,
     r + 2W, ...``.
+
+    Indices are yielded as :class:`~.seeded_index.SeededIndex` (each
+    sample's augmentation seeded from ``(seed, epoch, position)``) and
+    :meth:`skip_batches` fast-forwards a resumed epoch, see
+    :class:`~.seeded_index.SeededBatchesMixin`.
 
     Args:
         dataset: The training dataset (``get_camids()`` when
@@ -98,9 +104,7 @@ class RandomInstanceSampler(Sampler):
         }
         return np.array([next(queues[int(c)]) for c in cam_order])
 
-    def __iter__(self) -> Iterator[int]:
-        stream = self._global_stream()
-        batches: List[np.ndarray] = np.split(
-            stream, self.iters_per_epoch * self.world_size)
-        for batch in batches[self.rank::self.world_size]:
-            yield from batch.tolist()
+    def _global_batches(self) -> List[np.ndarray]:
+        """The epoch's batches for all ranks, identical on every rank."""
+        return np.split(self._global_stream(),
+                        self.iters_per_epoch * self.world_size)

@@ -1,9 +1,12 @@
+from .atomic_checkpoint_hook import AtomicCheckpointHook
 from .cluster_refresh_hook import ClusterRefreshHook
 from .instance_memory_hook import InstanceMemoryHook
 from .memory_momentum_hook import MemoryMomentumHook
 from .non_finite_loss_hook import NonFiniteLossError, NonFiniteLossHook
+from .random_state_hook import RandomStateHook
 
 __all__ = [
-    'ClusterRefreshHook', 'InstanceMemoryHook', 'MemoryMomentumHook',
-    'NonFiniteLossError', 'NonFiniteLossHook'
+    'AtomicCheckpointHook', 'ClusterRefreshHook', 'InstanceMemoryHook',
+    'MemoryMomentumHook', 'NonFiniteLossError', 'NonFiniteLossHook',
+    'RandomStateHook'
 ]

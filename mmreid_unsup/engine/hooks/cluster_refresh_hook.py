@@ -1,6 +1,6 @@
 """Re-label the training set from the current model's features."""
 import time
-from typing import Dict, Optional, Union
+from typing import Dict, Optional, Tuple, Union
 
 import numpy as np
 import torch
@@ -9,7 +9,10 @@ from mmengine.hooks import Hook
 from mmengine.runner import Runner
 from torch.utils.data import DataLoader
 
-from mmreid_unsup.pseudo_labels import pseudo_label_quality
+from mmreid_unsup.pseudo_labels import (DegenerateLabelPolicy,
+                                        cluster_label_stats,
+                                        pseudo_label_quality,
+                                        pseudo_pair_quality)
 from mmreid_unsup.registry import HOOKS, PSEUDO_LABELERS
 from ..feature_extraction import (build_extraction_dataloader,
                                   extract_dataset_features, unwrap_model)
@@ -44,6 +47,12 @@ class ClusterRefreshHook(Hook):
     with the restored labels and memory when no refresh is due, instead of
     silently re-clustering.
 
+    Labels are cluster ids ``(N,)`` or, for a labeler with a ``label_width``
+    ``K`` (PPSSL's :class:`~mmreid_unsup.pseudo_labels.PseudoPairLabeler`),
+    a ``(N, K)`` matrix of each sample's partners (``-1`` padding). Before
+    every train epoch the hook also calls ``model.set_epoch(epoch)`` when
+    the model has it (methods whose losses change with the epoch).
+
     Args:
         labeler (dict): Config of the pseudo labeler (``PSEUDO_LABELERS``).
         dataloader (dict | DataLoader, optional): The training set with the
@@ -56,6 +65,22 @@ class ClusterRefreshHook(Hook):
         progress (bool): Show a progress bar during extraction and, unless
             the labeler config sets its own ``progress``, during each stage
             of the labeler.
+        on_no_clusters (str): What a refresh trains on when no cluster has
+            two or more samples: ``'keep_previous'`` (the previous refresh's
+            labels, or one class per sample when there are none),
+            ``'instances'`` (one class per sample) or ``'error'`` (stop).
+            Defaults to ``'keep_previous'``.
+        giant_cluster_fraction (float): Warn when one cluster holds more
+            than this share of the training set. Defaults to 0.5.
+
+    Degenerate cluster labels never stop a run unless asked to
+    (:class:`~mmreid_unsup.pseudo_labels.DegenerateLabelPolicy`), and each
+    case is logged as a warning that names the problem and the policy:
+    every sample an outlier (``on_no_clusters``); one giant cluster
+    (training continues); fewer trainable clusters than the sampler's
+    identities per batch, or a single camera (the identity sampler's
+    policies, see :class:`~mmreid_unsup.datasets.CameraAwareIdentitySampler`).
+    Pseudo pair matrices ``(N, K)`` are passed through unchanged.
 
     Diagnostics: each refresh logs the number of clusters and outliers and,
     when the dataset has true ids (``get_pids()``), the ARI, NMI and
@@ -67,7 +92,11 @@ class ClusterRefreshHook(Hook):
     message hub as ``pseudo/<name>`` (kept out of the per-iteration log
     line) and to the logger. Every one of these values is also written to
     the visualizer backends (TensorBoard, W&B, local JSON) as
-    ``pseudo/<name>`` with the epoch as the step.
+    ``pseudo/<name>`` with the epoch as the step. For cluster labels the
+    values include ``num_trainable_clusters`` (clusters with two or more
+    samples), ``largest_cluster_fraction``, ``num_cameras`` and the policy
+    flags ``kept_previous_labels`` and ``instance_labels`` (1 when that
+    policy applied), e.g. ``train/pseudo_largest_cluster_fraction``.
     """
 
     priority = 'ABOVE_NORMAL'
@@ -77,10 +106,17 @@ class ClusterRefreshHook(Hook):
                  dataloader: Union[dict, DataLoader, None] = None,
                  interval: int = 1,
                  start_epoch: int = 0,
-                 progress: bool = True) -> None:
+                 progress: bool = True,
+                 on_no_clusters: str = 'keep_previous',
+                 giant_cluster_fraction: float = 0.5) -> None:
         if interval < 1:
             raise ValueError(
                 f'ClusterRefreshHook: interval must be >= 1, got {interval}')
+        try:
+            self.policy = DegenerateLabelPolicy(on_no_clusters,
+                                                giant_cluster_fraction)
+        except ValueError as err:
+            raise ValueError(f'ClusterRefreshHook: {err}') from None
         self.labeler = PSEUDO_LABELERS.build(labeler)
         if 'progress' not in labeler and hasattr(self.labeler, 'progress'):
             self.labeler.progress = progress
@@ -97,8 +133,11 @@ class ClusterRefreshHook(Hook):
         """Refresh the labels when due, or hand restored ones to the sampler."""
         model = unwrap_model(runner)
         num_samples = len(runner.train_dataloader.dataset)
-        has_labels = model.pseudo_labels.numel() == num_samples
+        has_labels = (model.pseudo_labels.numel() > 0
+                      and model.pseudo_labels.shape[0] == num_samples)
         epoch = runner.epoch
+        if hasattr(model, 'set_epoch'):
+            model.set_epoch(epoch)
         due = (epoch >= self.start_epoch
                and (epoch - self.start_epoch) % self.interval == 0)
         if (due and self.label_epoch != epoch) or not has_labels:
@@ -155,21 +194,43 @@ class ClusterRefreshHook(Hook):
         timings['extract'] = time.perf_counter() - start
 
         camids = torch.as_tensor(np.asarray(dataset.get_camids()))
-        labels = torch.empty(len(dataset), dtype=torch.long)
+        width = getattr(self.labeler, 'label_width', None)
+        shape = (len(dataset), ) if width is None else (len(dataset), width)
+        labels = torch.empty(shape, dtype=torch.long)
         if is_main_process():
             start = time.perf_counter()
             labels = self.labeler(feats, camids).long().cpu()
             timings['label'] = time.perf_counter() - start
         broadcast(labels, src=0)
+        policy_flags: Dict[str, float] = {}
+        if labels.dim() == 1:
+            labels, policy_flags = self._apply_policy(runner, model, labels)
 
         device = model.pseudo_labels.device
         model.set_pseudo_labels(labels.to(device), feats.to(device))
         self.label_epoch = runner.epoch
         self._sync_sampler(runner, labels)
-        self._log(runner, labels, dataset, timings)
+        self._log(runner, labels, dataset, timings, policy_flags)
         return labels
 
     # -- helpers ------------------------------------------------------------
+
+    def _apply_policy(self, runner: Runner, model,
+                      labels: torch.Tensor) -> Tuple[torch.Tensor, dict]:
+        """Degenerate cluster labels -> trainable ones, with warnings.
+
+        Every rank holds the same broadcast labels and the same previous
+        labels (a model buffer), so every rank decides alike.
+        """
+        previous = model.pseudo_labels.cpu()
+        decision = self.policy(
+            labels, previous if previous.shape == labels.shape else None)
+        for message in decision.warnings:
+            runner.logger.warning(
+                f'ClusterRefreshHook epoch {runner.epoch}: {message}')
+        return decision.labels, dict(
+            kept_previous_labels=float(decision.kept_previous),
+            instance_labels=float(decision.instance_labels))
 
     def _get_dataloader(self, runner: Runner) -> DataLoader:
         self._dataloader_cfg = build_extraction_dataloader(
@@ -196,24 +257,40 @@ class ClusterRefreshHook(Hook):
     @staticmethod
     def _describe(labels: torch.Tensor) -> str:
         labels = labels.cpu()
+        if labels.dim() == 2:
+            valid = labels >= 0
+            return (f'{int(valid.sum())} pairs, '
+                    f'{int(valid.any(1).sum())} images with a partner')
         num_clusters = int(labels.max()) + 1 if labels.numel() else 0
         num_outliers = int((labels < 0).sum())
         return f'{num_clusters} clusters, {num_outliers} outliers'
 
     def _log(self, runner: Runner, labels: torch.Tensor, dataset,
-             timings: Dict[str, float]) -> None:
+             timings: Dict[str, float],
+             policy_flags: Dict[str, float]) -> None:
         """Log cluster statistics, label quality, time and memory.
 
         The labeler ran on rank 0 only, so its per-stage statistics exist
         there only; the visualizer writes on rank 0 only as well.
         """
         labels = labels.cpu().numpy()
-        scalars = dict(
-            num_clusters=float(labels.max() + 1 if labels.size else 0),
-            num_outliers=float((labels < 0).sum()))
         pids = np.asarray(dataset.get_pids())
-        if pids.size and (pids >= 0).all():
-            scalars.update(pseudo_label_quality(labels, pids))
+        has_truth = pids.size and (pids >= 0).all()
+        if labels.ndim == 2:  # pseudo pairs
+            valid = labels >= 0
+            scalars = dict(
+                num_pairs=float(valid.sum()),
+                anchors_with_partner=float(valid.any(1).mean()))
+            if has_truth:
+                scalars.update(
+                    pseudo_pair_quality(labels, pids,
+                                        np.asarray(dataset.get_camids())))
+        else:
+            scalars = cluster_label_stats(labels,
+                                          np.asarray(dataset.get_camids()))
+            scalars.update(policy_flags)
+            if has_truth:
+                scalars.update(pseudo_label_quality(labels, pids))
         for name, value in timings.items():
             scalars[f'{name}_time'] = value
         stages = {}

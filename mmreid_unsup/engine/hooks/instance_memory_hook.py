@@ -34,6 +34,10 @@ class InstanceMemoryHook(Hook):
     not re-initialise them after a resume. A checkpoint loaded with
     ``load_from`` (fine-tuning) gets fresh memories.
 
+    A training set from a single camera is not an error: the hook warns
+    that camera terms have nothing to act on (a same-camera penalty then
+    shifts every distance alike) and training continues.
+
     The model must offer ``init_memories(features, camids)``,
     ``num_memory_instances`` (0 when empty) and, optionally,
     ``set_epoch(epoch)``.
@@ -134,6 +138,12 @@ class InstanceMemoryHook(Hook):
             runner.model, dataloader, progress=self.progress,
             desc='init memories')
         camids = torch.as_tensor(np.asarray(dataset.get_camids()))
+        if camids.numel() and bool((camids == camids[0]).all()):
+            runner.logger.warning(
+                'InstanceMemoryHook: every training image comes from camera '
+                f'{int(camids[0])}; policy: camera terms fall back to no '
+                "effect (SCL's same-camera penalty lambda_c adds the same "
+                'amount to every memory entry, so it changes no selection)')
         model.init_memories(feats, camids)
         self._ready = True
         seconds = time.perf_counter() - start

@@ -112,5 +112,51 @@ def test_errors_are_clear():
     with pytest.raises(ValueError, match='dataset of 4 samples'):
         sampler.set_labels([0, 0, 1, 1, 2])
     sampler.set_labels([-1, -1, -1, -1])
-    with pytest.raises(RuntimeError, match='two or more images'):
+    with pytest.raises(RuntimeError, match='every sample is an outlier'):
         list(sampler)
+
+
+def test_only_single_image_identities_repeat_each_image_k_times():
+    labels = [0, 1, 2, -1, 3, 4]  # no identity with two images
+    sampler = _make(labels)
+    for batch in _batches(sampler):
+        assert len(batch) == 8
+        blocks = [batch[i:i + 4] for i in range(0, 8, 4)]
+        for block in blocks:
+            assert len(set(block)) == 1 and labels[block[0]] >= 0
+    assert 'no pseudo identity has two or more images (5 single-image ' \
+        'identities, 1 outliers); policy: each batch draws 2 single ' \
+        'images and repeats each 4 times' in sampler.label_warnings[0]
+
+
+def test_fewer_identities_than_p_still_fill_every_batch():
+    labels = [0, 0, 0, 1, 1, -1]  # 2 trainable identities, P = 4
+    sampler = _make(labels, batch_size=8, num_instances=2)
+    repeated = False
+    for batch in _batches(sampler):
+        assert len(batch) == 8
+        ids = [labels[batch[i]] for i in range(0, 8, 2)]
+        for i in range(0, 8, 2):
+            assert labels[batch[i]] == labels[batch[i + 1]] >= 0
+        repeated |= len(set(ids)) < len(ids)
+    assert repeated
+    assert sampler.label_warnings == [
+        'CameraAwareIdentitySampler: 2 trainable pseudo identities (two or '
+        'more images) for 4 identities per batch; policy: batches stay '
+        'full, identities repeat within a batch, each time with its own '
+        'anchor and partners'
+    ]
+
+
+def test_single_camera_warns_and_draws_same_camera_partners():
+    labels = np.repeat(np.arange(4), 4)
+    sampler = _make(labels, camids=[2] * 16)
+    assert len(list(sampler)) == 5 * 8
+    assert sampler.label_warnings == [
+        'CameraAwareIdentitySampler: camera_aware=True but every training '
+        "image comes from camera 2; policy: partners are drawn from the "
+        "anchor's own camera"
+    ]
+    assert _make(labels, camids=[2] * 16, camera_aware=False) \
+        .label_warnings == []
+    assert _make(labels, camids=[0, 1] * 8).label_warnings == []
