@@ -42,7 +42,9 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 PROTOCOL = 'cpu_cuhk03-dev_osnet-x0.25-msmt17.py'
 #: Metric keys of a row, in table order.
 METRICS = ('mAP', 'rank1', 'rank5', 'mINP')
-PSEUDO = ('ari', 'nmi')
+#: Pseudo-label scores at the last refresh: ARI / NMI of cluster labels,
+#: partner precision of pseudo pairs (PPSSL); None where they do not apply.
+PSEUDO = ('ari', 'nmi', 'pair_precision')
 
 
 def protocol_configs(root: Path = REPO_ROOT) -> List[Path]:
@@ -61,6 +63,17 @@ def protocol_configs(root: Path = REPO_ROOT) -> List[Path]:
         if PROTOCOL in path.read_text(encoding='utf-8'):
             found.append(path)
     return found
+
+
+def num_images(inputs: Sequence) -> int:
+    """Images in a collated batch's ``inputs``.
+
+    One list per view for a ``MultiView`` pipeline (an image and its
+    augmented copy are two images), otherwise one entry per image.
+    """
+    if len(inputs) and isinstance(inputs[0], (list, tuple)):
+        return sum(len(view) for view in inputs)
+    return len(inputs)
 
 
 def _probe_hook():
@@ -87,7 +100,7 @@ def _probe_hook():
                              data_batch=None,
                              outputs=None):
             self.train_seconds += time.perf_counter() - self._tic
-            self.train_images += len(data_batch['inputs'])
+            self.train_images += num_images(data_batch['inputs'])
 
         def after_val_epoch(self, runner, metrics=None):
             self.metrics = dict(metrics or {})
@@ -231,8 +244,9 @@ def _cell(row: Dict, key: str, digits: int = 2) -> str:
 def format_table(rows: Sequence[Dict]) -> str:
     """The Markdown table of the direct-transfer row and the method rows."""
     head = ('| method | config | mAP | rank-1 | rank-5 | mINP | '
-            'pseudo ARI | pseudo NMI | wall min | train img/s |')
-    lines = [head, '|' + '---|' * 10]
+            'pseudo ARI | pseudo NMI | pair precision | wall min | '
+            'train img/s |')
+    lines = [head, '|' + '---|' * 11]
     for row in rows:
         lines.append('| ' + ' | '.join([
             row['method'],
@@ -243,6 +257,7 @@ def format_table(rows: Sequence[Dict]) -> str:
             _cell(row, 'mINP'),
             _cell(row, 'pseudo_ari', 3),
             _cell(row, 'pseudo_nmi', 3),
+            _cell(row, 'pseudo_pair_precision', 3),
             _cell(row, 'wall_minutes', 1),
             _cell(row, 'train_images_per_s', 1),
         ]) + ' |')

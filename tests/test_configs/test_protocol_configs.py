@@ -17,12 +17,17 @@ METHOD_CONFIGS = [
     'gracl_osnet-x0.25-msmt17-pre_1xb64-5e_cuhk03-dev.py',
     REPO_ROOT / 'configs' / 'scl' /
     'scl_osnet-x0.25-msmt17-pre_1xb64-5e_cuhk03-dev.py',
+    REPO_ROOT / 'configs' / 'ppssl' /
+    'ppssl_osnet-x0.25-msmt17-pre_1xb64-5e_cuhk03-dev.py',
 ]
 #: Parts of the protocol a method may replace: SCL draws instances, not
-#: pseudo identities, and adds its own test distance.
+#: pseudo identities, and adds its own test distance; PPSSL draws anchors
+#: with their pseudo partners.
 METHOD_PARTS = {
     'scl_osnet-x0.25-msmt17-pre_1xb64-5e_cuhk03-dev.py':
     ('train_dataloader.sampler', 'val_evaluator', 'test_evaluator'),
+    'ppssl_osnet-x0.25-msmt17-pre_1xb64-5e_cuhk03-dev.py':
+    ('train_dataloader.sampler', ),
 }
 #: What the protocol fixes: data, input, batch, schedule, seed, evaluation.
 PROTOCOL_KEYS = ('train_dataloader', 'cluster_dataloader', 'val_dataloader',

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from mmengine.config import Config
 
-from tiny_scl import REPO_ROOT
+from tiny_cluster_contrast import REPO_ROOT
 from mmreid_unsup.registry import MODELS
 
 SCL_DIR = REPO_ROOT / 'configs' / 'scl'

@@ -2,7 +2,9 @@ from .bn_neck import BNNeck
 from .gem import GeneralizedMeanPooling
 from .global_stripe_neck import GlobalStripeNeck
 from .osnet_fc_neck import OSNetFCNeck
+from .patch_attention_neck import PatchAttentionNeck
 
 __all__ = [
-    'BNNeck', 'GeneralizedMeanPooling', 'GlobalStripeNeck', 'OSNetFCNeck'
+    'BNNeck', 'GeneralizedMeanPooling', 'GlobalStripeNeck', 'OSNetFCNeck',
+    'PatchAttentionNeck'
 ]

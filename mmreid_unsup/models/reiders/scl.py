@@ -1,5 +1,4 @@
 """SCL: fully unsupervised re-ID by selective contrastive learning."""
-import math
 from typing import Dict, List, Optional, Tuple, Union
 
 import torch
@@ -8,6 +7,7 @@ import torch.nn.functional as F
 
 from mmreid_unsup.registry import MODELS
 from mmreid_unsup.structures import ReIDDataSample
+from ..utils import PartFusion
 from .base_reid_model import BaseReIDModel
 
 
@@ -73,6 +73,7 @@ class SCL(BaseReIDModel):
             raise ValueError(
                 f'SCL: lambda_g must be in [0, 1], got {lambda_g}')
         self.lambda_g = lambda_g
+        self.fusion = PartFusion(lambda_g)
         self.epoch = 0
 
     # -- features ---------------------------------------------------------
@@ -91,49 +92,21 @@ class SCL(BaseReIDModel):
         global_feat, local_feat = self.neck(self.backbone(inputs))
         return F.normalize(global_feat, dim=1), F.normalize(local_feat, dim=2)
 
-    def _part_scales(self, num_stripes: int) -> Tuple[float, float]:
-        return (math.sqrt(self.lambda_g),
-                math.sqrt((1.0 - self.lambda_g) / num_stripes))
-
     def fuse(self, global_feat: torch.Tensor,
              local_feat: torch.Tensor) -> torch.Tensor:
         """The unit-norm retrieval embedding of normalised parts.
 
-        Args:
-            global_feat (Tensor): ``(B, Dg)``, unit rows.
-            local_feat (Tensor): ``(B, S, Dl)``, unit stripes.
-
-        Returns:
-            Tensor: ``(B, Dg + S * Dl)``.
+        See :meth:`~mmreid_unsup.models.utils.PartFusion.fuse`.
         """
-        scale_g, scale_l = self._part_scales(local_feat.size(1))
-        return torch.cat(
-            [scale_g * global_feat, scale_l * local_feat.flatten(1)], dim=1)
+        return self.fusion.fuse(global_feat, local_feat)
 
     def split(self, feats: torch.Tensor, global_dim: int,
               num_stripes: int) -> Tuple[torch.Tensor, torch.Tensor]:
-        """Undo :meth:`fuse`.
+        """Undo :meth:`fuse` (a part of weight 0 comes back as zeros).
 
-        A part with weight 0 (``lambda_g`` of 0 or 1) cannot be recovered
-        and comes back as zeros; it plays no role anywhere then.
-
-        Args:
-            feats (Tensor): ``(N, Dg + S * Dl)`` fused embeddings.
-            global_dim (int): ``Dg``.
-            num_stripes (int): ``S``.
-
-        Returns:
-            tuple[Tensor, Tensor]: ``(N, Dg)`` and ``(N, S, Dl)``.
+        See :meth:`~mmreid_unsup.models.utils.PartFusion.split`.
         """
-        scale_g, scale_l = self._part_scales(num_stripes)
-        global_feat = feats[:, :global_dim]
-        local_feat = feats[:, global_dim:].reshape(feats.size(0), num_stripes,
-                                                   -1)
-        global_feat = (global_feat / scale_g if scale_g > 0 else
-                       torch.zeros_like(global_feat))
-        local_feat = (local_feat / scale_l if scale_l > 0 else
-                      torch.zeros_like(local_feat))
-        return global_feat, local_feat
+        return self.fusion.split(feats, global_dim, num_stripes)
 
     def extract_feat(self, inputs: torch.Tensor) -> torch.Tensor:
         """The fused retrieval embedding, shape ``(B, Dg + S * Dl)``."""

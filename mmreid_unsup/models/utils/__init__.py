@@ -1,3 +1,4 @@
+from .part_fusion import PartFusion
 from .resizable_buffer import ResizableBufferMixin
 
-__all__ = ['ResizableBufferMixin']
+__all__ = ['PartFusion', 'ResizableBufferMixin']

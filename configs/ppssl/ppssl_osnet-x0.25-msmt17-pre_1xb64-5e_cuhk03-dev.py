@@ -1,0 +1,30 @@
+# PPSSL under the fair CPU protocol: the MSMT17 OSNet-x0.25 adapted without
+# labels to the CUHK03 crops, with Cluster-Contrast's optimizer. Everything
+# but the method is the protocol's. The global embedding is OSNet's own
+# pretrained fc; the 128-channel 16x8 map gives 4 patches of 128-d. The start
+# is already a re-ID model, so one surrogate-class epoch (stage A) precedes
+# four with pseudo pairs (stage B).
+_base_ = [
+    '../_base_/models/ppssl_r50.py',
+    '../_base_/protocols/cpu_cuhk03-dev_osnet-x0.25-msmt17.py',
+]
+
+model = dict(
+    backbone={{_base_.protocol_backbone}},
+    neck={{_base_.protocol_neck}},
+    patch_neck=dict(in_channels=128, num_patches=4, patch_channels=128),
+    head=dict(
+        patch_memory=dict(feat_dim=128, num_parts=4),
+        global_memory=dict(feat_dim={{_base_.protocol_feat_dim}}),
+        alignment=dict(in_channels=128, channels=128, num_patches=4),
+        pair_start_epoch=1))
+train_dataloader = dict(
+    sampler=dict(
+        _delete_=True,
+        type='PseudoPairSampler',
+        batch_size=64,
+        num_instances=4,
+        iters_per_epoch=60))
+optim_wrapper = dict(
+    type='OptimWrapper',
+    optimizer=dict(type='Adam', lr=3.5e-4, weight_decay=5e-4))

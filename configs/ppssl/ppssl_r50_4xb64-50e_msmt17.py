@@ -1,0 +1,18 @@
+# PPSSL, paper-scale recipe on MSMT17: ResNet-50 (ImageNet), 256x128,
+# 4 GPUs x 64 images (groups of an anchor and up to 3 pseudo partners),
+# Adam 3.5e-4, 50 epochs of 200 iterations: 5 surrogate-class epochs, then
+# pseudo pairs. The paper's own schedule is not known (configs/ppssl/README.md).
+_base_ = [
+    '../_base_/models/ppssl_r50.py',
+    '../_base_/datasets/msmt17.py',
+    '../_base_/schedules/adam_3.5e-4_50e.py',
+    '../_base_/default_runtime.py',
+]
+
+train_dataloader = dict(
+    sampler=dict(
+        _delete_=True,
+        type='PseudoPairSampler',
+        batch_size=64,
+        num_instances=4,
+        iters_per_epoch=200))
