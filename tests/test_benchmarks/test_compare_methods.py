@@ -50,12 +50,13 @@ def test_two_methods_one_epoch_each(tiny_synthetic_root, tmp_path):
         # 8 images x 4 iterations, the ground truth of the synthetic set.
         assert row['train_images_per_s'] > 0
         assert -1 <= row['pseudo_ari'] <= 1 and 0 <= row['pseudo_nmi'] <= 1
+        assert row['pseudo_pair_precision'] is None  # cluster labels
         assert row['mAP_std'] == 0 and row['seeds'] == [0]
 
     table = out.with_suffix('.md').read_text().splitlines()
     assert table[0].startswith('| method | config | mAP | rank-1 |')
     assert len(table) == 2 + len(rows)
-    assert all(line.count('|') == 11 for line in table)
+    assert all(line.count('|') == 12 for line in table)
     assert '`tiny_synthetic_gracl.py`' in table[-1]
 
 
@@ -86,3 +87,12 @@ def test_missing_config_is_a_clear_error(tmp_path):
     script = load_script()
     with pytest.raises(SystemExit, match='is not a file'):
         script.main(['--configs', str(tmp_path / 'nope.py'), '--no-direct'])
+
+
+def test_images_of_a_multi_view_batch_are_counted():
+    import torch
+    script = load_script()
+    img = torch.zeros(3, 4, 2)
+    assert script.num_images([img] * 5) == 5
+    # MultiView: one tuple per view after pseudo_collate.
+    assert script.num_images([(img, ) * 5, (img, ) * 5]) == 10
