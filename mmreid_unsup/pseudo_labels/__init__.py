@@ -1,5 +1,6 @@
 """Pseudo labels: kNN search, k-reciprocal Jaccard distance, labelers."""
 from .base_labeler import BaseLabeler, relabel_contiguous
+from .credible_selector import CredibleSampleSelector
 from .dbscan_labeler import DBSCANLabeler
 from .degenerate_labels import (NO_CLUSTER_POLICIES, DegenerateLabelPolicy,
                                 PolicyDecision, cluster_label_stats)
@@ -30,6 +31,7 @@ __all__ = [
     'is_faiss_available', 'faiss_gpu_count', 'pseudo_label_quality',
     'outliers_as_singletons', 'StageProfiler', 'l2_normalize',
     'NeighbourSelector', 'NeighbourSelection', 'PseudoPairLabeler',
-    'separation_index', 'pseudo_pair_quality', 'DegenerateLabelPolicy',
-    'PolicyDecision', 'cluster_label_stats', 'NO_CLUSTER_POLICIES'
+    'separation_index', 'pseudo_pair_quality', 'CredibleSampleSelector',
+    'DegenerateLabelPolicy', 'PolicyDecision', 'cluster_label_stats',
+    'NO_CLUSTER_POLICIES'
 ]

@@ -17,15 +17,21 @@ METHOD_CONFIGS = [
     'gracl_osnet-x0.25-msmt17-pre_1xb64-5e_cuhk03-dev.py',
     REPO_ROOT / 'configs' / 'scl' /
     'scl_osnet-x0.25-msmt17-pre_1xb64-5e_cuhk03-dev.py',
+    REPO_ROOT / 'configs' / 'gsl' /
+    'gsl_osnet-x0.25-msmt17-pre_1xb64-5e_cuhk03-dev.py',
     REPO_ROOT / 'configs' / 'ppssl' /
     'ppssl_osnet-x0.25-msmt17-pre_1xb64-5e_cuhk03-dev.py',
 ]
 #: Parts of the protocol a method may replace: SCL draws instances, not
-#: pseudo identities, and adds its own test distance; PPSSL draws anchors
-#: with their pseudo partners.
+#: pseudo identities, and adds its own test distance; GSL draws instances
+#: too, each with an augmented copy (32 images + 32 copies: the protocol's
+#: 64 per batch); PPSSL draws anchors with their pseudo partners.
 METHOD_PARTS = {
     'scl_osnet-x0.25-msmt17-pre_1xb64-5e_cuhk03-dev.py':
     ('train_dataloader.sampler', 'val_evaluator', 'test_evaluator'),
+    'gsl_osnet-x0.25-msmt17-pre_1xb64-5e_cuhk03-dev.py':
+    ('train_dataloader.sampler', 'train_dataloader.batch_size',
+     'train_dataloader.dataset.pipeline'),
     'ppssl_osnet-x0.25-msmt17-pre_1xb64-5e_cuhk03-dev.py':
     ('train_dataloader.sampler', ),
 }
@@ -41,9 +47,13 @@ def test_only_the_method_differs(path):
     protocol = Config.fromfile(str(PROTOCOL))
     cfg = Config.fromfile(str(path))
     own = METHOD_PARTS.get(path.name, ())
-    if 'train_dataloader.sampler' in own:
-        cfg.train_dataloader.pop('sampler')
-        protocol.train_dataloader.pop('sampler')
+    for part in own:
+        if part.startswith('train_dataloader.'):
+            *parents, leaf = part.split('.')
+            for config in (cfg, protocol):
+                for key in parents:
+                    config = config[key]
+                config.pop(leaf)
     for key in PROTOCOL_KEYS:
         if key not in own:
             assert cfg[key] == protocol[key], key

@@ -9,9 +9,12 @@ to its parent).
 import mmcv.transforms  # noqa: F401  (registers mmcv's transforms)
 
 from .formatting import PackReIDInputs
+from .multi_view import MultiView
 from .random_crop import RandomCrop
 from .random_erasing import IMAGENET_MEAN_BGR, RandomErasing
+from .torchvision_transform import TorchVisionTransform
 
 __all__ = [
-    'PackReIDInputs', 'RandomCrop', 'RandomErasing', 'IMAGENET_MEAN_BGR'
+    'PackReIDInputs', 'RandomCrop', 'RandomErasing', 'IMAGENET_MEAN_BGR',
+    'MultiView', 'TorchVisionTransform'
 ]

@@ -19,6 +19,12 @@ class ReIDDataPreprocessor(ImgDataPreprocessor):
     order) and stacks them into a float ``(B, 3, H, W)`` batch. Data samples
     pass through unchanged.
 
+    Multi-view batches (``MultiView`` in the pipeline: ``inputs`` and
+    ``data_samples`` collated into one list per view) are flattened first,
+    view by view: view 0 of every sample, then view 1, ... A ``(V * B, 3,
+    H, W)`` batch comes out, each data sample carrying its ``sample_idx``
+    and ``view``.
+
     Args:
         mean (Sequence[float]): Per-channel mean, RGB, 0-255.
             Defaults to the ImageNet mean.
@@ -36,3 +42,30 @@ class ReIDDataPreprocessor(ImgDataPreprocessor):
                  bgr_to_rgb: bool = True,
                  **kwargs) -> None:
         super().__init__(mean=mean, std=std, bgr_to_rgb=bgr_to_rgb, **kwargs)
+
+    @staticmethod
+    def flatten_views(data: dict) -> dict:
+        """One flat batch from a collated multi-view batch.
+
+        Args:
+            data (dict): ``inputs`` as a list of tensors (returned as is) or
+                a list of ``V`` per-view sequences of tensors;
+                ``data_samples`` likewise.
+
+        Returns:
+            dict: ``data`` with ``inputs`` and ``data_samples`` flattened
+            view by view.
+        """
+        inputs = data.get('inputs')
+        if not (isinstance(inputs, (list, tuple)) and inputs
+                and isinstance(inputs[0], (list, tuple))):
+            return data
+        samples = data.get('data_samples')
+        flat = dict(data, inputs=[img for view in inputs for img in view])
+        if samples is not None:
+            flat['data_samples'] = [s for view in samples for s in view]
+        return flat
+
+    def forward(self, data: dict, training: bool = False) -> dict:
+        """Flatten multi-view batches, then preprocess as usual."""
+        return super().forward(self.flatten_views(data), training)

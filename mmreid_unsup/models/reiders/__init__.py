@@ -3,5 +3,7 @@ from .cluster_contrast import ClusterContrast
 from .scl import SCL
 from .gracl import GRACL
 from .ppssl import PPSSL
+from .gsl import GSL
 
-__all__ = ['BaseReIDModel', 'ClusterContrast', 'SCL', 'GRACL', 'PPSSL']
+__all__ = ['BaseReIDModel', 'ClusterContrast', 'SCL', 'GRACL', 'PPSSL',
+           'GSL']

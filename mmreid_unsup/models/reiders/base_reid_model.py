@@ -27,7 +27,9 @@ class BaseReIDModel(ResizableBufferMixin, BaseModel):
 
     Args:
         backbone (dict): Backbone config; returns a ``(B, C, H, W)`` map.
-        neck (dict): Neck config; turns the map into ``(B, D)`` vectors.
+        neck (dict, optional): Neck config; turns the map into ``(B, D)``
+            vectors. None only for a subclass that pools the map itself
+            (e.g. GSL's patch-only variant).
         head (dict, optional): Head config with a
             ``loss(feats, labels) -> dict`` method. None for a model that
             only extracts features. Defaults to None.
@@ -41,7 +43,7 @@ class BaseReIDModel(ResizableBufferMixin, BaseModel):
 
     def __init__(self,
                  backbone: dict,
-                 neck: dict,
+                 neck: Optional[dict],
                  head: Optional[dict] = None,
                  data_preprocessor: Optional[Union[dict, nn.Module]] = None,
                  init_cfg: Optional[Union[dict, list]] = None) -> None:
@@ -53,7 +55,7 @@ class BaseReIDModel(ResizableBufferMixin, BaseModel):
         super().__init__(
             data_preprocessor=data_preprocessor, init_cfg=init_cfg)
         self.backbone = MODELS.build(backbone)
-        self.neck = MODELS.build(neck)
+        self.neck = MODELS.build(neck) if neck is not None else None
         self.head = MODELS.build(head) if head is not None else None
         self.pseudo_labels: torch.Tensor
         self.register_buffer('pseudo_labels', torch.zeros(0, dtype=torch.long))

@@ -31,3 +31,24 @@ def test_mean_std_can_be_overridden():
     img = torch.tensor([0, 51, 255], dtype=torch.uint8).view(3, 1, 1)
     out = preprocessor(dict(inputs=[img]))['inputs']
     torch.testing.assert_close(out.flatten(), torch.tensor([0.0, 0.2, 1.0]))
+
+
+def test_multi_view_batches_are_flattened_view_by_view():
+    preprocessor = MODELS.build(dict(type='ReIDDataPreprocessor'))
+    imgs = [torch.full((3, 2, 1), v, dtype=torch.uint8) for v in range(4)]
+    samples = [
+        ReIDDataSample(metainfo=dict(sample_idx=i % 2, view=i // 2))
+        for i in range(4)
+    ]
+    # pseudo_collate's layout: one tuple per view.
+    out = preprocessor(
+        dict(
+            inputs=[tuple(imgs[:2]), tuple(imgs[2:])],
+            data_samples=[tuple(samples[:2]),
+                          tuple(samples[2:])]))
+    assert out['inputs'].shape == (4, 3, 2, 1)
+    single = preprocessor(dict(inputs=imgs))['inputs']
+    torch.testing.assert_close(out['inputs'], single)
+    assert [(s.sample_idx, s.view) for s in out['data_samples']] == [
+        (0, 0), (1, 0), (0, 1), (1, 1)
+    ]
