@@ -105,25 +105,71 @@ class BaseReIDModel(ResizableBufferMixin, BaseModel):
         data_samples: Optional[List[ReIDDataSample]] = None
     ) -> List[ReIDDataSample]:
         """Attach each image's embedding to its data sample as ``feat``."""
-        feats = self.extract_feat(inputs)
+        return self.attach_fields(data_samples, feat=self.extract_feat(inputs))
+
+    @staticmethod
+    def attach_fields(data_samples: Optional[List[ReIDDataSample]],
+                      **fields: Optional[torch.Tensor]
+                      ) -> List[ReIDDataSample]:
+        """Give row ``i`` of every batched tensor to data sample ``i``.
+
+        Args:
+            data_samples (list[ReIDDataSample], optional): One per image;
+                created when None.
+            **fields (Tensor, optional): ``name=(B, ...)`` tensors; None
+                values are skipped (a branch a model does not have).
+
+        Returns:
+            list[ReIDDataSample]: The data samples.
+        """
+        fields = {k: v for k, v in fields.items() if v is not None}
         if data_samples is None:
-            data_samples = [ReIDDataSample() for _ in range(feats.shape[0])]
-        for data_sample, feat in zip(data_samples, feats):
-            data_sample.feat = feat
+            num = next(iter(fields.values())).shape[0]
+            data_samples = [ReIDDataSample() for _ in range(num)]
+        for i, data_sample in enumerate(data_samples):
+            for name, value in fields.items():
+                setattr(data_sample, name, value[i])
         return data_samples
 
-    def loss(
-        self, inputs: torch.Tensor,
-        data_samples: Optional[List[ReIDDataSample]]
-    ) -> Dict[str, torch.Tensor]:
-        """The head's losses against the samples' pseudo labels."""
-        if self.head is None:
+    def check_loss_inputs(self,
+                          data_samples: Optional[List[ReIDDataSample]],
+                          has_head: Optional[bool] = None) -> None:
+        """Fail clearly when ``'loss'`` mode cannot run.
+
+        Args:
+            data_samples (list[ReIDDataSample], optional): The batch's.
+            has_head (bool, optional): Whether the model has a loss head
+                (models with several heads say so); defaults to ``self.head
+                is not None``.
+
+        Raises:
+            RuntimeError: Without a head, or without data samples (whose
+                ``sample_idx`` index the labels and memories).
+        """
+        if has_head is None:
+            has_head = self.head is not None
+        if not has_head:
             raise RuntimeError(
                 f'{type(self).__name__} has no head: it cannot compute '
                 'losses (head=None builds a feature extractor)')
         if not data_samples:
             raise RuntimeError(f'{type(self).__name__}: mode="loss" needs '
                                'the data samples (their sample_idx)')
+
+    @staticmethod
+    def sample_indices(data_samples: List[ReIDDataSample],
+                       device: torch.device) -> torch.Tensor:
+        """The samples' ``sample_idx`` as a long tensor on ``device``."""
+        return torch.as_tensor([int(s.sample_idx) for s in data_samples],
+                               dtype=torch.long,
+                               device=device)
+
+    def loss(
+        self, inputs: torch.Tensor,
+        data_samples: Optional[List[ReIDDataSample]]
+    ) -> Dict[str, torch.Tensor]:
+        """The head's losses against the samples' pseudo labels."""
+        self.check_loss_inputs(data_samples)
         labels = self.lookup_pseudo_labels(data_samples)
         return self.head.loss(self.extract_feat(inputs), labels)
 
@@ -142,9 +188,7 @@ class BaseReIDModel(ResizableBufferMixin, BaseModel):
         if num_labels == 0:
             raise RuntimeError(f'{type(self).__name__}: no pseudo labels: is '
                                'ClusterRefreshHook in custom_hooks?')
-        indices = torch.as_tensor([int(s.sample_idx) for s in data_samples],
-                                  dtype=torch.long,
-                                  device=self.pseudo_labels.device)
+        indices = self.sample_indices(data_samples, self.pseudo_labels.device)
         if int(indices.min()) < 0 or int(indices.max()) >= num_labels:
             raise IndexError(
                 f'{type(self).__name__}: sample_idx out of range for '

@@ -184,16 +184,11 @@ class GSL(BaseReIDModel):
         """Attach ``feat`` and, per branch, ``global_feat`` and
         ``patch_feat``."""
         global_feat, patch_feat = self.extract_parts(inputs)
-        feats = self.fuse(global_feat, patch_feat)
-        if data_samples is None:
-            data_samples = [ReIDDataSample() for _ in range(feats.shape[0])]
-        for i, data_sample in enumerate(data_samples):
-            data_sample.feat = feats[i]
-            if global_feat is not None:
-                data_sample.global_feat = global_feat[i]
-            if patch_feat is not None:
-                data_sample.patch_feat = patch_feat[i]
-        return data_samples
+        return self.attach_fields(
+            data_samples,
+            feat=self.fuse(global_feat, patch_feat),
+            global_feat=global_feat,
+            patch_feat=patch_feat)
 
     # -- training ---------------------------------------------------------
 
@@ -202,16 +197,12 @@ class GSL(BaseReIDModel):
              ) -> Dict[str, torch.Tensor]:
         """The branches' losses for a batch (memory index =
         ``sample_idx``)."""
-        if self.head is None and self.patch_head is None:
-            raise RuntimeError('GSL has no head: it cannot compute losses')
-        if not data_samples:
-            raise RuntimeError('GSL: mode="loss" needs the data samples '
-                               '(their sample_idx)')
+        self.check_loss_inputs(
+            data_samples,
+            has_head=self.head is not None or self.patch_head is not None)
         global_feat, patch_feat = self.extract_parts(inputs)
         device = inputs.device
-        indices = torch.as_tensor([int(s.sample_idx) for s in data_samples],
-                                  dtype=torch.long,
-                                  device=device)
+        indices = self.sample_indices(data_samples, device)
         first_view = torch.as_tensor(
             [int(s.metainfo.get('view', 0)) == 0 for s in data_samples],
             device=device)

@@ -101,14 +101,11 @@ class PPSSL(BaseReIDModel):
     ) -> List[ReIDDataSample]:
         """Attach ``feat`` (fused), ``global_feat`` and ``patch_feat``."""
         _, global_feat, _, patches = self.extract_parts(inputs)
-        feats = self.fusion.fuse(global_feat, patches)
-        if data_samples is None:
-            data_samples = [ReIDDataSample() for _ in range(feats.shape[0])]
-        for i, data_sample in enumerate(data_samples):
-            data_sample.feat = feats[i]
-            data_sample.global_feat = global_feat[i]
-            data_sample.patch_feat = patches[i]
-        return data_samples
+        return self.attach_fields(
+            data_samples,
+            feat=self.fusion.fuse(global_feat, patches),
+            global_feat=global_feat,
+            patch_feat=patches)
 
     # -- training ---------------------------------------------------------
 
@@ -116,20 +113,14 @@ class PPSSL(BaseReIDModel):
              data_samples: Optional[List[ReIDDataSample]]
              ) -> Dict[str, torch.Tensor]:
         """PPSSL's losses for a batch (memory indices = ``sample_idx``)."""
-        if self.head is None:
-            raise RuntimeError('PPSSL has no head: it cannot compute losses')
-        if not data_samples:
-            raise RuntimeError('PPSSL: mode="loss" needs the data samples '
-                               '(their sample_idx)')
+        self.check_loss_inputs(data_samples)
         partners = self.lookup_pseudo_labels(data_samples)
         if partners.dim() != 2:
             raise RuntimeError(
                 'PPSSL: the pseudo labels are not a (N, K) partner matrix: '
                 'use PseudoPairLabeler in ClusterRefreshHook')
         maps, global_feat, attended, patches = self.extract_parts(inputs)
-        indices = torch.as_tensor([int(s.sample_idx) for s in data_samples],
-                                  dtype=torch.long,
-                                  device=global_feat.device)
+        indices = self.sample_indices(data_samples, global_feat.device)
         return self.head.loss(maps, global_feat, attended, patches, indices,
                               partners.to(indices.device), self.epoch)
 

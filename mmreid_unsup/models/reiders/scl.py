@@ -119,14 +119,11 @@ class SCL(BaseReIDModel):
     ) -> List[ReIDDataSample]:
         """Attach ``feat`` (fused), ``global_feat`` and ``local_feat``."""
         global_feat, local_feat = self.extract_parts(inputs)
-        feats = self.fuse(global_feat, local_feat)
-        if data_samples is None:
-            data_samples = [ReIDDataSample() for _ in range(feats.shape[0])]
-        for i, data_sample in enumerate(data_samples):
-            data_sample.feat = feats[i]
-            data_sample.global_feat = global_feat[i]
-            data_sample.local_feat = local_feat[i]
-        return data_samples
+        return self.attach_fields(
+            data_samples,
+            feat=self.fuse(global_feat, local_feat),
+            global_feat=global_feat,
+            local_feat=local_feat)
 
     # -- training ---------------------------------------------------------
 
@@ -134,15 +131,9 @@ class SCL(BaseReIDModel):
              data_samples: Optional[List[ReIDDataSample]]
              ) -> Dict[str, torch.Tensor]:
         """SCL's losses for a batch (memory indices = ``sample_idx``)."""
-        if self.head is None:
-            raise RuntimeError('SCL has no head: it cannot compute losses')
-        if not data_samples:
-            raise RuntimeError('SCL: mode="loss" needs the data samples '
-                               '(their sample_idx)')
+        self.check_loss_inputs(data_samples)
         global_feat, local_feat = self.extract_parts(inputs)
-        indices = torch.as_tensor([int(s.sample_idx) for s in data_samples],
-                                  dtype=torch.long,
-                                  device=global_feat.device)
+        indices = self.sample_indices(data_samples, global_feat.device)
         return self.head.loss(global_feat, local_feat, indices, self.epoch)
 
     def set_epoch(self, epoch: int) -> None:
