@@ -149,13 +149,6 @@ class CameraAwareIdentitySampler(SeededBatchesMixin, Sampler):
                 "drawn from the anchor's own camera")
         return warnings
 
-    def set_epoch(self, epoch: int) -> None:
-        """Called by MMEngine's train loop before each epoch."""
-        self.epoch = epoch
-
-    def __len__(self) -> int:
-        return self.iters_per_epoch * self.batch_size
-
     def _groups(self, min_size: int = 2) -> List[np.ndarray]:
         """Indices of each identity with at least ``min_size`` images."""
         valid = np.flatnonzero(self.labels >= 0)

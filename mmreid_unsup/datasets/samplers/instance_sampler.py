@@ -74,13 +74,6 @@ class RandomInstanceSampler(SeededBatchesMixin, Sampler):
         if camera_balanced:
             self.camids = np.asarray(dataset.get_camids(), dtype=np.int64)
 
-    def set_epoch(self, epoch: int) -> None:
-        """Called by MMEngine's train loop before each epoch."""
-        self.epoch = epoch
-
-    def __len__(self) -> int:
-        return self.iters_per_epoch * self.batch_size
-
     @staticmethod
     def _cycled(pool: np.ndarray, count: int,
                 rng: np.random.Generator) -> np.ndarray:

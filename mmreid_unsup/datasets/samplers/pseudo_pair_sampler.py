@@ -100,13 +100,6 @@ class PseudoPairSampler(SeededBatchesMixin, Sampler):
                              f'{len(self.dataset)} images')
         self.partners = partners
 
-    def set_epoch(self, epoch: int) -> None:
-        """Called by MMEngine's train loop before each epoch."""
-        self.epoch = epoch
-
-    def __len__(self) -> int:
-        return self.iters_per_epoch * self.batch_size
-
     def _anchor_pool(self) -> np.ndarray:
         if self.paired_anchors:
             paired = np.flatnonzero((self.partners >= 0).any(axis=1))

@@ -60,7 +60,8 @@ def sample_seeds(seed: int, epoch: int, count: int) -> np.ndarray:
 
 
 class SeededBatchesMixin:
-    """``__iter__`` and ``skip_batches`` for fixed-length batch samplers.
+    """``__iter__``, ``skip_batches``, ``set_epoch`` and ``__len__`` for
+    fixed-length batch samplers.
 
     For a sampler that builds the same list of ``iters_per_epoch *
     world_size`` batches on every rank (``_global_batches()``, from its
@@ -77,6 +78,14 @@ class SeededBatchesMixin:
     """
 
     _skip = 0
+
+    def set_epoch(self, epoch: int) -> None:
+        """Called by MMEngine's train loop before each epoch."""
+        self.epoch = epoch
+
+    def __len__(self) -> int:
+        """Indices per epoch on this rank."""
+        return self.iters_per_epoch * self.batch_size
 
     def skip_batches(self, num_batches: int) -> None:
         """Start the next iteration (only) at this rank's batch
