@@ -1,4 +1,5 @@
 """Pseudo labels: kNN search, k-reciprocal Jaccard distance, labelers."""
+from .certified_knn import bf16_knn
 from .base_labeler import BaseLabeler, relabel_contiguous
 from .credible_selector import CredibleSampleSelector
 from .dbscan_labeler import DBSCANLabeler
@@ -11,8 +12,9 @@ from .jaccard_distance import (compute_jaccard_distance,
                                k_reciprocal_encoding, k_reciprocal_neighbors,
                                local_query_expansion)
 from .kmeans_labeler import KMeansLabeler
-from .knn import (faiss_gpu_count, faiss_knn, is_faiss_available, knn_search,
-                  l2_normalize, torch_knn)
+from .knn import (fast_bfloat16_matmul, faiss_gpu_count, faiss_knn,
+                  is_faiss_available, knn_search, l2_normalize,
+                  pair_inner_products, torch_knn)
 from .label_quality import (outliers_as_singletons, pseudo_label_quality,
                             pseudo_pair_quality)
 from .neighbour_selector import NeighbourSelection, NeighbourSelector
@@ -33,5 +35,6 @@ __all__ = [
     'NeighbourSelector', 'NeighbourSelection', 'PseudoPairLabeler',
     'separation_index', 'pseudo_pair_quality', 'CredibleSampleSelector',
     'DegenerateLabelPolicy', 'PolicyDecision', 'cluster_label_stats',
-    'NO_CLUSTER_POLICIES'
+    'NO_CLUSTER_POLICIES', 'bf16_knn', 'fast_bfloat16_matmul',
+    'pair_inner_products'
 ]

@@ -45,7 +45,8 @@ class DBSCANLabeler(BaseLabeler):
             stored). Defaults to 0.6.
         min_samples (int): DBSCAN core-point size, the point included.
             Defaults to 4.
-        knn_backend (str): ``'auto'``, ``'faiss'`` or ``'torch'``, see
+        knn_backend (str): ``'auto'``, ``'faiss'``, ``'torch'`` or
+            ``'torch_bf16'``, see
             :func:`~mmreid_unsup.pseudo_labels.knn.knn_search`. Defaults to
             ``'auto'``.
         n_jobs (int): DBSCAN's parallel jobs, ``-1`` for all cores.

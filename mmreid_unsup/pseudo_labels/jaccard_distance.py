@@ -35,7 +35,7 @@ import scipy.sparse as sp
 import torch
 import torch.nn.functional as F
 
-from .knn import knn_search
+from .knn import knn_search, pair_inner_products
 
 __all__ = [
     'compute_jaccard_distance', 'k_reciprocal_neighbors',
@@ -47,10 +47,6 @@ __all__ = [
 _RECIPROCITY_CHUNK_ROWS = 4096
 #: Entries of the ``(pairs, members)`` block of the expansion test at once.
 _MAX_EXPANSION_ELEMENTS = 1 << 22
-#: Feature pairs whose inner product is computed at once.
-_PAIR_CHUNK = 1024
-#: Upper bound on the gathered feature entries of one such chunk.
-_MAX_PAIR_ELEMENTS = 1 << 24
 #: ``(row, column)`` pairs enumerated at once by the Jaccard stage.
 _MAX_JACCARD_PAIRS = 1 << 22
 #: Entries of the dense block of minimum-sums built at once.
@@ -156,27 +152,10 @@ def expanded_k_reciprocal_neighbors(initial_rank: np.ndarray,
 
 def _pair_inner_products(features: torch.Tensor, rows: np.ndarray,
                          cols: np.ndarray) -> np.ndarray:
-    """``features[rows[p]] . features[cols[p]]`` for every pair ``p``.
-
-    Gathers small blocks into reused buffers: fresh multi-megabyte gathers
-    spend most of their time faulting in new pages.
-    """
-    device = features.device
-    chunk = max(1, min(_PAIR_CHUNK, _MAX_PAIR_ELEMENTS // max(features.size(1),
-                                                              1)))
-    out = np.empty(len(rows), dtype=np.float64)
-    left = features.new_empty((min(chunk, len(rows)), features.size(1)))
-    right = torch.empty_like(left)
-    for start in range(0, len(rows), chunk):
-        stop = min(start + chunk, len(rows))
-        size = stop - start
-        r = torch.from_numpy(rows[start:stop]).to(device)
-        c = torch.from_numpy(cols[start:stop]).to(device)
-        torch.index_select(features, 0, r, out=left[:size])
-        torch.index_select(features, 0, c, out=right[:size])
-        dots = torch.linalg.vecdot(left[:size], right[:size])
-        out[start:stop] = dots.double().cpu().numpy()
-    return out
+    """``features[rows[p]] . features[cols[p]]`` as float64 numpy."""
+    dots = pair_inner_products(features, torch.from_numpy(rows),
+                               torch.from_numpy(cols))
+    return dots.double().cpu().numpy()
 
 
 def _pair_distances(features: torch.Tensor, rows: np.ndarray,

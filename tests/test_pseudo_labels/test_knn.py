@@ -6,7 +6,8 @@ import torch.nn.functional as F
 from mmreid_unsup.pseudo_labels import is_faiss_available, knn_search
 from mmreid_unsup.pseudo_labels.knn import torch_knn
 
-BACKENDS = ['torch'] + (['faiss'] if is_faiss_available() else [])
+BACKENDS = ['torch', 'torch_bf16'] + (['faiss']
+                                      if is_faiss_available() else [])
 needs_faiss = pytest.mark.skipif(
     not is_faiss_available(), reason='faiss is not installed')
 
@@ -175,6 +176,7 @@ def test_faiss_uses_the_gpu_index_when_a_gpu_is_seen(monkeypatch):
 def test_auto_without_faiss_uses_torch(monkeypatch):
     from mmreid_unsup.pseudo_labels import knn
     monkeypatch.setattr(knn, 'faiss', None)
+    monkeypatch.setattr(knn, 'fast_bfloat16_matmul', lambda device: False)
     assert not knn.is_faiss_available() and knn.faiss_gpu_count() == 0
     feats = random_features(50, 8, seed=7)
     assert knn._resolve_backend('auto', feats) is knn.torch_knn
@@ -191,10 +193,12 @@ def test_auto_prefers_a_faiss_gpu_else_torch(monkeypatch):
 
     class CudaLike:
         is_cuda = True
+        device = torch.device('cuda', 0)
 
     cpu_feats = random_features(3, 2)
     # faiss-cpu: torch's symmetric search, on whatever device the features
     # are (the GPU for CUDA features).
+    monkeypatch.setattr(knn, 'fast_bfloat16_matmul', lambda device: False)
     monkeypatch.setattr(knn.faiss, 'get_num_gpus', lambda: 0, raising=False)
     assert knn._resolve_backend('auto', CudaLike()) is knn.torch_knn
     assert knn._resolve_backend('auto', cpu_feats) is knn.torch_knn
@@ -204,3 +208,47 @@ def test_auto_prefers_a_faiss_gpu_else_torch(monkeypatch):
     assert knn._resolve_backend('auto', cpu_feats) is knn.faiss_knn
     # Explicit names are honoured.
     assert knn._resolve_backend('faiss', cpu_feats) is knn.faiss_knn
+
+
+def test_auto_uses_the_certified_bf16_search_where_bf16_is_native(
+        monkeypatch):
+    from mmreid_unsup.pseudo_labels import bf16_knn, knn
+    monkeypatch.setattr(knn, 'faiss_gpu_count', lambda: 0)
+    feats = random_features(40, 8, seed=8)
+    monkeypatch.setattr(knn, 'fast_bfloat16_matmul', lambda device: True)
+    assert knn._resolve_backend('auto', feats) is bf16_knn
+    monkeypatch.setattr(knn, 'fast_bfloat16_matmul', lambda device: False)
+    assert knn._resolve_backend('auto', feats) is knn.torch_knn
+    # A faiss that sees a GPU still comes first.
+    monkeypatch.setattr(knn, 'faiss_gpu_count', lambda: 1)
+    monkeypatch.setattr(knn, 'fast_bfloat16_matmul', lambda device: True)
+    assert knn._resolve_backend('auto', feats) is knn.faiss_knn
+
+
+def test_fast_bfloat16_matmul_only_on_a_cpu_with_onednn(monkeypatch):
+    from mmreid_unsup.pseudo_labels.knn import fast_bfloat16_matmul
+    assert fast_bfloat16_matmul(torch.device('meta')) is False
+    assert fast_bfloat16_matmul(torch.device('cuda', 0)) is False
+    assert isinstance(fast_bfloat16_matmul(torch.device('cpu')), bool)
+    monkeypatch.setattr(torch.backends.mkldnn, 'is_available', lambda: False)
+    assert fast_bfloat16_matmul(torch.device('cpu')) is False
+
+
+def test_pair_inner_products_match_a_full_product():
+    from mmreid_unsup.pseudo_labels import pair_inner_products
+    from mmreid_unsup.pseudo_labels import knn
+    feats = random_features(30, 5, seed=9)
+    gen = torch.Generator().manual_seed(0)
+    rows = torch.randint(0, 30, (2500, ), generator=gen)
+    cols = torch.randint(0, 30, (2500, ), generator=gen)
+    full = feats @ feats.t()
+    # Several chunks of the reused gather buffers.
+    old = knn._PAIR_CHUNK
+    knn._PAIR_CHUNK = 256
+    try:
+        dots = pair_inner_products(feats, rows, cols.int())
+    finally:
+        knn._PAIR_CHUNK = old
+    assert dots.shape == (2500, ) and dots.dtype == torch.float32
+    torch.testing.assert_close(dots, full[rows, cols], atol=1e-6, rtol=0)
+    assert pair_inner_products(feats, rows[:0], cols[:0]).shape == (0, )

@@ -112,7 +112,8 @@ def k_reciprocal_rerank_blocks(q_feats: torch.Tensor,
             ``[0, 1]``. Defaults to 0.3.
         chunk_size (int): at most this many queries per block. Defaults to
             256.
-        knn_backend (str): ``'auto'``, ``'faiss'`` or ``'torch'``, see
+        knn_backend (str): ``'auto'``, ``'faiss'``, ``'torch'`` or
+            ``'torch_bf16'``, see
             :func:`~mmreid_unsup.pseudo_labels.knn.knn_search`.
 
     Yields:
