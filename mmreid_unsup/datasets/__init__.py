@@ -4,6 +4,7 @@ from .base_reid_dataset import BaseReIDDataset
 from .concat_reid_dataset import ConcatReIDDataset
 from .cuhk03np import CUHK03NP
 from .dukemtmc_reid import DukeMTMCReID
+from .fingerprint import dataset_fingerprint, describe_change
 from .folder_reid_dataset import FolderReIDDataset
 from .market1501 import Market1501
 from .msmt17 import MSMT17
@@ -15,5 +16,6 @@ from .transforms import *  # noqa: F401,F403
 __all__ = [
     'BaseReIDDataset', 'FolderReIDDataset', 'Market1501', 'DukeMTMCReID',
     'CUHK03NP', 'MSMT17', 'ReIDAnnotationDataset', 'SyntheticReID',
-    'ConcatReIDDataset', 'BadDataReport', 'BadDataError', 'BrokenImageError'
+    'ConcatReIDDataset', 'BadDataReport', 'BadDataError', 'BrokenImageError',
+    'dataset_fingerprint', 'describe_change'
 ]

@@ -14,6 +14,7 @@ from mmreid_unsup.pseudo_labels import (DegenerateLabelPolicy,
                                         pseudo_label_quality,
                                         pseudo_pair_quality)
 from mmreid_unsup.registry import HOOKS, PSEUDO_LABELERS
+from .train_set_state import TrainSetStateMixin
 from ..feature_extraction import (build_extraction_dataloader,
                                   extract_dataset_features, unwrap_model)
 
@@ -33,7 +34,7 @@ def _train_sampler(runner: Runner):
 
 
 @HOOKS.register_module()
-class ClusterRefreshHook(Hook):
+class ClusterRefreshHook(TrainSetStateMixin, Hook):
     """Refresh the pseudo labels before every ``interval``-th train epoch.
 
     The refresh extracts the training set's features with the test pipeline
@@ -45,7 +46,12 @@ class ClusterRefreshHook(Hook):
     The labels live in the model's ``pseudo_labels`` buffer and the epoch they
     were computed for in the checkpoint's ``meta``, so ``--resume`` continues
     with the restored labels and memory when no refresh is due, instead of
-    silently re-clustering.
+    silently re-clustering. The checkpoint also records the training set's
+    fingerprint (:func:`~mmreid_unsup.datasets.dataset_fingerprint`): when
+    a run is resumed on a set with other images (some added, some dropped
+    by ``bad_data='skip'``, another order), the hook says so in a warning
+    and re-clusters before the next epoch instead of pairing the restored
+    labels with the wrong images.
 
     Labels are cluster ids ``(N,)`` or, for a labeler with a ``label_width``
     ``K`` (PPSSL's :class:`~mmreid_unsup.pseudo_labels.PseudoPairLabeler`),
@@ -126,6 +132,7 @@ class ClusterRefreshHook(Hook):
         self.progress = progress
         self.label_epoch: Optional[int] = None
         self._sampler_synced = False
+        self._labels_stale = False
 
     # -- MMEngine hook points -------------------------------------------
 
@@ -140,7 +147,8 @@ class ClusterRefreshHook(Hook):
             model.set_epoch(epoch)
         due = (epoch >= self.start_epoch
                and (epoch - self.start_epoch) % self.interval == 0)
-        if (due and self.label_epoch != epoch) or not has_labels:
+        if ((due and self.label_epoch != epoch) or not has_labels
+                or self._labels_stale):
             self.refresh(runner)
         elif not self._sampler_synced:
             runner.logger.info(
@@ -151,20 +159,30 @@ class ClusterRefreshHook(Hook):
 
     def before_save_checkpoint(self, runner: Runner, checkpoint: dict) -> None:
         """Record which epoch the labels in the model buffer belong to."""
+        fingerprint = self.train_set_fingerprint(runner)
         checkpoint.setdefault('meta', {})[META_KEY] = dict(
             epoch=self.label_epoch,
-            num_samples=len(runner.train_dataloader.dataset))
+            num_samples=fingerprint['num_samples'],
+            train_set=fingerprint)
 
     def after_load_checkpoint(self, runner: Runner, checkpoint: dict) -> None:
         """Restore the label epoch of a resumed run.
 
         Labels of a checkpoint loaded with ``load_from`` (another run, maybe
-        another dataset) are not reused: only ``resume`` restores them.
+        another dataset) are not reused: only ``resume`` restores them, and
+        only when the training set is still the one they were computed on.
         """
         state = checkpoint.get('meta', {}).get(META_KEY)
         if state is not None and getattr(runner, '_resume', False):
             self.label_epoch = state.get('epoch')
             self._sampler_synced = False
+            change = self.train_set_change(runner, state)
+            self._labels_stale = change is not None
+            if change is not None:
+                runner.logger.warning(
+                    'ClusterRefreshHook: not reusing the pseudo labels of '
+                    f'the resumed checkpoint: {change}. Re-clustering before '
+                    'the next epoch; the weights are kept.')
 
     # -- the refresh itself -----------------------------------------------
 
@@ -209,6 +227,7 @@ class ClusterRefreshHook(Hook):
         device = model.pseudo_labels.device
         model.set_pseudo_labels(labels.to(device), feats.to(device))
         self.label_epoch = runner.epoch
+        self._labels_stale = False
         self._sync_sampler(runner, labels)
         self._log(runner, labels, dataset, timings, policy_flags)
         return labels

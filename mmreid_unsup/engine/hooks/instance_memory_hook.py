@@ -9,6 +9,7 @@ from mmengine.runner import Runner
 from torch.utils.data import DataLoader
 
 from mmreid_unsup.registry import HOOKS
+from .train_set_state import TrainSetStateMixin
 from ..feature_extraction import (build_extraction_dataloader,
                                   extract_dataset_features, unwrap_model)
 
@@ -17,7 +18,7 @@ META_KEY = 'instance_memory'
 
 
 @HOOKS.register_module()
-class InstanceMemoryHook(Hook):
+class InstanceMemoryHook(TrainSetStateMixin, Hook):
     """Initialise per-instance memories before training, set the epoch.
 
     For methods without clustering (SCL), whose memories hold one entry per
@@ -31,7 +32,10 @@ class InstanceMemoryHook(Hook):
 
     The memories are model buffers, so ``--resume`` restores them; the hook
     records in the checkpoint's ``meta`` that they were initialised and does
-    not re-initialise them after a resume. A checkpoint loaded with
+    not re-initialise them after a resume, unless the training set's
+    fingerprint (:func:`~mmreid_unsup.datasets.dataset_fingerprint`, also in
+    the ``meta``) shows other images than the memories were filled from:
+    then it warns and fills them afresh. A checkpoint loaded with
     ``load_from`` (fine-tuning) gets fresh memories.
 
     A training set from a single camera is not an error: the hook warns
@@ -113,14 +117,23 @@ class InstanceMemoryHook(Hook):
 
     def before_save_checkpoint(self, runner: Runner, checkpoint: dict) -> None:
         """Mark the checkpoint's memories as initialised."""
+        fingerprint = self.train_set_fingerprint(runner)
         checkpoint.setdefault('meta', {})[META_KEY] = dict(
-            num_samples=len(runner.train_dataloader.dataset))
+            num_samples=fingerprint['num_samples'], train_set=fingerprint)
 
     def after_load_checkpoint(self, runner: Runner, checkpoint: dict) -> None:
-        """Trust the restored memories of a resumed run only."""
+        """Trust the restored memories of a resumed run on the same set."""
         state = checkpoint.get('meta', {}).get(META_KEY)
         self._ready = state is not None and getattr(
             runner, '_resume', False)
+        if self._ready:
+            change = self.train_set_change(runner, state)
+            if change is not None:
+                self._ready = False
+                runner.logger.warning(
+                    'InstanceMemoryHook: not reusing the instance memories '
+                    f'of the resumed checkpoint: {change}. Filling them '
+                    'afresh before the next epoch; the weights are kept.')
 
     def init_memories(self, runner: Runner) -> None:
         """Extract the training set's features and fill the memories."""

@@ -1,6 +1,8 @@
 """ClusterRefreshHook and MemoryMomentumHook in a real (tiny) Runner."""
 import copy
+import shutil
 from collections import Counter
+from pathlib import Path
 
 import pytest
 import torch
@@ -179,7 +181,6 @@ def test_missing_cluster_dataloader_is_a_clear_error(tiny_synthetic_root,
 def test_refresh_diagnostics_reach_logger_hub_and_visualizer(
         tiny_synthetic_root, tmp_path):
     import json
-    from pathlib import Path
     # A name of its own: MMEngine reuses the logger and visualizer of an
     # earlier runner with the same experiment name (same second).
     runner, _ = _run(
@@ -233,3 +234,52 @@ def test_hook_progress_reaches_the_labeler(tiny_synthetic_root, tmp_path):
     # A labeler config that sets its own progress keeps it.
     assert not ClusterRefreshHook(
         dict(labeler, progress=False), progress=True).labeler.progress
+
+
+def _swap_one_train_image(root):
+    """Same number of training images, one of them another file."""
+    folder = root / 'bounding_box_train'
+    first = sorted(folder.glob('*.jpg'))[0]
+    first.rename(folder / first.name.replace('_00.jpg', '_09.jpg'))
+
+
+def test_resume_on_a_changed_training_set_reclusters(tiny_synthetic_root,
+                                                      tmp_path):
+    root = tmp_path / 'data'
+    shutil.copytree(tiny_synthetic_root, root)
+    work_dir = tmp_path / 'run'
+    _run(_with_interval(
+        tiny_cfg(root, work_dir, train_cfg=dict(max_epochs=1)), 2))
+    meta = torch.load(work_dir / 'epoch_1.pth', weights_only=True)['meta']
+    saved = meta['pseudo_labels']['train_set']
+    assert saved['num_samples'] == meta['pseudo_labels']['num_samples']
+
+    _swap_one_train_image(root)
+    # Interval 2: no refresh is due at epoch 1, yet the restored labels
+    # belong to another image list, so the hook must re-cluster.
+    resumed, probe = _run(_with_interval(
+        tiny_cfg(root, work_dir, train_cfg=dict(max_epochs=2), resume=True,
+                 load_from=str(work_dir / 'epoch_1.pth')), 2))
+    meta = torch.load(work_dir / 'epoch_2.pth', weights_only=True)['meta']
+    assert meta['pseudo_labels']['epoch'] == 1
+    now = meta['pseudo_labels']['train_set']
+    assert now['num_samples'] == saved['num_samples']
+    assert now['sha1'] != saved['sha1']
+    log = next(Path(resumed.log_dir).glob('*.log')).read_text()
+    assert 'not reusing the pseudo labels' in log
+    assert 'same number of images' in log
+
+
+def test_resume_on_the_same_training_set_says_nothing(tiny_synthetic_root,
+                                                      tmp_path):
+    work_dir = tmp_path / 'run'
+    _run(_with_interval(
+        tiny_cfg(tiny_synthetic_root, work_dir, train_cfg=dict(max_epochs=1)),
+        2))
+    resumed, _ = _run(_with_interval(
+        tiny_cfg(tiny_synthetic_root, work_dir, train_cfg=dict(max_epochs=2),
+                 resume=True, load_from=str(work_dir / 'epoch_1.pth')), 2))
+    meta = torch.load(work_dir / 'epoch_2.pth', weights_only=True)['meta']
+    assert meta['pseudo_labels']['epoch'] == 0  # restored, not re-clustered
+    log = next(Path(resumed.log_dir).glob('*.log')).read_text()
+    assert 'not reusing' not in log

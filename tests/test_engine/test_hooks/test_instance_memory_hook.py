@@ -1,5 +1,8 @@
 """InstanceMemoryHook with SCL in a real (tiny) Runner: initialisation,
 epochs, momentum updates, resume and load_from."""
+import shutil
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -107,3 +110,28 @@ def test_sampler_batch_size_mismatch_is_a_clear_error(tiny_synthetic_root,
         train_dataloader=dict(sampler=dict(batch_size=4)))
     with pytest.raises(ValueError, match='sampler.batch_size=4'):
         Runner.from_cfg(cfg).train()
+
+
+def test_resume_on_a_changed_training_set_refills_memories(
+        tiny_synthetic_root, tmp_path):
+    root = tmp_path / 'data'
+    shutil.copytree(tiny_synthetic_root, root)
+    work_dir = tmp_path / 'run'
+    first, _ = _run(
+        tiny_scl_cfg(root, work_dir, train_cfg=dict(max_epochs=1)))
+    saved = first.model.head.mixture_memory.bank.clone()
+    assert (saved != 0).any()  # trained entries
+
+    # One training image replaced by another file: same count, other list.
+    folder = root / 'bounding_box_train'
+    image = sorted(folder.glob('*.jpg'))[0]
+    image.rename(folder / image.name.replace('_00.jpg', '_09.jpg'))
+    resumed, probe = _run(
+        tiny_scl_cfg(root, work_dir, train_cfg=dict(max_epochs=2),
+                     resume=True, load_from=str(work_dir / 'epoch_1.pth')))
+    # Filled afresh: the mixture memory starts from zeros again.
+    assert list(probe.epochs) == [1]
+    assert torch.equal(probe.epochs[1]['mixture_memory'],
+                       torch.zeros_like(saved))
+    log = next(Path(resumed.log_dir).glob('*.log')).read_text()
+    assert 'not reusing the instance memories' in log

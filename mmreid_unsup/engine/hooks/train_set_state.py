@@ -1,0 +1,59 @@
+"""Per-image state in checkpoints: is it still the training set's?"""
+from typing import Any, Dict, Optional
+
+from mmengine.runner import BaseLoop, Runner
+
+from mmreid_unsup.datasets.fingerprint import (dataset_fingerprint,
+                                               describe_change)
+
+
+class TrainSetStateMixin:
+    """For hooks whose checkpointed state has one row per training image.
+
+    Such a hook records :meth:`train_set_fingerprint` in its checkpoint
+    ``meta`` entry and, on resume, asks :meth:`train_set_change` whether the
+    current training set is still the one the state was computed on. The
+    fingerprint is computed once per dataset object (a pass over the sample
+    list) and reused for every later checkpoint.
+    """
+
+    _fingerprint: Optional[Dict[str, Any]] = None
+    _fingerprinted: Any = None
+
+    def train_set_fingerprint(self, runner: Runner) -> Dict[str, Any]:
+        """:func:`~mmreid_unsup.datasets.dataset_fingerprint` of the
+        training set, cached.
+
+        Args:
+            runner (Runner): The runner.
+
+        Returns:
+            dict: ``num_samples`` and ``sha1``.
+        """
+        dataset = runner.train_dataloader.dataset
+        if self._fingerprinted is not dataset or self._fingerprint is None:
+            self._fingerprint = dataset_fingerprint(dataset)
+            self._fingerprinted = dataset
+        return self._fingerprint
+
+    def train_set_change(self, runner: Runner,
+                         state: Dict[str, Any]) -> Optional[str]:
+        """How the training set differs from the one ``state`` was saved
+        with, or None.
+
+        Args:
+            runner (Runner): The runner.
+            state (dict): The hook's ``meta`` entry of the checkpoint, with
+                ``train_set`` (a fingerprint) or, in older checkpoints, only
+                ``num_samples``.
+
+        Returns:
+            str | None: a sentence naming the difference; None also when
+            the runner has no training loop built (a checkpoint loaded for
+            testing), where no training set is at stake.
+        """
+        if not isinstance(getattr(runner, '_train_loop', None), BaseLoop):
+            return None
+        saved = state.get('train_set') or dict(
+            num_samples=state.get('num_samples'))
+        return describe_change(saved, self.train_set_fingerprint(runner))
