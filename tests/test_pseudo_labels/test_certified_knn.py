@@ -7,19 +7,7 @@ from mmreid_unsup.pseudo_labels import bf16_knn, torch_knn
 from mmreid_unsup.pseudo_labels import certified_knn
 from mmreid_unsup.pseudo_labels.certified_knn import bf16_rounding_bound
 
-
-def random_features(num: int, dim: int, seed: int = 0) -> torch.Tensor:
-    gen = torch.Generator().manual_seed(seed)
-    return F.normalize(torch.randn(num, dim, generator=gen), dim=1)
-
-
-def brute_force(features: torch.Tensor, k: int):
-    """Float64 ranking, ties to the smaller index, self first."""
-    feats = features.double()
-    dist = 2 - 2 * feats @ feats.t()
-    dist.fill_diagonal_(-1)
-    order = torch.sort(dist, dim=1, stable=True).indices[:, :k]
-    return dist.clamp(min=0).gather(1, order), order
+from knn_reference import brute_force, random_features
 
 
 def clustered_features(num_ids: int, per_id: int, dim: int,

@@ -1,29 +1,16 @@
 """Exact kNN search: backends agree, self first, deterministic ties."""
 import pytest
 import torch
-import torch.nn.functional as F
 
 from mmreid_unsup.pseudo_labels import is_faiss_available, knn_search
 from mmreid_unsup.pseudo_labels.knn import torch_knn
+
+from knn_reference import brute_force, random_features
 
 BACKENDS = ['torch', 'torch_bf16'] + (['faiss']
                                       if is_faiss_available() else [])
 needs_faiss = pytest.mark.skipif(
     not is_faiss_available(), reason='faiss is not installed')
-
-
-def random_features(num: int, dim: int, seed: int = 0) -> torch.Tensor:
-    gen = torch.Generator().manual_seed(seed)
-    return F.normalize(torch.randn(num, dim, generator=gen), dim=1)
-
-
-def brute_force(features: torch.Tensor, k: int):
-    """Full float64 sort of 2 - 2cos, stable so ties go to smaller index."""
-    feats = features.double()
-    dist = 2 - 2 * feats @ feats.t()
-    dist.fill_diagonal_(-1)  # self first
-    order = torch.sort(dist, dim=1, stable=True).indices[:, :k]
-    return dist.clamp(min=0).gather(1, order), order
 
 
 @pytest.mark.parametrize('backend', BACKENDS)
