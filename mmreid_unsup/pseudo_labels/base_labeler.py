@@ -7,6 +7,7 @@ from typing import Dict, Iterator, Optional, Union
 import numpy as np
 import torch
 
+from .camera_centering import camera_centered
 from .profiling import ProgressCallback, StageProfiler
 
 __all__ = ['BaseLabeler', 'relabel_contiguous']
@@ -45,6 +46,9 @@ class BaseLabeler(metaclass=ABCMeta):
 
     Args:
         progress (bool): Show a progress bar per stage. Defaults to False.
+        camera_centering (bool): Remove each camera's mean feature before
+            labelling (:func:`~mmreid_unsup.pseudo_labels.camera_centering.\
+            camera_centered`); needs ``camids``. Defaults to False.
 
     Attributes:
         last_stats (dict): statistics of the last call, for logging:
@@ -56,8 +60,11 @@ class BaseLabeler(metaclass=ABCMeta):
             plus whatever :meth:`label` put into ``self.last_stats``.
     """
 
-    def __init__(self, progress: bool = False) -> None:
+    def __init__(self,
+                 progress: bool = False,
+                 camera_centering: bool = False) -> None:
         self.progress = progress
+        self.camera_centering = camera_centering
         self.last_stats: Dict[str, Union[int, float]] = {}
         self._profiler = StageProfiler()
 
@@ -88,6 +95,28 @@ class BaseLabeler(metaclass=ABCMeta):
             need not be contiguous.
         """
 
+    def prepare_features(self, features: torch.Tensor,
+                         camids: Optional[torch.Tensor]) -> torch.Tensor:
+        """The features the labeler works on: camera-centred when asked.
+
+        Args:
+            features (Tensor): ``(N, D)`` features.
+            camids (Tensor, optional): ``(N,)`` camera ids.
+
+        Returns:
+            Tensor: ``features`` itself, or their camera-centred version.
+
+        Raises:
+            ValueError: ``camera_centering=True`` without ``camids``.
+        """
+        if not self.camera_centering:
+            return features
+        if camids is None:
+            raise ValueError(f'{type(self).__name__}(camera_centering=True) '
+                             'needs the camera ids: call it as '
+                             'labeler(features, camids)')
+        return camera_centered(features, torch.as_tensor(camids))
+
     def __call__(self,
                  features: torch.Tensor,
                  camids: Optional[torch.Tensor] = None) -> torch.Tensor:
@@ -112,7 +141,8 @@ class BaseLabeler(metaclass=ABCMeta):
         self._profiler = StageProfiler(
             progress=self.progress, device=features.device)
         start = time.perf_counter()
-        labels = relabel_contiguous(self.label(features, camids))
+        labels = relabel_contiguous(
+            self.label(self.prepare_features(features, camids), camids))
         if labels.shape != (features.size(0), ):
             raise RuntimeError(f'{type(self).__name__}.label returned shape '
                                f'{labels.shape} for {features.size(0)} '

@@ -60,6 +60,9 @@ class DBSCANLabeler(BaseLabeler):
             see :func:`~mmreid_unsup.pseudo_labels.sparse_jaccard.\
             sparse_jaccard_from_encoding`.
         progress (bool): Show a progress bar per stage. Defaults to False.
+        camera_centering (bool): Remove each camera's mean feature first,
+            see :class:`~mmreid_unsup.pseudo_labels.BaseLabeler`. Defaults
+            to False.
 
     Example:
         >>> labeler = DBSCANLabeler(eps=0.6)
@@ -77,8 +80,10 @@ class DBSCANLabeler(BaseLabeler):
                  sparse: bool = True,
                  dtype: str = 'float32',
                  max_triples: int = _MAX_TRIPLES,
-                 progress: bool = False) -> None:
-        super().__init__(progress=progress)
+                 progress: bool = False,
+                 camera_centering: bool = False) -> None:
+        super().__init__(
+            progress=progress, camera_centering=camera_centering)
         if not 1 <= k2 <= k1:
             raise ValueError(f'need 1 <= k2 <= k1, got k1={k1}, k2={k2}')
         if sparse and not 0 < eps < 1:
@@ -161,4 +166,5 @@ class DBSCANLabeler(BaseLabeler):
         return (f'{type(self).__name__}(k1={self.k1}, k2={self.k2}, '
                 f'eps={self.eps}, min_samples={self.min_samples}, '
                 f'knn_backend={self.knn_backend!r}, sparse={self.sparse}, '
-                f'dtype={self.dtype!r})')
+                f'dtype={self.dtype!r}, '
+                f'camera_centering={self.camera_centering})')

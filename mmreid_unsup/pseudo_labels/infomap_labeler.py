@@ -80,6 +80,9 @@ class InfomapLabeler(BaseLabeler):
             :func:`~mmreid_unsup.pseudo_labels.knn.knn_search`. Defaults to
             ``'auto'``.
         progress (bool): Show a progress bar per stage. Defaults to False.
+        camera_centering (bool): Remove each camera's mean feature first,
+            see :class:`~mmreid_unsup.pseudo_labels.BaseLabeler`. Defaults
+            to False.
     """
 
     def __init__(self,
@@ -89,8 +92,10 @@ class InfomapLabeler(BaseLabeler):
                  num_trials: int = 1,
                  seed: int = 1,
                  knn_backend: str = 'auto',
-                 progress: bool = False) -> None:
-        super().__init__(progress=progress)
+                 progress: bool = False,
+                 camera_centering: bool = False) -> None:
+        super().__init__(
+            progress=progress, camera_centering=camera_centering)
         if infomap is None:
             raise ImportError('InfomapLabeler needs the `infomap` package '
                               '(pip install infomap)')

@@ -34,6 +34,9 @@ class KMeansLabeler(BaseLabeler):
         use_gpu (bool, optional): faiss on a GPU; ``None`` uses one when
             faiss sees one. Defaults to None.
         progress (bool): Show a progress bar per stage. Defaults to False.
+        camera_centering (bool): Remove each camera's mean feature first,
+            see :class:`~mmreid_unsup.pseudo_labels.BaseLabeler`. Defaults
+            to False.
     """
 
     def __init__(self,
@@ -43,8 +46,10 @@ class KMeansLabeler(BaseLabeler):
                  seed: int = 0,
                  backend: str = 'auto',
                  use_gpu: Optional[bool] = None,
-                 progress: bool = False) -> None:
-        super().__init__(progress=progress)
+                 progress: bool = False,
+                 camera_centering: bool = False) -> None:
+        super().__init__(
+            progress=progress, camera_centering=camera_centering)
         if num_clusters < 1:
             raise ValueError(f'num_clusters must be >= 1, got {num_clusters}')
         if backend not in ('auto', 'faiss', 'sklearn'):

@@ -80,6 +80,9 @@ class PseudoPairLabeler(BaseLabeler):
         knn_backend (str): See :func:`~mmreid_unsup.pseudo_labels.knn_search`.
             Defaults to ``'auto'``.
         progress (bool): Show a progress bar per stage. Defaults to False.
+        camera_centering (bool): Remove each camera's mean feature first,
+            see :class:`~mmreid_unsup.pseudo_labels.BaseLabeler`. Defaults
+            to False.
     """
 
     curves = ('similarity', 'gradient')
@@ -93,8 +96,10 @@ class PseudoPairLabeler(BaseLabeler):
                  min_similarity: float = -1.0,
                  camera_penalty: float = 0.0,
                  knn_backend: str = 'auto',
-                 progress: bool = False) -> None:
-        super().__init__(progress=progress)
+                 progress: bool = False,
+                 camera_centering: bool = False) -> None:
+        super().__init__(
+            progress=progress, camera_centering=camera_centering)
         if max_partners < 1:
             raise ValueError('PseudoPairLabeler: max_partners must be >= 1, '
                              f'got {max_partners}')
@@ -208,7 +213,8 @@ class PseudoPairLabeler(BaseLabeler):
         self.last_stats = {}
         self._profiler = type(self._profiler)(
             progress=self.progress, device=features.device)
-        partners = self.label(features, camids)
+        partners = self.label(self.prepare_features(features, camids),
+                              camids)
         self.last_stats.update(self._profiler.stats)
         self.last_stats['num_samples'] = int(features.size(0))
         return torch.from_numpy(partners).to(features.device)

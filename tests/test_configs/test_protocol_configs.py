@@ -91,3 +91,28 @@ def test_starts_from_the_msmt17_osnet(path, monkeypatch):
             assert torch.equal(ours['neck.' + key], value), key
         else:
             assert torch.equal(ours['backbone.' + key], value), key
+
+
+#: Variants that cluster camera-centred features, and their parents.
+CAMERA_CENTRED = {
+    REPO_ROOT / 'configs' / 'cluster_contrast' /
+    ('cluster-contrast-camera-centred_osnet-x0.25-msmt17-pre_1xb64-5e_'
+     'cuhk03-dev.py'):
+    METHOD_CONFIGS[0],
+    REPO_ROOT / 'configs' / 'gracl' /
+    'gracl-camera-centred_osnet-x0.25-msmt17-pre_1xb64-5e_cuhk03-dev.py':
+    METHOD_CONFIGS[1],
+}
+
+
+@pytest.mark.parametrize(
+    'variant', sorted(CAMERA_CENTRED), ids=lambda p: p.name)
+def test_camera_centred_variants_change_only_the_labeler(variant):
+    cfg = Config.fromfile(str(variant))
+    parent = Config.fromfile(str(CAMERA_CENTRED[variant]))
+    refresh = cfg.custom_hooks[0]
+    assert refresh.type == 'ClusterRefreshHook'
+    assert refresh.labeler.pop('camera_centering') is True
+    assert cfg.custom_hooks == parent.custom_hooks
+    for key in PROTOCOL_KEYS + ('model', 'optim_wrapper'):
+        assert cfg[key] == parent[key], key
