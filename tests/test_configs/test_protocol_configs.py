@@ -102,6 +102,9 @@ CAMERA_CENTRED = {
     REPO_ROOT / 'configs' / 'gracl' /
     'gracl-camera-centred_osnet-x0.25-msmt17-pre_1xb64-5e_cuhk03-dev.py':
     METHOD_CONFIGS[1],
+    REPO_ROOT / 'configs' / 'ppssl' /
+    'ppssl-camera-centred_osnet-x0.25-msmt17-pre_1xb64-5e_cuhk03-dev.py':
+    METHOD_CONFIGS[4],
 }
 
 
@@ -115,4 +118,38 @@ def test_camera_centred_variants_change_only_the_labeler(variant):
     assert refresh.labeler.pop('camera_centering') is True
     assert cfg.custom_hooks == parent.custom_hooks
     for key in PROTOCOL_KEYS + ('model', 'optim_wrapper'):
+        assert cfg[key] == parent[key], key
+
+
+#: Model-choice variants (held-out training ids as validation) -> parents.
+HOLDOUT_VAL = {
+    path.with_name(path.name.replace('_cuhk03-dev.py',
+                                     '_cuhk03-dev-holdout-val.py')): path
+    for path in (METHOD_CONFIGS[0], *CAMERA_CENTRED)
+    if 'cluster-contrast' in path.name
+}
+
+
+def test_holdout_val_variants_exist():
+    assert len(HOLDOUT_VAL) == 2
+    assert all(path.is_file() for path in HOLDOUT_VAL)
+
+
+@pytest.mark.parametrize('variant', sorted(HOLDOUT_VAL), ids=lambda p: p.name)
+def test_holdout_val_variants_validate_on_unseen_training_ids(variant):
+    cfg = Config.fromfile(str(variant))
+    parent = Config.fromfile(str(HOLDOUT_VAL[variant]))
+    train = cfg.train_dataloader.dataset
+    assert train.num_holdout_ids == 67
+    cluster = cfg.cluster_dataloader.dataset
+    assert (cluster.num_holdout_ids, cluster.holdout_seed) == (
+        train.num_holdout_ids, train.holdout_seed)
+    val = cfg.val_dataloader.dataset
+    assert val.split == 'holdout' and val.ann_file == train.ann_file
+    assert (val.num_holdout_ids, val.holdout_seed) == (
+        train.num_holdout_ids, train.holdout_seed)
+    assert not val.query_ann_file and not val.gallery_ann_file
+    assert cfg.test_dataloader == cfg.val_dataloader
+    for key in ('model', 'optim_wrapper', 'custom_hooks', 'train_cfg',
+                'randomness'):
         assert cfg[key] == parent[key], key
