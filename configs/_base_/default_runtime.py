@@ -15,6 +15,10 @@ default_hooks = dict(
     # A NaN or Inf loss stops the run before the optimizer step, naming the
     # iteration and the loss term; the last checkpoint stays good.
     non_finite_loss=dict(type='NonFiniteLossHook'),
+    # Under DDP, BatchNorm running statistics are averaged across ranks
+    # after every iteration: checkpoints, validation and refreshes then see
+    # the same model on every rank.
+    sync_norm_stats=dict(type='SyncNormStatsHook'),
 )
 
 env_cfg = dict(

@@ -1,37 +1,44 @@
 """A run killed with SIGKILL in mid-epoch and resumed with ``--resume`` ends
-exactly where an uninterrupted run ends.
+exactly where an uninterrupted run ends, in one process and under DDP.
 
-Three real ``tools/train.py`` processes on the tiny synthetic set
-(deterministic CPU mode, two persistent dataloader workers with random
-flips and crops): an uninterrupted reference, a run killed right after its
-checkpoint at iteration 9 (in the middle of epoch 1, after that epoch's
-re-clustering), and ``--resume`` of the killed run. The killed run pauses
-in the iteration after that checkpoint (a test hook) so that the kill
-lands inside training, never after it.
+Three real runs on the tiny synthetic set (deterministic CPU mode, two
+persistent dataloader workers with random flips and crops): an
+uninterrupted reference, a run killed right after its checkpoint at
+iteration 9 (in the middle of epoch 1, after that epoch's re-clustering),
+and ``--resume`` of the killed run. The killed run pauses in the iteration
+after that checkpoint (a test hook) so that the kill lands inside training,
+never after it. Each run is ``tools/train.py`` or, for DDP,
+``tools/dist_train.sh CONFIG 2`` (two gloo processes); the kill goes to the
+whole process group, as a node failure would.
 """
 import json
+import os
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+import pytest
 import torch
 
-from tiny_cluster_contrast import REPO_ROOT, dist_train_env
+from tiny_cluster_contrast import (REPO_ROOT, dist_train_command,
+                                   dist_train_env, free_port)
 
 PAUSE_HOOK = '''
 import time
 from pathlib import Path
 
+from mmengine.dist import is_main_process
 from mmengine.hooks import Hook
 from mmreid_unsup.registry import HOOKS
 
 
 @HOOKS.register_module()
 class PauseAfterCheckpointHook(Hook):
-    """Stops in the iteration after the checkpoint of iteration ``after``,
-    with a marker file, until the test kills the process."""
+    """Stops in the iteration after the checkpoint of iteration ``after``
+    until the test kills the process. Rank 0, which writes checkpoints,
+    leaves the marker file once its save is done."""
 
     priority = 'LOWEST'
 
@@ -41,7 +48,8 @@ class PauseAfterCheckpointHook(Hook):
 
     def before_train_iter(self, runner, batch_idx, data_batch=None):
         if runner.iter == self.after:
-            Path(self.marker).touch()
+            if is_main_process():
+                Path(self.marker).touch()
             time.sleep(600)
 '''
 
@@ -78,19 +86,54 @@ custom_hooks = [
 LAST_ITER = 12
 
 
-def _train(config: Path, work_dir: Path, env: dict, *extra: str):
+def _train(config: Path, work_dir: Path, env: dict, nproc: int,
+           *extra: str) -> subprocess.Popen:
+    """``tools/train.py`` (``nproc=1``) or ``tools/dist_train.sh`` with
+    ``nproc`` gloo processes, in a process group of its own."""
+    if nproc == 1:
+        cmd = [sys.executable, 'tools/train.py', str(config), '--work-dir',
+               str(work_dir)]
+    else:
+        cmd = dist_train_command(config, work_dir, nproc)
+        env = dict(env, PORT=str(free_port()))
     return subprocess.Popen(
-        [sys.executable, 'tools/train.py',
-         str(config), '--work-dir',
-         str(work_dir), *extra],
+        cmd + list(extra),
         cwd=REPO_ROOT,
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
-        text=True)
+        text=True,
+        start_new_session=True)
 
 
-def _finish(proc: subprocess.Popen, timeout: float = 120) -> str:
+def _descendants(pid: int) -> list:
+    """Every process below ``pid`` (Linux ``/proc``): torchrun starts its
+    workers in sessions of their own, out of reach of ``killpg``."""
+    children = {}
+    for stat in Path('/proc').glob('[0-9]*/stat'):
+        try:
+            fields = stat.read_text().rsplit(')', 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    found, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+def _kill_group(proc: subprocess.Popen) -> None:
+    """SIGKILL ``proc`` and everything it started, at once (a node dies)."""
+    for pid in [proc.pid] + _descendants(proc.pid):
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
+def _finish(proc: subprocess.Popen, timeout: float = 240) -> str:
     out, _ = proc.communicate(timeout=timeout)
     assert proc.returncode == 0, out[-3000:]
     return out
@@ -109,8 +152,9 @@ def _scalars(work_dir: Path) -> dict:
     return records
 
 
+@pytest.mark.parametrize('nproc', [1, 2], ids=['one-process', 'ddp-2-gloo'])
 def test_sigkill_in_mid_epoch_then_resume_equals_uninterrupted_run(
-        tiny_synthetic_root, tmp_path):
+        tiny_synthetic_root, tmp_path, nproc):
     start = time.monotonic()
     (tmp_path / 'pause_hook.py').write_text(PAUSE_HOOK)
     recipe = tmp_path / 'recipe.py'
@@ -126,24 +170,26 @@ def test_sigkill_in_mid_epoch_then_resume_equals_uninterrupted_run(
     ref_dir, run_dir = tmp_path / 'reference', tmp_path / 'run'
 
     # The reference and the run to be killed, side by side.
-    reference = _train(recipe, ref_dir, env)
-    victim = _train(killed_cfg, run_dir, env)
+    reference = _train(recipe, ref_dir, env, nproc)
+    victim = _train(killed_cfg, run_dir, env, nproc)
     try:
         while not marker.exists():
             assert victim.poll() is None, victim.communicate()[0][-3000:]
-            assert time.monotonic() - start < 120, 'the run never paused'
+            assert time.monotonic() - start < 240, 'the run never paused'
             time.sleep(0.05)
-        victim.send_signal(signal.SIGKILL)
+        _kill_group(victim)
         victim.communicate(timeout=30)
     finally:
         if victim.poll() is None:
-            victim.kill()
+            _kill_group(victim)
+        if reference.poll() is None and victim.returncode != -signal.SIGKILL:
+            _kill_group(reference)
     assert victim.returncode == -signal.SIGKILL
     assert (run_dir / 'last_checkpoint').read_text().endswith('iter_9.pth')
     assert not (run_dir / f'iter_{LAST_ITER}.pth').exists()
 
     # --resume of the killed run (the recipe, without the pause).
-    log = _finish(_train(recipe, run_dir, env, '--resume'))
+    log = _finish(_train(recipe, run_dir, env, nproc, '--resume'))
     _finish(reference)
     assert 'Resuming epoch 1 at batch 3 of 6 (iteration 9)' in log
     assert 'using the pseudo labels of epoch 1 restored' in log
