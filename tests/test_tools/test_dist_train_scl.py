@@ -1,70 +1,34 @@
 """SCL under ``tools/dist_train.sh CONFIG 2`` on CPU: two gloo processes keep
 identical memories."""
-import json
-
 import torch
 
+from rank_probe import read_rank_probes, write_rank_probe
 from tiny_cluster_contrast import run_dist_train
 from tiny_scl import write_tiny_scl_config
 
-PROBE = '''
-import json, os
-import torch
-from mmengine.dist import get_rank
-from mmengine.hooks import Hook
-from mmengine.model import is_model_wrapper
-from mmreid_unsup.registry import HOOKS
-
-
-@HOOKS.register_module()
-class SCLRankProbeHook(Hook):
-    """Writes what this rank trained on and its final memories."""
-
-    priority = 'LOWEST'
-
-    def __init__(self, out_dir):
-        self.out_dir = out_dir
-        self.batches = []
-
-    def after_train_iter(self, runner, batch_idx, data_batch=None,
-                         outputs=None):
-        self.batches.append(
-            [s.sample_idx for s in data_batch['data_samples']])
-
-    def after_train(self, runner):
-        model = runner.model
-        wrapped = type(model).__name__
-        head = (model.module if is_model_wrapper(model) else model).head
-        rank = get_rank()
-        torch.save(
-            dict(g=head.global_memory.bank, l=head.local_memory.bank,
-                 m=head.mixture_memory.bank, camids=head.camids),
-            os.path.join(self.out_dir, f'rank{rank}.pth'))
-        with open(os.path.join(self.out_dir, f'rank{rank}.json'), 'w') as f:
-            json.dump(dict(batches=self.batches, wrapper=wrapped,
-                           world_size=runner.world_size), f)
-'''
 
 
 def test_dist_train_scl_two_gloo_processes(tiny_synthetic_root, tmp_path):
-    (tmp_path / 'scl_rank_probe.py').write_text(PROBE)
+    probe = write_rank_probe(tmp_path)
     config = write_tiny_scl_config(
         tiny_synthetic_root, tmp_path / 'ddp_scl_cfg.py', f'''
         train_cfg = dict(max_epochs=1, val_interval=1)
         model = dict(head=dict(selector=dict(warmup_epochs=0)))
-        custom_imports = dict(imports=['scl_rank_probe'])
+        custom_imports = dict(imports=['{probe}'])
         custom_hooks = [
             dict(type='InstanceMemoryHook', progress=False),
             dict(type='MemoryMomentumHook'),
-            dict(type='SCLRankProbeHook', out_dir='{tmp_path}'),
+            dict(type='RankProbeHook', out_dir='{tmp_path}',
+                 tensors=dict(g='head.global_memory.bank',
+                              l='head.local_memory.bank',
+                              m='head.mixture_memory.bank',
+                              camids='head.camids')),
         ]
         ''')
     proc = run_dist_train(config, tmp_path)
     assert proc.returncode == 0, proc.stderr[-4000:]
 
-    states = [torch.load(tmp_path / f'rank{r}.pth') for r in (0, 1)]
-    infos = [json.loads((tmp_path / f'rank{r}.json').read_text())
-             for r in (0, 1)]
+    states, infos = read_rank_probes(tmp_path)
     assert [i['world_size'] for i in infos] == [2, 2]
     assert infos[0]['wrapper'] == 'ReIDDistributedDataParallel'
     for key in ('g', 'l', 'm', 'camids'):
