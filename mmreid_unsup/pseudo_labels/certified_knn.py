@@ -51,7 +51,8 @@ import torch
 
 from mmreid_unsup.registry import KNN_BACKENDS
 from .knn import (_MAX_CHUNK_ELEMENTS, _check_inputs, _lexicographic_topk,
-                  _sort_and_put_self_first, pair_inner_products)
+                  _sort_and_put_self_first, pair_inner_products,
+                  upper_block_pairs)
 
 __all__ = ['bf16_knn', 'bf16_rounding_bound']
 
@@ -123,20 +124,16 @@ def _candidate_search(low: torch.Tensor, num_candidates: int,
         kept, pos = sims.topk(num_candidates, dim=1)
         best_sims[rows], best_idx[rows] = kept, indices.gather(1, pos)
 
-    starts = range(0, num, block)
-    for a in starts:
-        rows_a = slice(a, min(a + block, num))
-        size_a = rows_a.stop - a
-        for b in starts[a // block:]:
-            rows_b = slice(b, min(b + block, num))
-            size_b = rows_b.stop - b
-            sims = products[:size_a * size_b].view(size_a, size_b)
-            torch.mm(low[rows_a], low[rows_b].t(), out=sims)
-            merge(rows_a, sims, b)
-            if b != a:
-                sims_t = transposed[:size_a * size_b].view(size_b, size_a)
-                sims_t.copy_(sims.t())
-                merge(rows_b, sims_t, a)
+    for rows_a, rows_b in upper_block_pairs(num, block):
+        size_a = rows_a.stop - rows_a.start
+        size_b = rows_b.stop - rows_b.start
+        sims = products[:size_a * size_b].view(size_a, size_b)
+        torch.mm(low[rows_a], low[rows_b].t(), out=sims)
+        merge(rows_a, sims, rows_b.start)
+        if rows_b != rows_a:
+            sims_t = transposed[:size_a * size_b].view(size_b, size_a)
+            sims_t.copy_(sims.t())
+            merge(rows_b, sims_t, rows_a.start)
     return best_sims, best_idx
 
 

@@ -43,7 +43,7 @@ happens to be installed:
 - the query itself is always at rank 0 with distance 0, even when exact
   duplicates of it exist.
 """
-from typing import Callable, Optional, Tuple
+from typing import Callable, Iterator, Optional, Tuple
 
 import warnings
 
@@ -228,6 +228,26 @@ def _lexicographic_topk(sims: torch.Tensor, indices: torch.Tensor,
     return sims.gather(1, order), indices.gather(1, order)
 
 
+def upper_block_pairs(num: int, block: int) -> Iterator[Tuple[slice, slice]]:
+    """Row blocks ``(a, b)`` of an ``N x N`` symmetric matrix, ``b >= a``.
+
+    A search of a set against itself multiplies only these blocks; each
+    serves its rows and, transposed, its columns.
+
+    Args:
+        num (int): ``N``.
+        block (int): rows per block.
+
+    Yields:
+        tuple[slice, slice]: the rows of block ``a`` and of block ``b``.
+    """
+    starts = range(0, num, block)
+    for a in starts:
+        rows_a = slice(a, min(a + block, num))
+        for b in starts[a // block:]:
+            yield rows_a, slice(b, min(b + block, num))
+
+
 def _merge_block(best_sims: torch.Tensor, best_idx: torch.Tensor,
                  rows: slice, block: torch.Tensor, col_offset: int,
                  k: int) -> None:
@@ -293,16 +313,12 @@ def torch_knn(features: torch.Tensor,
     # Sentinels lose every comparison: -inf similarity, index N.
     best_sims = feats.new_full((num, k), -float('inf'))
     best_idx = torch.full((num, k), num, dtype=torch.long, device=feats.device)
-    starts = range(0, num, block)
-    for a in starts:
-        rows_a = slice(a, min(a + block, num))
-        for b in starts[a // block:]:
-            rows_b = slice(b, min(b + block, num))
-            sims = feats[rows_a] @ feats[rows_b].t()
-            _merge_block(best_sims, best_idx, rows_a, sims, b, k)
-            if b != a:
-                _merge_block(best_sims, best_idx, rows_b,
-                             sims.t().contiguous(), a, k)
+    for rows_a, rows_b in upper_block_pairs(num, block):
+        sims = feats[rows_a] @ feats[rows_b].t()
+        _merge_block(best_sims, best_idx, rows_a, sims, rows_b.start, k)
+        if rows_b != rows_a:
+            _merge_block(best_sims, best_idx, rows_b, sims.t().contiguous(),
+                         rows_a.start, k)
     return _sort_and_put_self_first(
         best_sims, best_idx, torch.arange(num, device=feats.device))
 
