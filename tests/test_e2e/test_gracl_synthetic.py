@@ -1,10 +1,10 @@
 """GRACL in a real Runner on small synthetic sets: the refresh selects the
 proxies among the cluster members, and training learns identities."""
 import torch
-from mmengine.hooks import Hook
 from mmengine.runner import Runner
 
 from tiny_cluster_contrast import REPO_ROOT, short_demo_cfg, tiny_cfg
+from val_history import ValHistoryHook
 
 
 def gracl_cfg(data_root, work_dir, **overrides):
@@ -15,14 +15,12 @@ def gracl_cfg(data_root, work_dir, **overrides):
     return cfg
 
 
-class _Probe(Hook):
+class _Probe(ValHistoryHook):
     """Records labels and proxies after each refresh, and val metrics."""
 
-    priority = 'LOWEST'
-
     def __init__(self):
+        super().__init__()
         self.epochs = {}
-        self.metrics = []
 
     def before_train_epoch(self, runner):
         self.epochs[runner.epoch] = dict(
@@ -31,9 +29,6 @@ class _Probe(Hook):
                 name: (memory.proxy_indices.clone(), memory.bank.clone())
                 for name, memory in runner.model.head.memories.items()
             })
-
-    def after_val_epoch(self, runner, metrics=None):
-        self.metrics.append(dict(metrics))
 
 
 def test_each_refresh_selects_one_member_per_cluster(tiny_synthetic_root,
@@ -77,6 +72,6 @@ def test_training_beats_the_untrained_model(e2e_synthetic_root, tmp_path):
     runner.register_hook(probe)
     before = runner.val()
     runner.train()
-    after = probe.metrics[-1]
+    after = probe.history[-1]
     assert after['reid/mAP'] > before['reid/mAP'] + 5, (before, after)
     assert after['reid/rank1'] > before['reid/rank1'] + 5, (before, after)

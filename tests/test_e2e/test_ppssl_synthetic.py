@@ -1,30 +1,25 @@
 """End to end: PPSSL (the demo recipe on a short schedule) learns identities
 on a small synthetic set, and its pseudo pairs get better as it does."""
-from mmengine.hooks import Hook
 from mmengine.runner import Runner
 
 from tiny_cluster_contrast import REPO_ROOT, short_demo_cfg
+from val_history import ValHistoryHook
 
 DEMO = (REPO_ROOT / 'configs' / 'ppssl' /
         'ppssl_r18_1xb32-30e_synthetic-demo.py')
 
 
-class _Probe(Hook):
+class _Probe(ValHistoryHook):
     """Records the pair precision of each refresh and the val metrics."""
 
-    priority = 'LOWEST'
-
     def __init__(self):
+        super().__init__()
         self.pair_precision = []
-        self.metrics = []
 
     def before_train_epoch(self, runner):
         self.pair_precision.append(
             runner.message_hub.get_scalar(
                 'train/pseudo_pair_precision').current())
-
-    def after_val_epoch(self, runner, metrics=None):
-        self.metrics.append(dict(metrics))
 
 
 def test_training_beats_the_untrained_model(e2e_synthetic_root, tmp_path):
@@ -37,7 +32,7 @@ def test_training_beats_the_untrained_model(e2e_synthetic_root, tmp_path):
     runner.register_hook(probe)
     before = runner.val()
     runner.train()
-    after = probe.metrics[-1]
+    after = probe.history[-1]
     assert after['reid/mAP'] > before['reid/mAP'] + 8, (before, after)
     assert after['reid/rank1'] > before['reid/rank1'] + 8, (before, after)
     assert probe.pair_precision[-1] > probe.pair_precision[0], (
