@@ -1,4 +1,6 @@
 """Pseudo labels: kNN search, k-reciprocal Jaccard distance, labelers."""
+from .bad_features import (BAD_FEATURE_POLICIES, BadFeatureRows,
+                           find_bad_feature_rows)
 from .certified_knn import bf16_knn
 from .base_labeler import BaseLabeler, relabel_contiguous
 from .credible_selector import CredibleSampleSelector
@@ -36,5 +38,6 @@ __all__ = [
     'separation_index', 'pseudo_pair_quality', 'CredibleSampleSelector',
     'DegenerateLabelPolicy', 'PolicyDecision', 'cluster_label_stats',
     'NO_CLUSTER_POLICIES', 'bf16_knn', 'fast_bfloat16_matmul',
-    'pair_inner_products'
+    'pair_inner_products', 'BAD_FEATURE_POLICIES', 'BadFeatureRows',
+    'find_bad_feature_rows'
 ]

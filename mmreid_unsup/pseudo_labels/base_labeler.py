@@ -7,6 +7,8 @@ from typing import Dict, Iterator, Optional, Union
 import numpy as np
 import torch
 
+from .bad_features import (check_bad_feature_policy, find_bad_feature_rows,
+                           handle_bad_feature_rows)
 from .camera_centering import camera_centered
 from .profiling import ProgressCallback, StageProfiler
 
@@ -41,6 +43,13 @@ class BaseLabeler(metaclass=ABCMeta):
     ``with self.stage(name) as progress:``; this class checks the inputs,
     relabels contiguously and records :attr:`last_stats`.
 
+    Feature rows with a NaN or infinite element, or of zero norm, are
+    checked for here, once for every labeler
+    (:mod:`~mmreid_unsup.pseudo_labels.bad_features`): by default they are
+    labelled ``-1`` and :meth:`label` sees only the other rows, so those
+    are labelled as if the bad ones were absent; a warning names how many
+    rows and the first indices.
+
     Labelers run on rank 0 only (``ClusterRefreshHook`` broadcasts their
     result), on whatever device the features are; none assumes a GPU.
 
@@ -49,6 +58,9 @@ class BaseLabeler(metaclass=ABCMeta):
         camera_centering (bool): Remove each camera's mean feature before
             labelling (:func:`~mmreid_unsup.pseudo_labels.camera_centering.\
             camera_centered`); needs ``camids``. Defaults to False.
+        on_bad_features (str): ``'outlier'`` (bad rows labelled -1, left out
+            of the search, with a warning) or ``'error'`` (stop with that
+            message). Defaults to ``'outlier'``.
 
     Attributes:
         last_stats (dict): statistics of the last call, for logging:
@@ -57,14 +69,23 @@ class BaseLabeler(metaclass=ABCMeta):
             stage, ``time_<stage>`` (seconds) and ``peak_mem_<stage>`` (peak
             resident memory of the process during the stage, MiB; see
             :class:`~mmreid_unsup.pseudo_labels.profiling.StageProfiler`),
+            ``nonfinite_rows`` and ``zero_rows`` (the bad feature rows),
             plus whatever :meth:`label` put into ``self.last_stats``.
     """
 
+    #: Whether :meth:`label` returns sample indices (partners, ``(N, K)``)
+    #: rather than cluster ids: they are then mapped back to the full set
+    #: when bad rows were left out.
+    labels_are_sample_indices = False
+
     def __init__(self,
                  progress: bool = False,
-                 camera_centering: bool = False) -> None:
+                 camera_centering: bool = False,
+                 on_bad_features: str = 'outlier') -> None:
         self.progress = progress
         self.camera_centering = camera_centering
+        self.on_bad_features = check_bad_feature_policy(
+            on_bad_features, type(self).__name__)
         self.last_stats: Dict[str, Union[int, float]] = {}
         self._profiler = StageProfiler()
 
@@ -117,6 +138,59 @@ class BaseLabeler(metaclass=ABCMeta):
                              'labeler(features, camids)')
         return camera_centered(features, torch.as_tensor(camids))
 
+    def label_good_rows(self, features: torch.Tensor,
+                        camids: Optional[torch.Tensor]) -> np.ndarray:
+        """Apply the bad-row policy, then :meth:`label` the good rows.
+
+        Camera centring (when on) uses the good rows only. Records
+        ``nonfinite_rows`` and ``zero_rows`` in :attr:`last_stats`.
+
+        Args:
+            features (Tensor): ``(N, D)`` features of all samples.
+            camids (Tensor, optional): ``(N,)`` camera ids.
+
+        Returns:
+            np.ndarray: :meth:`label`'s output for all ``N`` samples: the
+            bad rows get ``-1`` (a whole row of ``-1`` for a ``(N, K)``
+            output) and, with :attr:`labels_are_sample_indices`, the good
+            rows' values are indices into the full set.
+
+        Raises:
+            ValueError: If there are bad rows and
+                ``on_bad_features='error'``.
+        """
+        bad = find_bad_feature_rows(features)
+        handle_bad_feature_rows(
+            bad,
+            self.on_bad_features,
+            type(self).__name__,
+            consequence=('they get no partner' if
+                         self.labels_are_sample_indices else 'they become '
+                         'outliers (label -1)') +
+            ' and are left out of the neighbour search')
+        self.last_stats.update(bad.stats())
+        if not bad.num_bad:
+            return np.asarray(
+                self.label(self.prepare_features(features, camids), camids))
+        good = torch.nonzero(~bad.bad_mask).flatten().to(features.device)
+        if camids is not None:
+            camids = torch.as_tensor(camids)
+            camids = camids[good.to(camids.device)]
+        if good.numel():
+            raw = np.asarray(
+                self.label(self.prepare_features(features[good], camids),
+                           camids))
+        else:  # nothing left to label
+            width = getattr(self, 'label_width', None)
+            raw = np.zeros((0, ) if width is None else (0, width), np.int64)
+        good = good.cpu().numpy()
+        if self.labels_are_sample_indices:
+            raw = np.where(raw >= 0, good[raw.clip(min=0)], -1)
+        out = np.full((features.size(0), ) + raw.shape[1:], -1,
+                      dtype=np.int64)
+        out[good] = raw
+        return out
+
     def __call__(self,
                  features: torch.Tensor,
                  camids: Optional[torch.Tensor] = None) -> torch.Tensor:
@@ -141,8 +215,7 @@ class BaseLabeler(metaclass=ABCMeta):
         self._profiler = StageProfiler(
             progress=self.progress, device=features.device)
         start = time.perf_counter()
-        labels = relabel_contiguous(
-            self.label(self.prepare_features(features, camids), camids))
+        labels = relabel_contiguous(self.label_good_rows(features, camids))
         if labels.shape != (features.size(0), ):
             raise RuntimeError(f'{type(self).__name__}.label returned shape '
                                f'{labels.shape} for {features.size(0)} '

@@ -4,6 +4,7 @@ from typing import Optional, Sequence
 import torch
 
 from mmreid_unsup.registry import PSEUDO_LABELERS
+from .bad_features import BadRowMonitor
 
 __all__ = ['CredibleSampleSelector']
 
@@ -13,7 +14,9 @@ def _top_neighbours(queries: torch.Tensor,
                     query_indices: torch.Tensor,
                     k: int,
                     camids: Optional[torch.Tensor] = None,
-                    camera_penalty: float = 0.0) -> Sequence[torch.Tensor]:
+                    camera_penalty: float = 0.0,
+                    excluded: Optional[torch.Tensor] = None
+                    ) -> Sequence[torch.Tensor]:
     """The ``k`` nearest entries of each query, its own entry left out.
 
     Args:
@@ -25,6 +28,9 @@ def _top_neighbours(queries: torch.Tensor,
         camids (Tensor, optional): ``(N,)`` cameras of the entries.
         camera_penalty (float): Subtracted from the similarity of entries
             of the query's camera when ranking. Defaults to 0.
+        excluded (Tensor, optional): ``(N,)`` bool, entries ranked last
+            (similarity ``-inf``); a query that is one ranks every entry
+            last (its neighbours are then meaningless).
 
     Returns:
         tuple[Tensor, Tensor]: ``(B, k)`` similarities (without the
@@ -36,6 +42,9 @@ def _top_neighbours(queries: torch.Tensor,
         sims = queries @ bank.t()
     rows = torch.arange(queries.shape[0], device=sims.device)
     sims[rows, query_indices] = float('-inf')
+    if excluded is not None and bool(excluded.any()):
+        sims[:, excluded] = float('-inf')
+        sims[excluded[query_indices]] = float('-inf')
     ranking = sims
     if camera_penalty and camids is not None:
         same_cam = camids[query_indices].unsqueeze(1) == camids.unsqueeze(0)
@@ -75,6 +84,13 @@ class CredibleSampleSelector:
     During the first ``warmup_epochs`` epochs no neighbour is credible (each
     image is its own class, as in exemplar learning).
 
+    Memory entries with a NaN or infinite element or of zero norm (in the
+    global memory, or the patch memory when a rule reads it) are handled by
+    one policy (:mod:`~mmreid_unsup.pseudo_labels.bad_features`): with
+    ``on_bad_features='outlier'`` they are never a candidate, and such an
+    image has no credible sample (a row of ``-1``); a warning names the
+    rows each time their number changes. ``'error'`` stops instead.
+
     Selection reads the memory only, never the batch features: the image
     and its augmented copy get the same credible samples, and every rank
     (whose memories are identical) selects for its own batch without
@@ -95,6 +111,8 @@ class CredibleSampleSelector:
         warmup_epochs (int): Epochs ``0 .. warmup_epochs - 1`` select no
             neighbour. Defaults to 0.
         camera_penalty (float): See above. Defaults to 0.
+        on_bad_features (str): ``'outlier'`` or ``'error'``, see above.
+            Defaults to ``'outlier'``.
     """
 
     known_rules = ('reciprocal', 'threshold', 'patch')
@@ -108,7 +126,8 @@ class CredibleSampleSelector:
                  threshold: float = 0.6,
                  patch_k: Optional[int] = None,
                  warmup_epochs: int = 0,
-                 camera_penalty: float = 0.0) -> None:
+                 camera_penalty: float = 0.0,
+                 on_bad_features: str = 'outlier') -> None:
         if num_neighbours < 0:
             raise ValueError('CredibleSampleSelector: num_neighbours must be '
                              f'>= 0, got {num_neighbours}')
@@ -136,6 +155,8 @@ class CredibleSampleSelector:
         self.patch_k = patch_k or num_neighbours
         self.warmup_epochs = warmup_epochs
         self.camera_penalty = camera_penalty
+        self.on_bad_features = on_bad_features
+        self.bad_rows = BadRowMonitor(on_bad_features, type(self).__name__)
 
     @property
     def needs_patch_memory(self) -> bool:
@@ -186,7 +207,14 @@ class CredibleSampleSelector:
                 raise ValueError(
                     f'CredibleSampleSelector: camids of shape '
                     f'{tuple(camids.shape)} for a memory of {num} entries')
-        cams = dict(camids=camids, camera_penalty=self.camera_penalty)
+        uses_patches = 'patch' in self.rules and patch_bank is not None \
+            and patch_bank.shape[0] == num
+        bad = self.bad_rows(
+            'memory entries', 'they are never a candidate and have no '
+            'credible sample', bank,
+            *((patch_bank.to(bank.device), ) if uses_patches else ()))
+        cams = dict(
+            camids=camids, camera_penalty=self.camera_penalty, excluded=bad)
         largest_k = max(self.num_neighbours, self.reciprocal_k
                         if 'reciprocal' in self.rules else 0, self.patch_k
                         if 'patch' in self.rules else 0)
@@ -217,10 +245,14 @@ class CredibleSampleSelector:
                                             indices, self.patch_k, **cams)
             checks.append(
                 (candidates.unsqueeze(2) == patch_nbrs.unsqueeze(1)).any(2))
+        # Bad entries fill a candidate list only when too few good ones
+        # exist; a bad image's list is meaningless.
+        keep = ~(bad[candidates] | bad[indices].unsqueeze(1))
         if checks:
             stacked = torch.stack(checks)
-            keep = stacked.any(0) if self.combine == 'any' else stacked.all(0)
-            candidates = candidates.masked_fill(~keep, -1)
+            keep &= stacked.any(0) if self.combine == 'any' else \
+                stacked.all(0)
+        candidates = candidates.masked_fill(~keep, -1)
         return torch.cat([own, candidates], dim=1)
 
     def __repr__(self) -> str:

@@ -63,6 +63,10 @@ class DBSCANLabeler(BaseLabeler):
         camera_centering (bool): Remove each camera's mean feature first,
             see :class:`~mmreid_unsup.pseudo_labels.BaseLabeler`. Defaults
             to False.
+        on_bad_features (str): ``'outlier'`` or ``'error'``: what becomes of
+            non-finite or zero feature rows, see
+            :class:`~mmreid_unsup.pseudo_labels.BaseLabeler`. Defaults to
+            ``'outlier'``.
 
     Example:
         >>> labeler = DBSCANLabeler(eps=0.6)
@@ -81,9 +85,12 @@ class DBSCANLabeler(BaseLabeler):
                  dtype: str = 'float32',
                  max_triples: int = _MAX_TRIPLES,
                  progress: bool = False,
-                 camera_centering: bool = False) -> None:
+                 camera_centering: bool = False,
+                 on_bad_features: str = 'outlier') -> None:
         super().__init__(
-            progress=progress, camera_centering=camera_centering)
+            progress=progress,
+            camera_centering=camera_centering,
+            on_bad_features=on_bad_features)
         if not 1 <= k2 <= k1:
             raise ValueError(f'need 1 <= k2 <= k1, got k1={k1}, k2={k2}')
         if sparse and not 0 < eps < 1:

@@ -83,6 +83,10 @@ class InfomapLabeler(BaseLabeler):
         camera_centering (bool): Remove each camera's mean feature first,
             see :class:`~mmreid_unsup.pseudo_labels.BaseLabeler`. Defaults
             to False.
+        on_bad_features (str): ``'outlier'`` or ``'error'``: what becomes of
+            non-finite or zero feature rows, see
+            :class:`~mmreid_unsup.pseudo_labels.BaseLabeler`. Defaults to
+            ``'outlier'``.
     """
 
     def __init__(self,
@@ -93,9 +97,12 @@ class InfomapLabeler(BaseLabeler):
                  seed: int = 1,
                  knn_backend: str = 'auto',
                  progress: bool = False,
-                 camera_centering: bool = False) -> None:
+                 camera_centering: bool = False,
+                 on_bad_features: str = 'outlier') -> None:
         super().__init__(
-            progress=progress, camera_centering=camera_centering)
+            progress=progress,
+            camera_centering=camera_centering,
+            on_bad_features=on_bad_features)
         if infomap is None:
             raise ImportError('InfomapLabeler needs the `infomap` package '
                               '(pip install infomap)')

@@ -19,7 +19,8 @@ class KMeansLabeler(BaseLabeler):
     Uses ``faiss.Kmeans`` (on a GPU when the installed faiss sees one; a GPU
     failure falls back to the CPU with a warning), or scikit-learn's
     ``KMeans`` when faiss is not installed. k-means has no outliers: every
-    sample gets a label. Cameras are not used.
+    sample gets a label, except non-finite or zero feature rows (``-1``,
+    see ``on_bad_features``). Cameras are not used.
 
     Stages in :attr:`last_stats`: ``kmeans`` (training), ``assign``.
 
@@ -37,6 +38,10 @@ class KMeansLabeler(BaseLabeler):
         camera_centering (bool): Remove each camera's mean feature first,
             see :class:`~mmreid_unsup.pseudo_labels.BaseLabeler`. Defaults
             to False.
+        on_bad_features (str): ``'outlier'`` or ``'error'``: what becomes of
+            non-finite or zero feature rows, see
+            :class:`~mmreid_unsup.pseudo_labels.BaseLabeler`. Defaults to
+            ``'outlier'``.
     """
 
     def __init__(self,
@@ -47,9 +52,12 @@ class KMeansLabeler(BaseLabeler):
                  backend: str = 'auto',
                  use_gpu: Optional[bool] = None,
                  progress: bool = False,
-                 camera_centering: bool = False) -> None:
+                 camera_centering: bool = False,
+                 on_bad_features: str = 'outlier') -> None:
         super().__init__(
-            progress=progress, camera_centering=camera_centering)
+            progress=progress,
+            camera_centering=camera_centering,
+            on_bad_features=on_bad_features)
         if num_clusters < 1:
             raise ValueError(f'num_clusters must be >= 1, got {num_clusters}')
         if backend not in ('auto', 'faiss', 'sklearn'):

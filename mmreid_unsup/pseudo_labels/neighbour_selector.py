@@ -4,6 +4,7 @@ from typing import NamedTuple, Optional
 import torch
 
 from mmreid_unsup.registry import PSEUDO_LABELERS
+from .bad_features import BadRowMonitor
 
 __all__ = ['NeighbourSelector', 'NeighbourSelection']
 
@@ -62,6 +63,16 @@ class NeighbourSelector:
     ``ClusterRefreshHook``. It keeps no state, so every rank selects for its
     own batch from its own (identical) memories and nothing is broadcast.
 
+    Memory entries with a NaN or infinite element or of zero norm (in the
+    global or the local memory), and anchors whose batch features are, are
+    handled by one policy (:mod:`~mmreid_unsup.pseudo_labels.bad_features`):
+    with ``on_bad_features='outlier'`` such entries are ranked after every
+    other one (never a positive while enough good entries exist), and such
+    an anchor's only positive is its own entry (repeated to fill the ``P``
+    columns); a warning names the rows each time their number changes.
+    ``'error'`` stops instead. The warm-up's random negatives are not
+    filtered.
+
     Args:
         num_positives (int): ``P``, neighbours taken as positives.
             Defaults to 7 (``POSITIVE_NUM``).
@@ -75,6 +86,8 @@ class NeighbourSelector:
         warmup_epochs (int): Epochs ``0 .. warmup_epochs - 1`` use self-only
             positives and random negatives. Defaults to 3 (the reference's
             ``epoch <= 3`` with 1-based epochs).
+        on_bad_features (str): ``'outlier'`` or ``'error'``, see above.
+            Defaults to ``'outlier'``.
     """
 
     def __init__(self,
@@ -82,7 +95,8 @@ class NeighbourSelector:
                  num_negatives: int = 500,
                  lambda_g: float = 0.5,
                  lambda_c: float = 0.05,
-                 warmup_epochs: int = 3) -> None:
+                 warmup_epochs: int = 3,
+                 on_bad_features: str = 'outlier') -> None:
         if num_positives < 0 or num_negatives < 0:
             raise ValueError('NeighbourSelector: num_positives and '
                              'num_negatives must be >= 0, got '
@@ -98,6 +112,8 @@ class NeighbourSelector:
         self.lambda_g = lambda_g
         self.lambda_c = lambda_c
         self.warmup_epochs = warmup_epochs
+        self.on_bad_features = on_bad_features
+        self.bad_rows = BadRowMonitor(on_bad_features, type(self).__name__)
 
     def in_warmup(self, epoch: int) -> bool:
         """Whether ``epoch`` (0-based) is a warm-up epoch."""
@@ -185,12 +201,22 @@ class NeighbourSelector:
         num_instances = global_bank.size(0)
         num_negatives = self._num_negatives(num_instances)
         indices = indices.to(global_bank.device).long()
+        bad_entries = self.bad_rows(
+            'memory entries', 'they are ranked after every other entry '
+            '(never a positive while enough good ones exist)', global_bank,
+            local_bank)
         if self.in_warmup(epoch):
             return self._random_selection(indices, num_instances,
                                           self.num_positives + num_negatives,
                                           generator)
+        bad_anchors = self.bad_rows(
+            'anchor features', 'their only positive is their own entry',
+            global_feats, local_feats).to(indices.device)
         dist = self.distance(global_feats, local_feats, global_bank,
                              local_bank, bank_camids[indices], bank_camids)
+        if bool(bad_anchors.any()):
+            dist[bad_anchors] = 0.0  # then ranked by index
+        dist[:, bad_entries.to(dist.device)] = float('inf')
         order = torch.sort(dist, dim=1, stable=True).indices
         not_self = order != indices.unsqueeze(1)
         if not bool((not_self.sum(1) == num_instances - 1).all()):
@@ -199,6 +225,7 @@ class NeighbourSelector:
         order = order[not_self].view(indices.numel(), num_instances - 1)
         positives = torch.cat(
             [indices.unsqueeze(1), order[:, :self.num_positives]], dim=1)
+        positives[bad_anchors] = indices[bad_anchors].unsqueeze(1)
         negatives = order[:, self.num_positives:self.num_positives +
                           num_negatives]
         return NeighbourSelection(positives, negatives)

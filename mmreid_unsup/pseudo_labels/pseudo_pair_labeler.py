@@ -83,9 +83,14 @@ class PseudoPairLabeler(BaseLabeler):
         camera_centering (bool): Remove each camera's mean feature first,
             see :class:`~mmreid_unsup.pseudo_labels.BaseLabeler`. Defaults
             to False.
+        on_bad_features (str): ``'outlier'`` or ``'error'``: what becomes of
+            non-finite or zero feature rows, see
+            :class:`~mmreid_unsup.pseudo_labels.BaseLabeler`. Defaults to
+            ``'outlier'``.
     """
 
     curves = ('similarity', 'gradient')
+    labels_are_sample_indices = True
 
     def __init__(self,
                  max_partners: int = 4,
@@ -97,9 +102,12 @@ class PseudoPairLabeler(BaseLabeler):
                  camera_penalty: float = 0.0,
                  knn_backend: str = 'auto',
                  progress: bool = False,
-                 camera_centering: bool = False) -> None:
+                 camera_centering: bool = False,
+                 on_bad_features: str = 'outlier') -> None:
         super().__init__(
-            progress=progress, camera_centering=camera_centering)
+            progress=progress,
+            camera_centering=camera_centering,
+            on_bad_features=on_bad_features)
         if max_partners < 1:
             raise ValueError('PseudoPairLabeler: max_partners must be >= 1, '
                              f'got {max_partners}')
@@ -198,7 +206,8 @@ class PseudoPairLabeler(BaseLabeler):
         Returns:
             Tensor: ``(N, max_partners)`` int64 partner indices on the
             features' device, most similar first, ``-1`` padding (an image
-            with no partner has a row of ``-1``).
+            with no partner has a row of ``-1``, and so has every
+            non-finite or zero feature row, see ``on_bad_features``).
         """
         if features.dim() != 2:
             raise ValueError('PseudoPairLabeler: features must have shape '
@@ -213,8 +222,10 @@ class PseudoPairLabeler(BaseLabeler):
         self.last_stats = {}
         self._profiler = type(self._profiler)(
             progress=self.progress, device=features.device)
-        partners = self.label(self.prepare_features(features, camids),
-                              camids)
+        partners = self.label_good_rows(features, camids)
+        if partners.size:
+            self.last_stats['anchors_with_partner'] = float(
+                (partners[:, 0] >= 0).mean())
         self.last_stats.update(self._profiler.stats)
         self.last_stats['num_samples'] = int(features.size(0))
         return torch.from_numpy(partners).to(features.device)

@@ -125,7 +125,7 @@ def test_base_labeler_relabels_and_counts():
             return out
 
     labeler = Halves()
-    labels = labeler(torch.zeros(6, 2))
+    labels = labeler(torch.ones(6, 2))
     assert labels.tolist() == [-1, 1, 0, 1, 0, 1]
     assert labeler.last_stats['num_clusters'] == 2
     assert labeler.last_stats['num_outliers'] == 1
