@@ -11,6 +11,7 @@ from torch.utils.data import DataLoader
 
 from mmreid_unsup.pseudo_labels import (DegenerateLabelPolicy,
                                         cluster_label_stats,
+                                        find_bad_feature_rows,
                                         pseudo_label_quality,
                                         pseudo_pair_quality)
 from mmreid_unsup.registry import HOOKS, PSEUDO_LABELERS
@@ -102,7 +103,14 @@ class ClusterRefreshHook(TrainSetStateMixin, Hook):
     values include ``num_trainable_clusters`` (clusters with two or more
     samples), ``largest_cluster_fraction``, ``num_cameras`` and the policy
     flags ``kept_previous_labels`` and ``instance_labels`` (1 when that
-    policy applied), e.g. ``train/pseudo_largest_cluster_fraction``.
+    policy applied), e.g. ``train/pseudo_largest_cluster_fraction``. Every
+    refresh also counts the extracted feature rows no labeler can use,
+    ``nonfinite_rows`` (a NaN or infinite element) and ``zero_rows`` (zero
+    norm: the model's L2 normalisation keeps a zero row zero), e.g.
+    ``train/pseudo_nonfinite_rows``; the labeler makes them outliers (its
+    ``on_bad_features``, see :mod:`~mmreid_unsup.pseudo_labels.\
+    bad_features`), and the memories are initialised with the non-finite
+    rows set to zero, so that one NaN row cannot spread through a memory.
     """
 
     priority = 'ABOVE_NORMAL'
@@ -224,12 +232,22 @@ class ClusterRefreshHook(TrainSetStateMixin, Hook):
         if labels.dim() == 1:
             labels, policy_flags = self._apply_policy(runner, model, labels)
 
+        bad = find_bad_feature_rows(feats)
+        if bad.nonfinite.numel():
+            runner.logger.warning(
+                f'ClusterRefreshHook epoch {runner.epoch}: '
+                f'{bad.describe("extracted feature rows")}; the memories '
+                'are initialised with the non-finite rows set to zero')
+            feats = feats.clone()
+            feats[bad.nonfinite] = 0
+
         device = model.pseudo_labels.device
         model.set_pseudo_labels(labels.to(device), feats.to(device))
         self.label_epoch = runner.epoch
         self._labels_stale = False
         self._sync_sampler(runner, labels)
-        self._log(runner, labels, dataset, timings, policy_flags)
+        self._log(runner, labels, dataset, timings,
+                  {**policy_flags, **bad.stats()})
         return labels
 
     # -- helpers ------------------------------------------------------------
@@ -286,8 +304,11 @@ class ClusterRefreshHook(TrainSetStateMixin, Hook):
 
     def _log(self, runner: Runner, labels: torch.Tensor, dataset,
              timings: Dict[str, float],
-             policy_flags: Dict[str, float]) -> None:
+             extra: Dict[str, float]) -> None:
         """Log cluster statistics, label quality, time and memory.
+
+        ``extra`` holds the policy flags (cluster labels only) and the bad
+        feature row counts (always).
 
         The labeler ran on rank 0 only, so its per-stage statistics exist
         there only; the visualizer writes on rank 0 only as well.
@@ -307,9 +328,9 @@ class ClusterRefreshHook(TrainSetStateMixin, Hook):
         else:
             scalars = cluster_label_stats(labels,
                                           np.asarray(dataset.get_camids()))
-            scalars.update(policy_flags)
             if has_truth:
                 scalars.update(pseudo_label_quality(labels, pids))
+        scalars.update({name: float(value) for name, value in extra.items()})
         for name, value in timings.items():
             scalars[f'{name}_time'] = value
         stages = {}
