@@ -12,6 +12,8 @@ UNUSABLE_KINDS: Dict[str, str] = {
     'bad_name': "file name does not match the dataset's naming pattern",
     'duplicate': 'entry listed more than once (the first one is kept)',
     'missing_id': 'pid or camid missing or invalid in the annotations',
+    'outside_root': 'path outside data_root (absolute, or climbing out '
+    'with ..)',
 }
 # Images ``LoadImageFromFile`` converts to 3-channel 8-bit BGR when loading.
 CONVERTIBLE_KINDS: Dict[str, str] = {

@@ -1,10 +1,15 @@
 """A re-ID dataset described by CSV annotation files."""
+import codecs
 import csv
+import io
 import os.path as osp
 from typing import Dict, List, Optional
 
 from mmreid_unsup.registry import DATASETS
 from .base_reid_dataset import BaseReIDDataset
+
+#: Largest id an int64 array (``get_pids``, ``get_camids``) holds.
+INT64_MAX = 2**63 - 1
 
 
 @DATASETS.register_module()
@@ -13,11 +18,22 @@ class ReIDAnnotationDataset(BaseReIDDataset):
 
     ``filename`` is relative to ``data_root``; ``pid`` and ``camid`` are
     integers. Extra columns are ignored. A ``pid`` of ``-1`` marks a junk
-    image, which is dropped. Rows without a filename, with a missing or
-    non-integer ``pid`` / ``camid`` or a camid below ``camid_base``, and
-    repeated filenames go into the bad-data report (``bad_name``,
-    ``missing_id``, ``duplicate``), each named by file and line; the
-    dataset's ``bad_data`` decides whether they stop the build.
+    image, which is dropped. Bad rows go into the bad-data report, each
+    named by file and line, and the dataset's ``bad_data`` decides whether
+    they stop the build (``'error'``) or are left out (``'skip'``):
+
+    - ``bad_name``: an empty filename;
+    - ``missing_id``: a missing or non-integer ``pid`` / ``camid``, a pid
+      below -1, a pid or camid beyond int64, a camid below ``camid_base``;
+    - ``duplicate``: a filename listed before, also under another spelling
+      of the same path (``./a.jpg``, ``img//a.jpg``, ``x/../a.jpg``);
+    - ``outside_root``: an absolute filename, or one that climbs out of
+      ``data_root`` with ``..`` (checked on the spelling, not through
+      symbolic links, which may point anywhere).
+
+    Filenames are normalised (``osp.normpath``). The file must be UTF-8
+    (a byte-order mark is allowed); another encoding stops the build with
+    the file, line and bytes that are not UTF-8.
 
     Camera numbering: the files store cameras as they were numbered at the
     source, possibly from 1. Every camid is mapped by the same fixed rule,
@@ -102,17 +118,44 @@ class ReIDAnnotationDataset(BaseReIDDataset):
             raise FileNotFoundError(
                 f'{self.dataset_name}: annotation file {path} does not '
                 f'exist; expected {self.describe_split(split)}')
-        # utf-8-sig: files saved by spreadsheets start with a BOM.
-        with open(path, newline='', encoding='utf-8-sig') as f:
-            reader = csv.DictReader(f)
-            self._check_header(reader.fieldnames, path, split)
-            samples, first_line = [], {}
-            for row in reader:
-                sample = self._parse_row(row, path, reader.line_num,
-                                         first_line)
-                if sample is not None:
-                    samples.append(sample)
+        reader = csv.DictReader(
+            io.StringIO(self._read_text(path, split), newline=''))
+        self._check_header(reader.fieldnames, path, split)
+        samples, first_line = [], {}
+        for row in reader:
+            sample = self._parse_row(row, path, reader.line_num, first_line)
+            if sample is not None:
+                samples.append(sample)
         return samples
+
+    def _read_text(self, path: str, split: str) -> str:
+        """The annotation file as text, or an error naming the bad bytes.
+
+        Args:
+            path (str): The CSV file.
+            split (str): Its split, for the message.
+
+        Returns:
+            str: The decoded text, without the byte-order mark that files
+            saved by spreadsheets start with.
+
+        Raises:
+            ValueError: If the file is not UTF-8.
+        """
+        with open(path, 'rb') as f:
+            data = f.read()
+        bom = len(codecs.BOM_UTF8) if data.startswith(codecs.BOM_UTF8) else 0
+        try:
+            return data[bom:].decode('utf-8')
+        except UnicodeDecodeError as err:
+            start, end = err.start + bom, err.end + bom
+            line = data.count(b'\n', 0, start) + 1
+            raise ValueError(
+                f'{self.dataset_name}: {path}, line {line}: not UTF-8 text '
+                f'(byte {start}, {data[start:end]!r}: '
+                f'{err.reason}); expected {self.describe_split(split)}, '
+                'saved as UTF-8 (e.g. `iconv -f latin1 -t utf-8 OLD > NEW`, '
+                'or "CSV UTF-8" in a spreadsheet)') from None
 
     def _check_header(self, fieldnames, path: str, split: str) -> None:
         header = [name.strip() for name in fieldnames or []]
@@ -123,10 +166,43 @@ class ReIDAnnotationDataset(BaseReIDDataset):
                 f'{", ".join(missing)} (header: {",".join(header)!r}); '
                 f'expected {self.describe_split(split)}')
 
+    def _outside_root(self, filename: str) -> str:
+        """Why ``filename`` lies outside ``data_root``, or '' if it does not.
+
+        Without a ``data_root`` every path is accepted.
+
+        Args:
+            filename (str): The ``filename`` field.
+
+        Returns:
+            str: The reason, for the report, or ''.
+        """
+        if not self.data_root:
+            return ''
+        if osp.isabs(filename):
+            return (f'is absolute; expected a path relative to data_root '
+                    f'{self.data_root}')
+        parts = osp.normpath(filename).split(osp.sep)
+        if parts[0] == osp.pardir:
+            return (f'climbs out of data_root {self.data_root} with '
+                    f'{osp.pardir!r}; expected a path inside it')
+        return ''
+
     def _parse_row(self, row: dict, path: str, line: int,
-                   first_line: Dict[str, int]) -> Optional[dict]:
+                   first_line: Dict[str, tuple]) -> Optional[dict]:
         """Parse one row; a bad one is reported (by file and line) and gives
-        None."""
+        None.
+
+        Args:
+            row (dict): The CSV row.
+            path (str): The annotation file.
+            line (int): The row's line.
+            first_line (dict): Normalised filename -> (line, spelling) of
+                the rows seen so far, updated here.
+
+        Returns:
+            dict, optional: The sample, or None for a bad row.
+        """
         # Surplus fields land under the key None: ignore them.
         row = {
             k.strip(): (v or '').strip()
@@ -137,27 +213,47 @@ class ReIDAnnotationDataset(BaseReIDDataset):
         if not filename:
             self.report_bad_entry('bad_name', where, 'empty filename')
             return None
-        if filename in first_line:
+        outside = self._outside_root(filename)
+        if outside:
+            self.report_bad_entry('outside_root', where,
+                                  f'filename {filename!r} {outside}')
+            return None
+        key = osp.normpath(filename)
+        if key in first_line:
+            first, spelling = first_line[key]
+            alias = ('' if spelling == filename else
+                     f', the same file as {spelling!r}')
             self.report_bad_entry(
                 'duplicate', where, f'duplicate entry {filename!r} (first on '
-                f'line {first_line[filename]})')
+                f'line {first}{alias})')
             return None
-        first_line[filename] = line
         values = {}
-        for key in ('pid', 'camid'):
+        for name in ('pid', 'camid'):
             try:
-                values[key] = int(row[key])
+                values[name] = int(row[name])
             except ValueError:
-                problem = (f'{key} {row[key]!r} is not an integer'
-                           if row[key] else f'{key} is missing')
+                problem = (f'{name} {row[name]!r} is not an integer'
+                           if row[name] else f'{name} is missing')
                 self.report_bad_entry('missing_id', where, problem)
                 return None
+            if abs(values[name]) > INT64_MAX:
+                self.report_bad_entry(
+                    'missing_id', where, f'{name} {row[name]} does not fit '
+                    f'in int64 (|{name}| <= {INT64_MAX})')
+                return None
+        if values['pid'] < -1:
+            self.report_bad_entry(
+                'missing_id', where, f'pid {values["pid"]} is negative; '
+                'expected an id >= 0, or -1 for a junk image (dropped)')
+            return None
         if values['camid'] < self.camid_base:
             self.report_bad_entry(
                 'missing_id', where, f'camid {values["camid"]} is below '
                 f'camid_base={self.camid_base}')
             return None
+        # Only accepted rows count as the first entry of a file.
+        first_line[key] = (line, filename)
         return dict(
-            img_path=self._under_root(self.data_root, filename),
+            img_path=self._under_root(self.data_root, key),
             pid=values['pid'],
             camid=values['camid'] - self.camid_base)

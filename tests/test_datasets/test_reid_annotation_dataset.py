@@ -95,6 +95,19 @@ def test_missing_columns_are_named(tmp_path):
     (',1,1', 'line 3: empty filename'),
     ('a.jpg,2,2', "line 3: duplicate entry 'a.jpg' (first on line 2)"),
     ('y.jpg,1,0', 'line 3: camid 0 is below camid_base=1'),
+    ('y.jpg,-5,1', 'line 3: pid -5 is negative; expected an id >= 0, or -1 '
+     'for a junk image (dropped)'),
+    ('y.jpg,9223372036854775808,1', 'line 3: pid 9223372036854775808 does '
+     'not fit in int64 (|pid| <= 9223372036854775807)'),
+    ('y.jpg,1,-99999999999999999999', 'line 3: camid -99999999999999999999 '
+     'does not fit in int64'),
+    ('./a.jpg,2,2', "line 3: duplicate entry './a.jpg' (first on line 2, "
+     "the same file as 'a.jpg')"),
+    ('img/../a.jpg,2,2', "line 3: duplicate entry 'img/../a.jpg'"),
+    ('../y.jpg,1,1', "line 3: filename '../y.jpg' climbs out of data_root"),
+    ('img/../../y.jpg,1,1', "line 3: filename 'img/../../y.jpg' climbs out"),
+    ('/etc/y.jpg,1,1', "line 3: filename '/etc/y.jpg' is absolute; expected "
+     'a path relative to data_root'),
 ])
 def test_bad_rows_name_file_and_line(tmp_path, row, message):
     path = write_csv(tmp_path / 'a.csv',
@@ -103,6 +116,41 @@ def test_bad_rows_name_file_and_line(tmp_path, row, message):
         ReIDAnnotationDataset(
             data_root=str(tmp_path), ann_file='a.csv', camid_base=1)
     assert f'{path}, {message}' in str(err.value)
+
+
+def test_bad_rows_are_counted_by_kind_and_skipped(tmp_path, write_images):
+    write_images(tmp_path / 'img', ['a.jpg', 'b.jpg'])
+    write_csv(
+        tmp_path / 'a.csv', 'filename,pid,camid\nimg/a.jpg,1,1\n'
+        'img/b.jpg,-2,1\nimg/./a.jpg,1,1\n../img/b.jpg,1,1\n'
+        'img/b.jpg,99999999999999999999,1\nimg//b.jpg,2,2\n')
+    ds = ReIDAnnotationDataset(
+        data_root=str(tmp_path), ann_file='a.csv', bad_data='skip')
+    assert [ds.get_data_info(i)['img_path'] for i in range(len(ds))] == [
+        str(tmp_path / 'img' / 'a.jpg'),
+        str(tmp_path / 'img' / 'b.jpg')
+    ]
+    assert ds.get_pids().tolist() == [1, 2]
+    assert ds.bad_data_report.counts == dict(
+        missing_id=2, duplicate=1, outside_root=1)
+    assert 'outside_root (path outside data_root' in \
+        ds.bad_data_report.format()
+
+
+def test_non_utf8_file_names_file_line_and_bytes(tmp_path):
+    path = tmp_path / 'a.csv'
+    path.write_bytes('filename,pid,camid\na.jpg,1,1\ncaf\xe9.jpg,2,1\n'
+                     .encode('latin-1'))
+    with pytest.raises(ValueError) as err:
+        ReIDAnnotationDataset(data_root=str(tmp_path), ann_file='a.csv')
+    message = str(err.value)
+    assert (f"{path}, line 3: not UTF-8 text (byte 32, b'\\xe9': invalid "
+            'continuation byte)') in message
+    assert 'saved as UTF-8' in message
+    # After a byte-order mark the offset still counts from the file's start.
+    path.write_bytes(b'\xef\xbb\xbf' + path.read_bytes())
+    with pytest.raises(ValueError, match=r'line 3: not UTF-8 text \(byte 35'):
+        ReIDAnnotationDataset(data_root=str(tmp_path), ann_file='a.csv')
 
 
 def test_spreadsheet_bom_and_spaces(tmp_path, write_images):
