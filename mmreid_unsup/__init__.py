@@ -5,9 +5,9 @@ from .utils import (register_atomic_local_backend,
                     register_safe_checkpoint_loader)
 from .version import __version__
 
-# torch >= 2.6 loads checkpoints with ``weights_only=True``; allow exactly the
-# objects MMEngine writes into them, so resume and ``load_from`` work without
-# turning the safety off.
+# Plain ``torch.load(weights_only=True)`` of a checkpoint MMEngine wrote reads
+# its HistoryBuffers and numpy arrays into inert, validated records (our own
+# loads allow-list these stand-ins themselves, see utils/safe_checkpoint.py).
 register_checkpoint_safe_globals()
 # ``zoo://NAME`` works wherever MMEngine takes a checkpoint path (load_from,
 # init_cfg=dict(type='Pretrained', ...)): resolved through the model zoo

@@ -9,8 +9,8 @@ imported), every MMEngine checkpoint path accepts a model zoo name::
 
 The name is resolved through the index, the file is downloaded (once per
 machine: local rank 0 fetches, the other ranks wait and read the cache),
-verified, and read with ``torch.load(weights_only=True)``: nothing in the
-file can run code.
+verified, and read with :func:`~mmreid_unsup.utils.safe_torch_load`:
+nothing in the file can run code.
 """
 import os
 from typing import Any, Optional, Union
@@ -19,6 +19,7 @@ import torch
 from mmengine.dist import barrier, get_dist_info, get_local_rank
 from mmengine.runner.checkpoint import CheckpointLoader
 
+from ..utils.safe_checkpoint import safe_torch_load
 from .download import get_checkpoint
 from .index import load_index
 
@@ -62,7 +63,7 @@ def load_from_zoo(filename: str,
         finally:  # a failed download must not leave the others waiting
             if world_size > 1:
                 barrier()
-    return torch.load(path, map_location=map_location, weights_only=True)
+    return safe_torch_load(path, map_location=map_location)
 
 
 def _local_rank(rank: int) -> int:

@@ -6,28 +6,45 @@ import pytest
 import torch
 from mmengine.logging import HistoryBuffer
 
-import mmreid_unsup  # noqa: F401  (allow-lists MMEngine's globals)
+import mmreid_unsup  # noqa: F401  (registers the safe loaders)
+from mmreid_unsup.utils import safe_torch_load  # noqa: E402
 
 
-def _roundtrip(obj):
+def _saved(obj) -> io.BytesIO:
     buffer = io.BytesIO()
     torch.save(obj, buffer)
     buffer.seek(0)
-    return torch.load(buffer, weights_only=True)
+    return buffer
 
 
-def test_mmengine_checkpoint_objects_load_with_weights_only():
+def _mmengine_objects() -> dict:
     history = HistoryBuffer()
     history.update(1.5)
-    obj = dict(
+    return dict(
         message_hub=dict(log_scalars={'train/loss': history}),
         seed=np.int64(3),
         lr=np.float64(0.1),
         arr=np.arange(3, dtype=np.float32))
-    loaded = _roundtrip(obj)
-    assert loaded['message_hub']['log_scalars']['train/loss'].current() == 1.5
-    assert loaded['seed'] == 3
+
+
+def test_mmengine_checkpoint_objects_load_with_safe_torch_load():
+    loaded = safe_torch_load(_saved(_mmengine_objects()))
+    history = loaded['message_hub']['log_scalars']['train/loss']
+    assert type(history) is HistoryBuffer and history.current() == 1.5
+    assert type(loaded['seed']) is np.int64 and loaded['seed'] == 3
+    assert type(loaded['arr']) is np.ndarray
     np.testing.assert_array_equal(loaded['arr'], np.arange(3))
+
+
+def test_plain_torch_load_still_reads_them_into_inert_records():
+    """Scripts calling torch.load(weights_only=True) on our checkpoints
+    still unpickle them (the stand-ins are allow-listed globally)."""
+    from mmreid_unsup.utils.checkpoint_stand_ins import HistoryBufferRecord
+    loaded = torch.load(_saved(_mmengine_objects()), weights_only=True)
+    record = loaded['message_hub']['log_scalars']['train/loss']
+    assert type(record) is HistoryBufferRecord
+    assert record.to_history_buffer().current() == 1.5
+    assert loaded['seed'] == 3
 
 
 class _RunsCode:
@@ -53,7 +70,7 @@ from pathlib import Path  # noqa: E402
 from mmengine.runner import Runner, load_checkpoint  # noqa: E402
 from mmengine.runner.checkpoint import save_checkpoint  # noqa: E402
 
-from mmreid_unsup.utils import UnsafeCheckpointError, safe_torch_load  # noqa: E402,E501
+from mmreid_unsup.utils import UnsafeCheckpointError  # noqa: E402
 from tiny_cluster_contrast import REPO_ROOT, shared_dir, tiny_cfg  # noqa: E402
 
 OSNET_WEIGHTS = shared_dir() / 'weights' / 'osnet_x0_25_msmt17.pth'
