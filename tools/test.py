@@ -10,6 +10,12 @@ Options beyond MMEngine's usual ones:
 - ``--tta``: flip test-time augmentation (also ``test_tta = True`` in a
   config).
 - ``--show-dir DIR``: ranked-list pictures of some queries.
+
+A checkpoint whose weights do not fit the model of CONFIG (missing,
+unexpected or differently shaped tensors) stops the run before anything is
+evaluated, with the counts and a few keys of each kind;
+``--allow-partial-load`` loads only what fits, with a warning (the config
+key ``load_from_strict = False``).
 """
 import argparse
 import copy
@@ -27,6 +33,9 @@ from train import init_cpu_process_group  # noqa: E402
 
 # Registers ReIDFlipTTAModel, MultiDatasetsEvaluator and the hook.
 import mmreid_unsup.evaluation  # noqa: E402,F401
+from mmreid_unsup.engine.hooks import CheckpointFitHook  # noqa: E402
+from mmreid_unsup.engine.hooks.checkpoint_fit_hook import \
+    STRICT_KEY  # noqa: E402
 from mmreid_unsup.visualization import \
     RankedListVisualizationHook  # noqa: E402
 
@@ -64,6 +73,12 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         default=20,
         help='pictures per test set (queries spread evenly)')
     parser.add_argument(
+        '--allow-partial-load',
+        action='store_true',
+        help='load only the tensors of the checkpoint that fit the model, '
+        'with a warning listing the others (by default a checkpoint that '
+        'does not fit stops the run); the config key load_from_strict=False')
+    parser.add_argument(
         '--cfg-options',
         nargs='+',
         action=DictAction,
@@ -78,6 +93,19 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     if 'LOCAL_RANK' not in os.environ:
         os.environ['LOCAL_RANK'] = str(args.local_rank)
     return args
+
+
+def ensure_checkpoint_fit_hook(runner: Runner) -> None:
+    """Register :class:`CheckpointFitHook` unless the config has one.
+
+    ``configs/_base_/default_runtime.py`` lists it; a config that does not
+    inherit it still gets the check of the checkpoint against the model.
+
+    Args:
+        runner (Runner): The runner, before it loads the checkpoint.
+    """
+    if not any(isinstance(hook, CheckpointFitHook) for hook in runner.hooks):
+        runner.register_hook(CheckpointFitHook())
 
 
 def resolve_dataset_config(name: str) -> str:
@@ -193,6 +221,8 @@ def build_cfg(args: argparse.Namespace) -> Config:
         cfg.work_dir = osp.join('./work_dirs',
                                 osp.splitext(osp.basename(args.config))[0])
     cfg.load_from = args.checkpoint
+    if args.allow_partial_load:
+        cfg[STRICT_KEY] = False
     # Training-only parts are not needed to evaluate.
     cfg.custom_hooks = [
         h for h in cfg.get('custom_hooks', [])
@@ -256,6 +286,7 @@ def main(argv: Optional[List[str]] = None) -> dict:
     cfg = build_cfg(args)
     init_cpu_process_group(args.launcher, cfg)
     runner = Runner.from_cfg(cfg)
+    ensure_checkpoint_fit_hook(runner)
     if args.show_dir:
         runner.register_hook(
             RankedListVisualizationHook(

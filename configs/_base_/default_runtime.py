@@ -19,6 +19,10 @@ default_hooks = dict(
     # after every iteration: checkpoints, validation and refreshes then see
     # the same model on every rank.
     sync_norm_stats=dict(type='SyncNormStatsHook'),
+    # A load_from / resume checkpoint whose weights do not fit the model
+    # stops the run with the missing / unexpected / mismatched keys
+    # (set load_from_strict = False to load only what fits, on purpose).
+    checkpoint_fit=dict(type='CheckpointFitHook'),
 )
 
 env_cfg = dict(
@@ -39,5 +43,8 @@ visualizer = dict(type='Visualizer', vis_backends=vis_backends)
 log_processor = dict(by_epoch=True, window_size=20)
 log_level = 'INFO'
 load_from = None
+# False: a load_from checkpoint that does not fit the model is loaded as far
+# as it fits, with a warning, instead of stopping the run.
+load_from_strict = True
 resume = False
 randomness = dict(seed=1, deterministic=False)

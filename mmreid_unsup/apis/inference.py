@@ -10,10 +10,12 @@ import torch
 import torch.nn as nn
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
-from mmengine.runner import load_checkpoint
+from mmengine.runner.checkpoint import CheckpointLoader, load_state_dict
 from tqdm import tqdm
 
 from mmreid_unsup.registry import MODELS, TRANSFORMS
+from mmreid_unsup.utils.checkpoint_fit import (check_checkpoint_fit,
+                                               checkpoint_state_dict)
 from ..models.tta import flip_averaged_features
 
 __all__ = ['init_model', 'extract_features', 'list_images', 'IMAGE_EXTENSIONS']
@@ -40,7 +42,8 @@ def _without_pretrained(cfg: dict) -> dict:
 def init_model(config: Union[str, Path, Config],
                checkpoint: Optional[str] = None,
                device: Union[str, torch.device] = 'cpu',
-               cfg_options: Optional[dict] = None) -> nn.Module:
+               cfg_options: Optional[dict] = None,
+               strict: bool = True) -> nn.Module:
     """Build a re-ID model for inference.
 
     Args:
@@ -51,12 +54,20 @@ def init_model(config: Union[str, Path, Config],
         device (str | torch.device): where to put the model. Defaults to
             ``'cpu'``.
         cfg_options (dict, optional): overrides merged into the config.
+        strict (bool): refuse a checkpoint whose weights do not fit the
+            model (keys missing or unexpected, tensors of another shape;
+            data-dependent buffers such as memory banks are resized, not
+            refused). False loads what fits and logs the rest as a warning.
+            Defaults to True.
 
     Returns:
         nn.Module: the model in eval mode, with the config as ``model.cfg``.
 
     Raises:
         FileNotFoundError: if ``config`` or ``checkpoint`` does not exist.
+        CheckpointMismatchError: if ``strict`` and the checkpoint does not
+            fit (a ``RuntimeError``; the message gives the counts and
+            examples of the keys that differ).
     """
     if isinstance(config, (str, Path)):
         if not osp.isfile(config):
@@ -75,8 +86,18 @@ def init_model(config: Union[str, Path, Config],
     if checkpoint is not None:
         if not osp.isfile(checkpoint):
             raise FileNotFoundError(f'checkpoint not found: {checkpoint}')
-        load_checkpoint(model, checkpoint, map_location='cpu', strict=True,
-                        logger='silent')
+        loaded = CheckpointLoader.load_checkpoint(
+            checkpoint, map_location='cpu', logger='silent')
+        check_checkpoint_fit(
+            model,
+            loaded,
+            source=checkpoint,
+            strict=strict,
+            allow_hint='pass strict=False to init_model')
+        # What does not fit was reported above: MMEngine's warning is noise.
+        load_state_dict(
+            model, checkpoint_state_dict(loaded), strict=False,
+            logger='silent')
     model.cfg = config
     return model.to(device).eval()
 

@@ -1,5 +1,7 @@
 from .atomic_checkpoint_hook import AtomicCheckpointHook
+from .checkpoint_fit_hook import CheckpointFitHook
 from .cluster_refresh_hook import ClusterRefreshHook
+from .epoch_summary_hook import EpochSummaryHook
 from .instance_memory_hook import InstanceMemoryHook
 from .memory_momentum_hook import MemoryMomentumHook
 from .non_finite_loss_hook import NonFiniteLossError, NonFiniteLossHook
@@ -7,7 +9,7 @@ from .random_state_hook import RandomStateHook
 from .sync_norm_stats_hook import SyncNormStatsHook
 
 __all__ = [
-    'AtomicCheckpointHook', 'ClusterRefreshHook', 'InstanceMemoryHook',
-    'MemoryMomentumHook', 'NonFiniteLossError', 'NonFiniteLossHook',
+    'AtomicCheckpointHook', 'CheckpointFitHook', 'ClusterRefreshHook', 'EpochSummaryHook',
+    'InstanceMemoryHook', 'MemoryMomentumHook', 'NonFiniteLossError', 'NonFiniteLossHook',
     'RandomStateHook', 'SyncNormStatsHook'
 ]
