@@ -11,9 +11,11 @@ Options beyond MMEngine's usual ones:
   config).
 - ``--show-dir DIR``: ranked-list pictures of some queries.
 
-A checkpoint whose weights do not fit the model of CONFIG (missing,
-unexpected or differently shaped tensors) stops the run before anything is
-evaluated, with the counts and a few keys of each kind;
+CHECKPOINT is a file or ``zoo://NAME`` (a model zoo name, resolved, fetched
+and verified as for ``load_from='zoo://NAME'``; an unknown name is refused
+with the close names). A checkpoint whose weights do not fit the model of
+CONFIG (missing, unexpected or differently shaped tensors) stops the run
+before anything is evaluated, with the counts and a few keys of each kind;
 ``--allow-partial-load`` loads only what fits, with a warning (the config
 key ``load_from_strict = False``).
 """
@@ -36,6 +38,7 @@ import mmreid_unsup.evaluation  # noqa: E402,F401
 from mmreid_unsup.engine.hooks import CheckpointFitHook  # noqa: E402
 from mmreid_unsup.engine.hooks.checkpoint_fit_hook import \
     STRICT_KEY  # noqa: E402
+from mmreid_unsup.model_zoo import ZOO_PREFIX, load_index  # noqa: E402
 from mmreid_unsup.visualization import \
     RankedListVisualizationHook  # noqa: E402
 
@@ -48,7 +51,8 @@ TABLE_COLUMNS = ('mAP', 'rank1', 'rank5', 'rank10', 'mINP')
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description='Evaluate a re-ID model')
     parser.add_argument('config', help='test config file path')
-    parser.add_argument('checkpoint', help='checkpoint file')
+    parser.add_argument(
+        'checkpoint', help='checkpoint file, or zoo://NAME (model zoo)')
     parser.add_argument('--work-dir', help='the dir to save logs')
     parser.add_argument('--out', help='dump the metrics to this JSON file')
     parser.add_argument(
@@ -93,6 +97,23 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     if 'LOCAL_RANK' not in os.environ:
         os.environ['LOCAL_RANK'] = str(args.local_rank)
     return args
+
+
+def check_checkpoint_arg(checkpoint: str) -> None:
+    """Refuse a CHECKPOINT argument that names nothing loadable, early.
+
+    Args:
+        checkpoint (str): A file path or ``zoo://NAME``.
+
+    Raises:
+        UnknownModelError: ``zoo://NAME`` with a NAME the model zoo index
+            does not hold (the message lists the close names).
+        FileNotFoundError: No such file.
+    """
+    if checkpoint.startswith(ZOO_PREFIX):
+        load_index().get(checkpoint)  # the download happens on loading
+    elif not osp.isfile(checkpoint):
+        raise FileNotFoundError(f'checkpoint not found: {checkpoint}')
 
 
 def ensure_checkpoint_fit_hook(runner: Runner) -> None:
@@ -281,8 +302,7 @@ def format_table(metrics: Dict[str, float], default_name: str) -> str:
 
 def main(argv: Optional[List[str]] = None) -> dict:
     args = parse_args(argv)
-    if not osp.isfile(args.checkpoint):
-        raise FileNotFoundError(f'checkpoint not found: {args.checkpoint}')
+    check_checkpoint_arg(args.checkpoint)
     cfg = build_cfg(args)
     init_cpu_process_group(args.launcher, cfg)
     runner = Runner.from_cfg(cfg)
