@@ -1,4 +1,5 @@
 """Write files so that a crash never leaves a half-written one behind."""
+import errno
 import os
 import tempfile
 from pathlib import Path
@@ -15,6 +16,32 @@ def _umask() -> int:
     return mask
 
 
+def _write_error(err: OSError, dst: Path, step: str,
+                 existed: bool) -> OSError:
+    """The ``OSError`` of a failed write, naming the destination.
+
+    Args:
+        err (OSError): What the system raised.
+        dst (Path): The file being written.
+        step (str): What was being done, e.g. ``'writing'``.
+        existed (bool): Whether ``dst`` existed before the write.
+
+    Returns:
+        OSError: Same errno (so the same subclass), a message naming
+        ``dst``, the step and what became of the previous file.
+    """
+    reason = err.strerror or str(err)
+    kept = (f'the previous {dst.name} is left as it was' if existed else
+            f'no {dst.name} was written')
+    hint = ''
+    if err.errno in (errno.ENOSPC, errno.EDQUOT):
+        hint = ('; free some space on that disk (e.g. delete old '
+                'checkpoints, or keep fewer with max_keep_ckpts) and retry '
+                'or --resume')
+    return OSError(err.errno, f'cannot write {dst}: {reason} while '
+                   f'{step}; {kept}{hint}')
+
+
 def atomic_write(dst: PathLike, write: Callable[[IO[bytes]], None]) -> None:
     """Write ``dst`` through a temporary file beside it, then rename it.
 
@@ -26,21 +53,34 @@ def atomic_write(dst: PathLike, write: Callable[[IO[bytes]], None]) -> None:
     Args:
         dst (str | PathLike): The file to write; parent folders are created.
         write (Callable): Called with the open binary temporary file.
+
+    Raises:
+        OSError: If the system refuses a step (a full disk, no permission):
+            the same errno, with a message naming ``dst`` and the step.
     """
     dst = Path(dst)
-    dst.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(
-        prefix=f'.{dst.name}.', suffix='.tmp', dir=dst.parent)
+    existed = dst.exists()
+    step = f'creating the folder {dst.parent}'
+    tmp = None
     try:
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        step = f'creating a temporary file in {dst.parent}'
+        fd, tmp = tempfile.mkstemp(
+            prefix=f'.{dst.name}.', suffix='.tmp', dir=dst.parent)
+        step = 'writing the data'
         with os.fdopen(fd, 'wb') as f:
             write(f)
             f.flush()
+            step = 'flushing the data to disk'
             os.fsync(f.fileno())
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp creates 0600
+        step = f'renaming the temporary file to {dst.name}'
         os.replace(tmp, dst)
-    except BaseException:
-        if os.path.exists(tmp):
+    except BaseException as err:
+        if tmp is not None and os.path.exists(tmp):
             os.remove(tmp)
+        if isinstance(err, OSError):
+            raise _write_error(err, dst, step, existed) from err
         raise
 
 

@@ -1,3 +1,4 @@
+import errno
 import os
 
 import pytest
@@ -54,3 +55,65 @@ def test_put_text_is_atomic_too(tmp_path):
     backend.put_text('work_dirs/epoch_3.pth', tmp_path / 'last_checkpoint')
     assert (tmp_path / 'last_checkpoint').read_text() == \
         'work_dirs/epoch_3.pth'
+
+
+class _FullDisk:
+    """A binary file whose writes fail as on a full disk."""
+
+    def __init__(self, f):
+        self._f = f
+
+    def write(self, data):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    def __getattr__(self, name):
+        return getattr(self._f, name)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self._f.close()
+
+
+def _fill_disk(monkeypatch):
+    real_fdopen = os.fdopen
+    monkeypatch.setattr(os, 'fdopen',
+                        lambda *a, **k: _FullDisk(real_fdopen(*a, **k)))
+
+
+def test_full_disk_names_the_file_and_keeps_the_previous_checkpoint(
+        tmp_path, monkeypatch):
+    path = tmp_path / 'epoch_1.pth'
+    save_checkpoint({'state_dict': {'w': torch.ones(2)}}, str(path))
+    before = path.read_bytes()
+    _fill_disk(monkeypatch)
+    with pytest.raises(OSError) as err:
+        save_checkpoint({'state_dict': {'w': torch.zeros(2)}}, str(path))
+    assert err.value.errno == errno.ENOSPC
+    message = str(err.value)
+    assert (f'cannot write {path}: No space left on device while writing '
+            'the data; the previous epoch_1.pth is left as it was') in message
+    assert 'free some space on that disk' in message
+    assert path.read_bytes() == before
+    assert os.listdir(tmp_path) == ['epoch_1.pth']  # no temporary left
+
+
+def test_full_disk_on_a_new_file_says_nothing_was_written(
+        tmp_path, monkeypatch):
+    _fill_disk(monkeypatch)
+    dst = tmp_path / 'last_checkpoint'
+    with pytest.raises(OSError, match=f'cannot write {dst}: .* no '
+                       'last_checkpoint was written'):
+        atomic_write_bytes(b'x', dst)
+    assert os.listdir(tmp_path) == []
+
+
+def test_unmakeable_folder_keeps_the_subclass_and_names_the_step(tmp_path):
+    (tmp_path / 'file').write_text('')
+    dst = tmp_path / 'file' / 'sub' / 'x.pth'
+    with pytest.raises(OSError) as err:
+        atomic_write_bytes(b'x', dst)
+    assert type(err.value) in (FileExistsError, NotADirectoryError)
+    assert (f'cannot write {dst}: ' in str(err.value)
+            and f'while creating the folder {dst.parent}' in str(err.value))
