@@ -1,12 +1,12 @@
 """Export a re-ID model to ONNX and check it against PyTorch."""
-import os
-import os.path as osp
 import warnings
 from typing import Sequence, Tuple
 
 import numpy as np
 import torch
 import torch.nn as nn
+
+from mmreid_unsup.utils.writable_output import check_writable_output
 
 __all__ = [
     'ReIDExportModel', 'export_onnx', 'check_onnx', 'random_images',
@@ -67,10 +67,14 @@ def export_onnx(model: nn.Module,
 
     Returns:
         str: ``out_file``.
+
+    Raises:
+        OSError: If ``out_file`` cannot be written (checked before the
+            export starts), naming it and its folder.
     """
+    check_writable_output(out_file, 'ONNX file')
     export_model = ReIDExportModel(model).cpu().eval()
     dummy = torch.rand(2, 3, *input_size) * 255
-    os.makedirs(osp.dirname(osp.abspath(out_file)), exist_ok=True)
     with torch.no_grad(), warnings.catch_warnings():
         # The TorchScript-based exporter is deprecated in favour of dynamo
         # in recent torch; it needs no extra package and handles these

@@ -15,6 +15,7 @@ from typing import List, Optional
 
 from mmreid_unsup.apis import check_onnx, export_onnx, init_model
 from mmreid_unsup.apis.export import ONNX_ATOL, random_images
+from mmreid_unsup.utils.writable_output import check_writable_output
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -57,6 +58,8 @@ def pipeline_input_size(cfg) -> Optional[tuple]:
 
 def main(argv: Optional[List[str]] = None) -> Optional[float]:
     args = parse_args(argv)
+    # Before the model loads and the export runs, not after.
+    check_writable_output(args.out, 'ONNX file')
     model = init_model(args.config, args.checkpoint, device='cpu')
     input_size = tuple(args.input_size or pipeline_input_size(model.cfg)
                        or (256, 128))
