@@ -16,7 +16,12 @@ import cv2
 
 from mmreid_unsup.apis import (extract_features, init_model, list_images,
                                search_gallery)
+from mmreid_unsup.datasets.image_probe import image_fault, probe_image
+from mmreid_unsup.utils.writable_output import check_writable_output
 from mmreid_unsup.visualization import draw_ranked_list, read_rgb
+
+#: Unusable gallery files named in the warning.
+_NUM_LISTED = 5
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -46,11 +51,63 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def check_query(path: str) -> None:
+    """Stop before the model loads if the query is not a loadable image.
+
+    Args:
+        path (str): The query file.
+
+    Raises:
+        FileNotFoundError: If it does not exist.
+        ValueError: If OpenCV cannot decode it (not an image, truncated,
+            empty, a directory), naming the file and what was found.
+    """
+    if not osp.exists(path):
+        raise FileNotFoundError(f'query image not found: {path}')
+    fault = image_fault(path)
+    if fault is not None:
+        raise ValueError(
+            f'query {path} is not an image this tool can load ({fault}); '
+            'expected a JPEG, PNG, BMP or other file OpenCV decodes')
+
+
+def usable_gallery(paths: List[str]) -> List[str]:
+    """The gallery files whose header is an image, the others named.
+
+    Args:
+        paths (list[str]): The image files found in the gallery folder.
+
+    Returns:
+        list[str]: The usable ones, in order.
+
+    Raises:
+        ValueError: If none is usable.
+    """
+    kept, bad = [], []
+    for path in paths:
+        probe = probe_image(path, 'header')
+        if probe.problem is None:
+            kept.append(path)
+        else:
+            bad.append(f'{path} ({probe.problem}: {probe.detail})')
+    if bad:
+        more = (f' and {len(bad) - _NUM_LISTED} more'
+                if len(bad) > _NUM_LISTED else '')
+        message = (f'{len(bad)} of {len(paths)} gallery files are not '
+                   f'images this tool can load: '
+                   f'{"; ".join(bad[:_NUM_LISTED])}{more}')
+        if not kept:
+            raise ValueError(message)
+        print(f'warning: {message}; they are left out')
+    return kept
+
+
 def main(argv: Optional[List[str]] = None) -> List[tuple]:
     args = parse_args(argv)
-    if not osp.isfile(args.query):
-        raise FileNotFoundError(f'query image not found: {args.query}')
-    gallery_paths = list_images(args.gallery)
+    check_query(args.query)
+    if args.out:
+        check_writable_output(args.out, 'picture')
+    gallery_paths = usable_gallery(list_images(args.gallery))
     model = init_model(args.config, args.checkpoint, device=args.device)
     progress = not args.no_progress
     query_feat = extract_features(
