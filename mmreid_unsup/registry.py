@@ -10,8 +10,12 @@ Every build through these registries, and through the MMEngine roots they
 are children of (which is how ``Runner`` builds the parts of a config),
 reports config mistakes clearly: an unknown ``type`` suggests the nearest
 registered names, a misspelt key or a value of the wrong type names the key
-and the nearest parameter (see :mod:`mmreid_unsup.utils.build_hints`).
-Successful builds are unchanged.
+and the nearest parameter (see :mod:`mmreid_unsup.utils.build_hints`). Keys
+of hooks, loops, optimizer wrappers and schedulers whose constructors take
+``**kwargs`` are checked against where those go
+(:mod:`mmreid_unsup.utils.config_parameters`), and a string given for a
+number (``max_epochs='ten'``) is refused even when the constructor would
+store it. Builds of valid configs are unchanged.
 """
 from mmengine.registry import DATA_SAMPLERS as MMENGINE_DATA_SAMPLERS
 from mmengine.registry import DATASETS as MMENGINE_DATASETS

@@ -3,7 +3,8 @@ import pytest
 from mmengine.registry import Registry, build_from_cfg, init_default_scope
 from mmengine.runner import Runner
 
-from mmreid_unsup.registry import HOOKS, MODELS, PSEUDO_LABELERS
+from mmreid_unsup.registry import (HOOKS, MODELS, PARAM_SCHEDULERS,
+                                   PSEUDO_LABELERS)
 from mmreid_unsup.utils.build_hints import (ConfigArgumentError,
                                             UnknownTypeError,
                                             build_with_hints)
@@ -186,3 +187,107 @@ def test_runner_unknown_hook_type(tiny_synthetic_root, tmp_path):
     with pytest.raises(UnknownTypeError,
                        match="Did you mean 'MemoryMomentumHook'"):
         Runner.from_cfg(cfg)
+
+
+# -- keys forwarded through **kwargs, strings for numbers -------------------
+
+
+@pytest.mark.parametrize('registry, cfg, key, expected', [
+    # CheckpointHook passes **kwargs to Runner.save_checkpoint at each save.
+    (HOOKS, dict(type='CheckpointHook', intervl=1), 'intervl', 'interval'),
+    (HOOKS, dict(type='AtomicCheckpointHook', max_keep_ckpt=1),
+     'max_keep_ckpt', 'max_keep_ckpts'),
+    # EMAHook passes **kwargs to the averaged model (ema_type).
+    (HOOKS, dict(type='EMAHook', momentm=0.001), 'momentm', 'momentum'),
+    # Parameter schedulers pass them to the *ParamScheduler base.
+    (PARAM_SCHEDULERS, dict(type='MultiStepLR', milestone=[2]), 'milestone',
+     'milestones'),
+])
+def test_misspelt_key_of_a_kwargs_class(registry, cfg, key, expected):
+    with pytest.raises(ConfigArgumentError) as excinfo:
+        registry.build(cfg, default_args=dict(optimizer=_optimizer()))
+    message = str(excinfo.value)
+    assert f"unexpected config key {key!r} (did you mean {expected!r}?)" \
+        in message
+
+
+def _optimizer():
+    import torch
+    return torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
+
+
+def test_forwarded_keys_still_build():
+    hook = HOOKS.build(dict(type='CheckpointHook', interval=2))
+    assert hook.interval == 2
+    scheduler = PARAM_SCHEDULERS.build(
+        dict(type='MultiStepLR', milestones=[2], gamma=0.5),
+        default_args=dict(optimizer=_optimizer()))
+    assert scheduler.milestones == {2: 1}
+
+
+def test_string_for_a_number_names_the_key_even_if_the_build_passes():
+    # CheckpointHook stores interval='1' and would fail at the first epoch.
+    with pytest.raises(ConfigArgumentError,
+                       match="CheckpointHook: config key 'interval' has the "
+                       "value '1' of type str, but interval must be int "
+                       r"\(write interval=1, without quotes\)"):
+        HOOKS.build(dict(type='CheckpointHook', interval='1'))
+
+
+def test_runner_misspelt_checkpoint_hook_key(tiny_synthetic_root, tmp_path):
+    cfg = tiny_cfg(tiny_synthetic_root, tmp_path,
+                   default_hooks=dict(checkpoint=dict(intervl=1)))
+    with pytest.raises(ConfigArgumentError,
+                       match="AtomicCheckpointHook got an unexpected config "
+                       "key 'intervl' \\(did you mean 'interval'"):
+        Runner.from_cfg(cfg)
+
+
+@pytest.mark.parametrize('overrides, expected', [
+    (dict(train_cfg=dict(max_epochs='ten')),
+     "ResumableEpochBasedTrainLoop: config key 'max_epochs' has the value "
+     "'ten' of type str, but max_epochs must be int"),
+    (dict(train_cfg=dict(max_epoch=3)),
+     "ResumableEpochBasedTrainLoop got an unexpected config key 'max_epoch' "
+     "(did you mean 'max_epochs'?). It accepts: max_epochs, val_begin,"),
+])
+def test_runner_train_loop_keys(tiny_synthetic_root, tmp_path, overrides,
+                                expected):
+    runner = Runner.from_cfg(
+        tiny_cfg(tiny_synthetic_root, tmp_path, **overrides))
+    with pytest.raises(ConfigArgumentError) as excinfo:
+        runner.train_loop  # built on first use, as train() does
+    assert expected in str(excinfo.value)
+
+
+def test_runner_learning_rate_string(tiny_synthetic_root, tmp_path):
+    cfg = tiny_cfg(tiny_synthetic_root, tmp_path,
+                   optim_wrapper=dict(optimizer=dict(lr='fast')))
+    runner = Runner.from_cfg(cfg)
+    with pytest.raises(ConfigArgumentError,
+                       match="Adam: config key 'lr' has the value 'fast' of "
+                       "type str, but lr must be float"):
+        runner.build_optim_wrapper(cfg.optim_wrapper)
+
+
+def test_runner_depth_string_is_not_called_invalid(tiny_synthetic_root,
+                                                   tmp_path):
+    cfg = tiny_cfg(tiny_synthetic_root, tmp_path,
+                   model=dict(backbone=dict(depth='18')))
+    with pytest.raises(ConfigArgumentError) as excinfo:
+        Runner.from_cfg(cfg)
+    message = str(excinfo.value)
+    assert message == ("ReIDResNet: config key 'depth' has the value '18' of "
+                       'type str, but depth must be int (write depth=18, '
+                       'without quotes).')
+    assert isinstance(excinfo.value, KeyError)  # what ReIDResNet raised
+
+
+def test_value_named_by_another_error_is_explained():
+    # depth=18.5: ReIDResNet raises KeyError naming the value.
+    with pytest.raises(ConfigArgumentError,
+                       match="'depth' has the value 18.5 of type float, but "
+                       'depth must be int') as excinfo:
+        MODELS.build(dict(type='ReIDResNet', depth=18.5, init_cfg=None))
+    assert isinstance(excinfo.value, KeyError)
+    assert isinstance(excinfo.value.__cause__, KeyError)
