@@ -86,9 +86,17 @@ def plain_checkpoint(checkpoint: Any, filename: str) -> Any:
         plain = _Rebuilder().rebuild(checkpoint, 'checkpoint', 0)
         _check_message_hub(plain)
     except _Refused as refused:
-        raise unsafe_content_error(filename, refused.key_path,
+        raise unsafe_content_error(filename, _short(refused.key_path),
                                    refused.reason) from None
     return _without_meta_config(plain, filename)
+
+
+def _short(key_path: str, limit: int = 160) -> str:
+    """A key path cut in the middle when longer than ``limit``."""
+    if len(key_path) <= limit:
+        return key_path
+    half = limit // 2
+    return f'{key_path[:half]}...{key_path[-half:]}'
 
 
 def _type_name(value: Any) -> str:
@@ -135,7 +143,10 @@ class _Rebuilder:
         try:
             result = self._rebuild_object(value, path, depth)
         except RefusedPickleObject as err:  # a half-built record
-            raise _Refused(path, str(err)) from None
+            reason = str(err)
+            if reason.startswith('refused '):
+                reason = reason[len('refused '):]
+            raise _Refused(path, reason) from None
         finally:
             self.active.discard(key)
         self.memo[key] = result
@@ -187,8 +198,8 @@ class _Rebuilder:
         result = cls()
         for key, item in value.items():
             plain_key = self._rebuild_key(key, path)
-            result[plain_key] = self.rebuild(
-                item, f'{path}[{_key_repr(key)}]', depth + 1)
+            result[plain_key] = self.rebuild(item, f'{path}[{_key_repr(key)}]',
+                                             depth + 1)
         if metadata is not None:
             result._metadata = self.rebuild(metadata, f'{path}._metadata',
                                             depth + 1)

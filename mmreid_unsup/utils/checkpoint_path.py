@@ -9,16 +9,29 @@ import os
 import re
 from typing import List
 
-__all__ = ['check_checkpoint_file', 'directory_checkpoint_error']
+__all__ = [
+    'CheckpointIsADirectoryError', 'check_checkpoint_file',
+    'directory_checkpoint_error'
+]
 
 #: How many checkpoint files of the directory the message lists.
 MAX_LISTED = 5
 
 
+class CheckpointIsADirectoryError(IsADirectoryError, FileNotFoundError):
+    """A directory was given where a checkpoint file is expected.
+
+    Also a :class:`FileNotFoundError` (no checkpoint file is there), so code
+    that reports a missing checkpoint reports this one too.
+    """
+
+
 def _natural_key(name: str) -> list:
     """Sort ``epoch_10.pth`` after ``epoch_9.pth``."""
-    return [int(part) if part.isdigit() else part
-            for part in re.split(r'(\d+)', name)]
+    return [
+        int(part) if part.isdigit() else part
+        for part in re.split(r'(\d+)', name)
+    ]
 
 
 def _checkpoint_files(directory: str) -> List[str]:
@@ -43,17 +56,17 @@ def _last_checkpoint(directory: str) -> str:
         return ''
 
 
-def directory_checkpoint_error(path: str) -> IsADirectoryError:
+def directory_checkpoint_error(path: str) -> CheckpointIsADirectoryError:
     """The error for the directory ``path`` given as a checkpoint.
 
     Args:
         path (str): A directory.
 
     Returns:
-        IsADirectoryError: "``path`` is a directory, expected a checkpoint
-        file; did you mean ``<file named by path/last_checkpoint>`` or one
-        of: epoch_1.pth, ...", or saying the directory holds no ``.pth``
-        file.
+        CheckpointIsADirectoryError: "``path`` is a directory, expected a
+        checkpoint file; did you mean ``<file named by
+        path/last_checkpoint>`` or one of: epoch_1.pth, ...", or saying
+        the directory holds no ``.pth`` file.
     """
     files = _checkpoint_files(path)
     last = _last_checkpoint(path)
@@ -70,7 +83,7 @@ def directory_checkpoint_error(path: str) -> IsADirectoryError:
         advice = 'did you mean ' + ' or '.join(hints) + '?'
     else:
         advice = 'it holds no .pth file and no last_checkpoint.'
-    return IsADirectoryError(
+    return CheckpointIsADirectoryError(
         f'{path} is a directory, expected a checkpoint file; {advice} '
         '(To resume a run from its work dir, tools/train.py takes --resume '
         'without a path.)')
@@ -86,8 +99,8 @@ def check_checkpoint_file(path: str) -> str:
         str: The expanded path.
 
     Raises:
-        IsADirectoryError: ``path`` is a directory (the message suggests
-            the files it holds).
+        CheckpointIsADirectoryError: ``path`` is a directory (the message
+            suggests the files it holds).
         FileNotFoundError: Nothing is at ``path``.
     """
     path = os.path.expanduser(path)

@@ -3,17 +3,16 @@
 Besides tensors and plain containers, an MMEngine checkpoint references a
 few globals that ``torch.load(weights_only=True)`` refuses by default:
 
-==============================================  ==========================
-Name in the pickle                              Stand-in (this module)
-==============================================  ==========================
-``mmengine.logging.history_buffer.HistoryBuffer``  :class:`HistoryBufferRecord`
-``builtins.getattr`` (``HistoryBuffer.min``...)   :func:`history_buffer_statistic`
-``numpy.dtype``                                 :class:`DtypeRecord`
-``numpy.ndarray``                               :class:`NdarrayRecord`
-``numpy._core.multiarray._reconstruct``         :func:`reconstruct_array`
-``numpy._core.multiarray.scalar``               :func:`numpy_scalar`
-``builtins.bytes`` (``b''`` of an empty array)   :func:`empty_bytes`
-==============================================  ==========================
+- ``mmengine.logging.history_buffer.HistoryBuffer``:
+  :class:`HistoryBufferRecord`;
+- ``builtins.getattr`` (``getattr(HistoryBuffer, 'min')`` and the other
+  statistics): :func:`history_buffer_statistic`;
+- ``numpy.dtype``: :class:`DtypeRecord`;
+- ``numpy.ndarray``: :class:`NdarrayRecord`;
+- ``numpy._core.multiarray._reconstruct``: :func:`reconstruct_array`;
+- ``numpy._core.multiarray.scalar``: :func:`numpy_scalar`;
+- ``builtins.bytes`` (``b''``, the data of an empty array):
+  :func:`empty_bytes`.
 
 (``numpy.core.multiarray`` names, as numpy 1.x writes them, map to the same
 functions.) :data:`STAND_INS` maps each name to its stand-in, in the
@@ -45,7 +44,10 @@ __all__ = [
 #: numpy dtype codes (as numpy pickles them) that may be loaded: booleans,
 #: integers and floats, mapped to the byte orders numpy writes for them.
 PLAIN_DTYPE_CODES = {
-    **{code: ('|', ) for code in ('b1', 'i1', 'u1')},
+    **{
+        code: ('|', )
+        for code in ('b1', 'i1', 'u1')
+    },
     **{
         code: ('<', '>')
         for code in ('i2', 'i4', 'i8', 'u2', 'u4', 'u8', 'f2', 'f4', 'f8')
@@ -127,8 +129,8 @@ class DtypeRecord:
                 f'refused a second state for numpy.dtype({self._code!r})')
         if (type(state) is not tuple or len(state) != 8
                 or not _is_int(state[0], 3) or type(state[1]) is not str
-                or state[1] not in orders
-                or any(item is not None for item in state[2:5])
+                or state[1] not in orders or any(item is not None
+                                                 for item in state[2:5])
                 or not _is_int(state[5], -1) or not _is_int(state[6], -1)
                 or not _is_int(state[7], 0)):
             raise RefusedPickleObject(
@@ -241,8 +243,9 @@ def _check_raw(raw: Any, dtype: np.dtype, count: int, what: str) -> None:
             'bytes')
     if len(raw) != count * dtype.itemsize:
         raise RefusedPickleObject(
-            f'refused {what} data of {len(raw)} bytes: {count} values of '
-            f'{dtype} take {count * dtype.itemsize}')
+            f'refused {what} data of {len(raw)} bytes: {count} '
+            f'{dtype} value{"" if count == 1 else "s"} take '
+            f'{count * dtype.itemsize}')
     if dtype.kind == 'b' and raw.translate(None, b'\x00\x01'):
         raise RefusedPickleObject(
             f'refused {what} booleans other than 0 and 1')
@@ -354,8 +357,7 @@ def history_buffer_statistic(*args: Any) -> StatisticMethodRef:
             '__self__')``, ``getattr(builtins, 'exec')``, ...).
     """
     if (len(args) == 2 and args[0] is HistoryBufferRecord
-            and type(args[1]) is str
-            and args[1] in HISTORY_BUFFER_STATISTICS):
+            and type(args[1]) is str and args[1] in HISTORY_BUFFER_STATISTICS):
         return StatisticMethodRef(args[1])
     shown = ', '.join(
         'HistoryBuffer' if arg is HistoryBufferRecord else _describe(arg)
@@ -413,16 +415,18 @@ class HistoryBufferRecord:
                 f'refused the HistoryBuffer state {_describe(state)}: '
                 'expected a dict')
         keys = list(state)
-        extra = [key for key in keys
-                 if type(key) is not str
-                 or key not in self._REQUIRED + self._OPTIONAL]
+        extra = [
+            key for key in keys
+            if type(key) is not str or key not in self._REQUIRED +
+            self._OPTIONAL
+        ]
         missing = [key for key in self._REQUIRED if key not in state]
         if extra or missing:
             raise RefusedPickleObject(
-                'refused a HistoryBuffer state with '
-                + (f'the unexpected keys {[_describe(k) for k in extra]}'
-                   if extra else f'the keys {missing} missing')
-                + f': expected exactly {list(self._REQUIRED)} (and '
+                'refused a HistoryBuffer state with ' +
+                (f'the unexpected keys {[_describe(k) for k in extra]}'
+                 if extra else f'the keys {missing} missing') +
+                f': expected exactly {list(self._REQUIRED)} (and '
                 f'optionally {list(self._OPTIONAL)})')
         max_length = state['max_length']
         if type(max_length) is not int or max_length < 1:

@@ -30,8 +30,7 @@ from typing import IO, Any, Callable, Iterator, Optional, Union
 import torch
 
 from .checkpoint_contents import plain_checkpoint
-from .checkpoint_errors import (UnsafeCheckpointError,
-                                is_weights_only_refusal,
+from .checkpoint_errors import (UnsafeCheckpointError, is_weights_only_refusal,
                                 unsafe_checkpoint_error)
 from .checkpoint_path import check_checkpoint_file, directory_checkpoint_error
 from .checkpoint_stand_ins import STAND_INS
@@ -118,16 +117,17 @@ def safe_torch_load(filename: Union[str, 'os.PathLike', IO[bytes]],
             a stand-in state it does not accept, or holds anything but
             plain data. The message names the file (and the key path).
             Nothing of it was executed.
-        IsADirectoryError: ``filename`` is a directory (the message lists
-            the checkpoints in it).
+        CheckpointIsADirectoryError: ``filename`` is a directory (the
+            message lists the checkpoints in it).
     """
     display = name or _display_name(filename)
     if isinstance(filename, (str, os.PathLike)) and os.path.isdir(filename):
         raise directory_checkpoint_error(str(filename))
     try:
         with _only_stand_ins_allowed():
-            checkpoint = _TORCH_LOAD(
-                filename, map_location=map_location, weights_only=True)
+            checkpoint = _TORCH_LOAD(filename,
+                                     map_location=map_location,
+                                     weights_only=True)
     except pickle.UnpicklingError as err:
         if not is_weights_only_refusal(err):
             raise
@@ -137,8 +137,8 @@ def safe_torch_load(filename: Union[str, 'os.PathLike', IO[bytes]],
 
 def _load_from_local(filename: str, map_location=None) -> Any:
     """MMEngine's local-path checkpoint loader, through safe_torch_load."""
-    return safe_torch_load(
-        check_checkpoint_file(filename), map_location=map_location)
+    return safe_torch_load(check_checkpoint_file(filename),
+                           map_location=map_location)
 
 
 @contextmanager
@@ -203,5 +203,6 @@ def register_safe_checkpoint_loader() -> None:
         if prefix != '':
             CheckpointLoader._schemes[prefix] = _through_safe_torch_load(
                 loader)
-    CheckpointLoader.register_scheme(
-        prefixes='', loader=_load_from_local, force=True)
+    CheckpointLoader.register_scheme(prefixes='',
+                                     loader=_load_from_local,
+                                     force=True)
