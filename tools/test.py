@@ -39,6 +39,8 @@ from mmreid_unsup.engine.hooks import CheckpointFitHook  # noqa: E402
 from mmreid_unsup.engine.hooks.checkpoint_fit_hook import \
     STRICT_KEY  # noqa: E402
 from mmreid_unsup.model_zoo import ZOO_PREFIX, load_index  # noqa: E402
+from mmreid_unsup.utils.checkpoint_path import \
+    directory_checkpoint_error  # noqa: E402
 from mmreid_unsup.visualization import \
     RankedListVisualizationHook  # noqa: E402
 
@@ -108,10 +110,14 @@ def check_checkpoint_arg(checkpoint: str) -> None:
     Raises:
         UnknownModelError: ``zoo://NAME`` with a NAME the model zoo index
             does not hold (the message lists the close names).
+        CheckpointIsADirectoryError: A directory (the message lists the
+            checkpoints in it).
         FileNotFoundError: No such file.
     """
     if checkpoint.startswith(ZOO_PREFIX):
         load_index().get(checkpoint)  # the download happens on loading
+    elif osp.isdir(checkpoint):
+        raise directory_checkpoint_error(checkpoint)
     elif not osp.isfile(checkpoint):
         raise FileNotFoundError(f'checkpoint not found: {checkpoint}')
 

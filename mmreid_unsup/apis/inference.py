@@ -16,6 +16,7 @@ from tqdm import tqdm
 from mmreid_unsup.registry import MODELS, TRANSFORMS
 from mmreid_unsup.utils.checkpoint_fit import (check_checkpoint_fit,
                                                checkpoint_state_dict)
+from mmreid_unsup.utils.checkpoint_path import directory_checkpoint_error
 from ..models.tta import flip_averaged_features
 
 __all__ = ['init_model', 'extract_features', 'list_images', 'IMAGE_EXTENSIONS']
@@ -84,6 +85,8 @@ def init_model(config: Union[str, Path, Config],
     init_default_scope(config.get('default_scope', 'mmreid_unsup'))
     model = MODELS.build(_without_pretrained(config.model.to_dict()))
     if checkpoint is not None:
+        if osp.isdir(checkpoint):
+            raise directory_checkpoint_error(checkpoint)
         if not osp.isfile(checkpoint):
             raise FileNotFoundError(f'checkpoint not found: {checkpoint}')
         loaded = CheckpointLoader.load_checkpoint(

@@ -46,6 +46,7 @@ import torch
 from mmreid_unsup.models import OSNet, OSNetFCNeck
 from mmreid_unsup.utils import (UnsafeCheckpointError, atomic_write,
                                 safe_torch_load)
+from mmreid_unsup.utils.checkpoint_path import directory_checkpoint_error
 
 PathLike = Union[str, os.PathLike]
 
@@ -88,6 +89,8 @@ def load_torchreid_state_dict(
             state_dict.
     """
     path = Path(path)
+    if path.is_dir():
+        raise directory_checkpoint_error(str(path))
     if not path.is_file():
         raise FileNotFoundError(f'source checkpoint not found: {path}')
     try:
