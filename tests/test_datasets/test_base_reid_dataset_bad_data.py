@@ -169,7 +169,8 @@ def test_annotation_file_problems(tmp_path, write_bad_file):
         'gone.jpg,1,1\n'  # missing file
         'a.jpg,2,1\n'  # duplicate entry
         'b.jpg,,1\n'  # id missing
-        'b.jpg,3\n'  # camid missing (short row): also a duplicate name
+        'b.jpg,3\n'  # camid missing (short row); not a duplicate of the
+        # rejected line 5: only accepted rows count as a file's first entry
         ',4,0\n')  # no file name
     csv = tmp_path / 'train.csv'
     with pytest.raises(BadDataError) as err:
@@ -179,7 +180,7 @@ def test_annotation_file_problems(tmp_path, write_bad_file):
         "ReIDAnnotationDataset, split 'train': 5 of 6 entries unusable")
     assert f"{csv}, line 4: duplicate entry 'a.jpg' (first on line 2)" in text
     assert f'{csv}, line 5: pid is missing' in text
-    assert f"{csv}, line 6: duplicate entry 'b.jpg' (first on line 5)" in text
+    assert f'{csv}, line 6: camid is missing' in text
     assert f'{csv}, line 7: empty filename' in text
     assert f'{tmp_path / "gone.jpg"}: no such file' in text
     ds = ReIDAnnotationDataset(
