@@ -5,16 +5,22 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
+# What `make test-fast` leaves out: the markers of pytest.ini.
+FAST_MARKERS := not e2e and not dist and not slow
 
-.PHONY: demo test venv clean-venv
+.PHONY: demo test test-fast venv clean-venv
 
 venv: $(STAMP)
 
 $(STAMP): requirements/lock.txt setup.py
+	@echo "First run: installing the pinned set of requirements/lock.txt into $(VENV)"
+	@echo "(torch, a CUDA build that also runs on CPU: about 6.2 GB on disk,"
+	@echo " downloaded from the package registry unless pip finds it locally; 2-3 min)."
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --disable-pip-version-check -q -r requirements/lock.txt
 	$(PY) -m pip install --disable-pip-version-check -q --no-deps --no-build-isolation -e .
 	@touch $(STAMP)
+	@echo "Installed: $$(du -sh $(VENV) | cut -f1) in $(VENV)"
 
 # Generate the synthetic demo set, train Cluster-Contrast on it, print mAP/CMC.
 demo: $(STAMP)
@@ -23,6 +29,11 @@ demo: $(STAMP)
 # The whole test suite (what .ci/run runs).
 test: $(STAMP)
 	$(PY) tools/run_tests.py $(PYTEST_ARGS)
+
+# The suite without the end-to-end, multi-process and slow tests, while
+# iterating. CI runs everything (`make test`).
+test-fast: $(STAMP)
+	$(PY) tools/run_tests.py -m "$(FAST_MARKERS)" $(PYTEST_ARGS)
 
 clean-venv:
 	rm -rf $(VENV)
