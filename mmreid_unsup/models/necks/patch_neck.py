@@ -3,7 +3,7 @@ from typing import Optional, Union
 
 import torch
 import torch.nn as nn
-from mmengine.model import BaseModule
+from mmengine.model import BaseModule, ModuleList
 
 from mmreid_unsup.registry import MODELS
 
@@ -22,6 +22,12 @@ class PatchNeck(BaseModule):
     turns a ``(B, C, H, W)`` map into ``(B, D)``, built once per patch with
     its own weights, e.g. a pretrained ``OSNetFCNeck`` so that every patch
     starts from a trained embedding.
+
+    The embeddings are held in MMEngine's :class:`~mmengine.model.ModuleList`
+    (a ``BaseModule``), not ``torch.nn.ModuleList``: ``init_weights`` only
+    descends into children that have an ``init_weights`` method, so a plain
+    list in between would silently skip each embedding's own ``init_cfg``
+    (e.g. a ``Pretrained`` one) and leave it random.
 
     Nothing is L2-normalised here; the model normalises each patch.
 
@@ -59,14 +65,14 @@ class PatchNeck(BaseModule):
         self.out_channels = out_channels
         self.generator = MODELS.build(generator)
         if patch_embed is None:
-            self.patch_embeds = nn.ModuleList([
+            self.patch_embeds = ModuleList([
                 nn.Sequential(
                     nn.AdaptiveAvgPool2d(1), nn.Flatten(1),
                     nn.Linear(in_channels, out_channels),
                     nn.BatchNorm1d(out_channels)) for _ in range(num_patches)
             ])
         else:
-            self.patch_embeds = nn.ModuleList(
+            self.patch_embeds = ModuleList(
                 [MODELS.build(patch_embed) for _ in range(num_patches)])
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

@@ -51,3 +51,27 @@ def test_mismatched_settings_are_reported():
         patch_embed=dict(type='OSNetFCNeck', in_channels=8, out_channels=7))
     with pytest.raises(ValueError, match='out_channels is 5'):
         neck.eval()(torch.randn(2, 8, 6, 2))
+
+
+def test_pretrained_init_of_each_patch_embedding_runs(tmp_path):
+    # init_weights must reach every patch embedding's own init_cfg: a plain
+    # torch.nn.ModuleList between the neck and them would skip it.
+    source = MODELS.build(
+        dict(type='OSNetFCNeck', in_channels=8, out_channels=5))
+    with torch.no_grad():
+        for value in source.state_dict().values():
+            if value.is_floating_point():
+                value.uniform_(0.5, 1.5)
+    checkpoint = tmp_path / 'fc.pth'
+    torch.save(source.state_dict(), checkpoint)
+    neck = _neck(
+        patch_embed=dict(
+            type='OSNetFCNeck',
+            in_channels=8,
+            out_channels=5,
+            init_cfg=dict(type='Pretrained', checkpoint=str(checkpoint))))
+    neck.init_weights()
+    for embed in neck.patch_embeds:
+        for key, value in source.state_dict().items():
+            torch.testing.assert_close(
+                embed.state_dict()[key], value, msg=key)
