@@ -8,7 +8,9 @@
 # - a batch is 32 images and their PAUL copies: the protocol's 64 images per
 #   iteration and BatchNorm batch, drawn by the instance sampler (GSL has no
 #   pseudo identities); view 0 keeps the protocol's augmentation;
-# - Adam 3.5e-4, constant (the protocol's Cluster-Contrast optimiser).
+# - Adam 3.5e-4, constant (the protocol's Cluster-Contrast optimiser), with
+#   the patch generator frozen (lr 0) as in PAUL's unsupervised stage: the
+#   patches stay the 6 equal horizontal stripes the generator starts with.
 _base_ = [
     '../_base_/models/gsl_r50.py',
     '../_base_/protocols/cpu_cuhk03-dev_osnet-x0.25-msmt17.py',
@@ -75,4 +77,6 @@ train_dataloader = dict(
     dataset=dict(pipeline=train_pipeline))
 optim_wrapper = dict(
     type='OptimWrapper',
-    optimizer=dict(type='Adam', lr=3.5e-4, weight_decay=5e-4))
+    optimizer=dict(type='Adam', lr=3.5e-4, weight_decay=5e-4),
+    paramwise_cfg=dict(
+        custom_keys={'patch_neck.generator': dict(lr_mult=0.)}))

@@ -156,3 +156,41 @@ def test_the_protocol_configs_are_the_documented_ones():
     names = sorted(p.name for p in GSL_DIR.glob('*_cuhk03-dev.py')
                    if 'osnet' in p.name)
     assert names == sorted([PROTOCOL.name, *ABLATIONS])
+
+
+@pytest.mark.parametrize('name', [PROTOCOL.name, *sorted(ABLATIONS)])
+def test_protocol_recipes_freeze_the_patch_generator(name):
+    # PAUL's unsupervised stage trains everything but the patch generator
+    # (lr 0): the generated patches stay the initial stripes.
+    import torch
+    from mmengine.optim import build_optim_wrapper
+    from mmengine.registry import init_default_scope
+    init_default_scope('mmreid_unsup')
+    cfg = _load(GSL_DIR / name)
+    for part in ('backbone', 'neck'):
+        if cfg.model.get(part):
+            cfg.model[part].init_cfg = None
+    if cfg.model.get('patch_neck'):
+        cfg.model.patch_neck.patch_embed.init_cfg = None
+    model = MODELS.build(cfg.model)
+    wrapper = build_optim_wrapper(model, cfg.optim_wrapper)
+    lr_of = {}
+    for group in wrapper.optimizer.param_groups:
+        for param in group['params']:
+            lr_of[param] = group['lr']
+    # PAUL's image-level directions are not trained (not in the optimizer).
+    names = {k: p for k, p in model.named_parameters() if p.requires_grad}
+    assert set(lr_of) == set(names.values())
+    base_lr = cfg.optim_wrapper.optimizer.lr
+    frozen = {n for n in names if n.startswith('patch_neck.generator.')}
+    assert bool(frozen) == (model.patch_neck is not None)
+    for key, param in names.items():
+        assert lr_of[param] == (0.0 if key in frozen else base_lr), key
+    # One Adam step with gradients everywhere moves nothing of the
+    # generator and everything else that has a gradient.
+    before = {k: p.detach().clone() for k, p in names.items()}
+    for param in names.values():
+        param.grad = torch.ones_like(param)
+    wrapper.step()
+    for key, param in names.items():
+        assert torch.equal(param, before[key]) == (key in frozen), key
