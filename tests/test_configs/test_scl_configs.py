@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from mmengine.config import Config
 
-from tiny_cluster_contrast import REPO_ROOT
+from tiny_cluster_contrast import REPO_ROOT, shared_dir
 from mmreid_unsup.registry import MODELS
 
 SCL_DIR = REPO_ROOT / 'configs' / 'scl'
@@ -89,3 +89,81 @@ def test_lambda_c_ablations_change_lambda_c_only(name, lambda_c):
     for cfg in (ours, recipe):
         cfg.pop('_base_', None)
     assert ours == recipe
+
+
+PROTOCOL_RECIPE = SCL_DIR / 'scl_osnet-x0.25-msmt17-pre_1xb64-5e_cuhk03-dev.py'
+PROTOCOL = (REPO_ROOT / 'configs' / '_base_' / 'protocols' /
+            'cpu_cuhk03-dev_osnet-x0.25-msmt17.py')
+PROTOCOL_ABLATIONS = {
+    'scl-lc0_osnet-x0.25-msmt17-pre_1xb64-5e_cuhk03-dev.py': 0.0,
+    'scl-lc0.1_osnet-x0.25-msmt17-pre_1xb64-5e_cuhk03-dev.py': 0.1,
+}
+
+
+def _protocol_neck() -> dict:
+    neck = _load(PROTOCOL).protocol_neck.to_dict()
+    neck.pop('_delete_')
+    return neck
+
+
+def test_protocol_recipe_is_the_protocol_s_model_and_optimizer():
+    cfg = _load(PROTOCOL_RECIPE)
+    # The global branch is the protocol's pretrained OSNet fc.
+    assert cfg.model.neck.global_embed == _protocol_neck()
+    assert cfg.model.neck.global_channels == _load(
+        PROTOCOL).protocol_feat_dim
+    # No warm-up (the reference: 3 of 50 epochs), Adam 3.5e-4 constant as
+    # the protocol's other methods.
+    assert cfg.model.head.selector.warmup_epochs == 0
+    assert cfg.optim_wrapper.optimizer == dict(
+        type='Adam', lr=3.5e-4, weight_decay=5e-4)
+    assert cfg.param_scheduler == []
+    for other in ('cluster_contrast/cluster-contrast', 'gracl/gracl'):
+        theirs = _load(REPO_ROOT / 'configs' / (
+            f'{other}_osnet-x0.25-msmt17-pre_1xb64-5e_cuhk03-dev.py'))
+        assert cfg.optim_wrapper == theirs.optim_wrapper
+
+
+@pytest.mark.parametrize('name,lambda_c', sorted(PROTOCOL_ABLATIONS.items()))
+def test_protocol_lambda_c_ablations_change_lambda_c_only(name, lambda_c):
+    recipe = _load(PROTOCOL_RECIPE).to_dict()
+    ours = _load(SCL_DIR / name).to_dict()
+    assert ours['model']['head']['selector']['lambda_c'] == lambda_c
+    recipe['model']['head']['selector']['lambda_c'] = lambda_c
+    for cfg in (ours, recipe):
+        cfg.pop('_base_', None)
+    assert ours == recipe
+
+
+def test_paper_scale_recipes_keep_the_reference_sgd():
+    for path in sorted(SCL_DIR.glob('scl*_r*.py')):
+        if 'synthetic' in path.name:
+            continue
+        assert _load(path).optim_wrapper.optimizer.type == 'SGD', path.name
+
+
+@pytest.mark.skipif(
+    not (shared_dir() / 'weights' / 'osnet_x0_25_msmt17.pth').is_file(),
+    reason='the MSMT17 OSNet weights are not available')
+def test_protocol_scl_starts_from_the_protocol_s_model(monkeypatch):
+    # At initialisation SCL's global feature is the plain protocol OSNet's
+    # feature (backbone + pretrained fc), for the same input in eval mode.
+    import torch
+    from mmengine.registry import init_default_scope
+    monkeypatch.chdir(REPO_ROOT)  # the weights path is relative to it
+    init_default_scope('mmreid_unsup')
+    protocol = _load(PROTOCOL)
+    backbone = protocol.protocol_backbone.to_dict()
+    backbone.pop('_delete_')
+    plain = MODELS.build(
+        dict(type='BaseReIDModel', backbone=backbone, neck=_protocol_neck()))
+    scl = MODELS.build(_load(PROTOCOL_RECIPE).model)
+    for model in (plain, scl):
+        model.init_weights()
+        model.eval()
+    torch.manual_seed(0)
+    inputs = torch.randn(4, 3, 256, 128)
+    with torch.no_grad():
+        expected = plain.extract_feat(inputs)
+        global_feat, _ = scl.extract_parts(inputs)
+    torch.testing.assert_close(global_feat, expected)

@@ -1,4 +1,5 @@
 """GlobalStripeNeck: shapes, initialisation and SCL's stripe pooling."""
+import pytest
 import torch
 import torch.nn.functional as F
 
@@ -37,3 +38,47 @@ def test_more_stripes_than_rows_still_work():
         in_channels=4, global_channels=4, num_stripes=4, stripe_channels=2)
     _, l = neck(torch.randn(2, 4, 2, 1))
     assert l.shape == (2, 4, 2)
+
+
+def _osnet_fc(**kwargs):
+    return dict(type='OSNetFCNeck', in_channels=16, out_channels=12, **kwargs)
+
+
+def test_any_neck_can_be_the_global_embedding():
+    neck = GlobalStripeNeck(
+        in_channels=16,
+        global_channels=12,
+        num_stripes=4,
+        stripe_channels=6,
+        global_embed=_osnet_fc()).eval()
+    assert not hasattr(neck, 'global_fc')
+    x = torch.randn(3, 16, 8, 4)
+    g, l = neck(x)
+    assert l.shape == (3, 4, 6)
+    torch.testing.assert_close(g, neck.global_embed(x))
+
+
+def test_the_global_embedding_s_pretrained_init_runs(tmp_path):
+    source = GlobalStripeNeck(
+        in_channels=16, global_channels=12, global_embed=_osnet_fc())
+    with torch.no_grad():
+        for value in source.global_embed.state_dict().values():
+            if value.is_floating_point():
+                value.uniform_(0.5, 1.5)
+    checkpoint = tmp_path / 'fc.pth'
+    torch.save(source.global_embed.state_dict(), checkpoint)
+    neck = GlobalStripeNeck(
+        in_channels=16,
+        global_channels=12,
+        global_embed=_osnet_fc(
+            init_cfg=dict(type='Pretrained', checkpoint=str(checkpoint))))
+    neck.init_weights()
+    for key, value in source.global_embed.state_dict().items():
+        torch.testing.assert_close(
+            neck.global_embed.state_dict()[key], value, msg=key)
+
+
+def test_a_global_embedding_of_another_size_is_reported():
+    with pytest.raises(ValueError, match='global_channels is 10'):
+        GlobalStripeNeck(
+            in_channels=16, global_channels=10, global_embed=_osnet_fc())
