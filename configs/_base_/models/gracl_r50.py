@@ -5,9 +5,11 @@
 # Two proxies per cluster, each in its own memory and InfoNCE loss:
 # - inter-ID: the member whose nearest sample of another cluster is the
 #   least similar (relation='centroid': nearest other centroid, cheaper);
-# - intra-ID: the member least similar to the rest of its cluster.
+# - intra-ID: the member least similar to its cluster's centroid (= to the
+#   rest of its cluster).
 # Proxies are selected at each refresh (rank 0, broadcast) and move by
-# momentum 0.1 with the batch member the same rule picks ('hard').
+# momentum 0.1 with the batch member the same rule picks ('hard'), against
+# the memory's running centroid estimates (centroid_momentum 0.5).
 # configs/gracl/README.md says which parts are the paper's and which are
 # this toolbox's interpretation.
 model = dict(

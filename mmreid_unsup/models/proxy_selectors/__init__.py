@@ -1,8 +1,9 @@
-from .base_proxy_selector import BaseProxySelector, group_argmin
+from .base_proxy_selector import (BaseProxySelector, cluster_centroids,
+                                  group_argmin)
 from .inter_id_proxy_selector import InterIDProxySelector
 from .intra_id_proxy_selector import IntraIDProxySelector
 
 __all__ = [
     'BaseProxySelector', 'InterIDProxySelector', 'IntraIDProxySelector',
-    'group_argmin'
+    'cluster_centroids', 'group_argmin'
 ]

@@ -4,8 +4,28 @@ from abc import ABCMeta, abstractmethod
 from typing import Dict, Tuple, Union
 
 import torch
+import torch.nn.functional as F
 
-__all__ = ['BaseProxySelector', 'group_argmin']
+__all__ = ['BaseProxySelector', 'group_argmin', 'cluster_centroids']
+
+
+def cluster_centroids(features: torch.Tensor, labels: torch.Tensor,
+                      num_clusters: int) -> torch.Tensor:
+    """The L2-normalised mean feature of each cluster.
+
+    Args:
+        features (Tensor): Shape ``(M, D)``.
+        labels (Tensor): Their clusters ``0..K-1``, shape ``(M,)``, all
+            ``>= 0``.
+        num_clusters (int): ``K``.
+
+    Returns:
+        Tensor: Shape ``(K, D)`` (a zero row for a cluster without
+        members, or whose members cancel out).
+    """
+    sums = features.new_zeros(num_clusters, features.shape[1])
+    sums.index_add_(0, labels, features)
+    return F.normalize(sums, dim=1)
 
 
 def group_argmin(scores: torch.Tensor,
@@ -37,15 +57,18 @@ class BaseProxySelector(metaclass=ABCMeta):
 
     A selector scores each sample by its relation to the others; the member
     of *lowest* score becomes its cluster's proxy (ties: the smallest
-    index). It is used at two moments:
+    index). It is used at two moments, and must apply **one rule** at both:
 
     - at each cluster refresh, ``selector(features, labels)`` picks the
       proxies among the whole training set (``ProxyMemory`` runs it on rank
       0 and broadcasts the indices), from :meth:`refresh_scores`;
     - at each momentum update, :meth:`select_in_batch` picks, among a
       training batch (gathered from every rank), the member of each cluster
-      that moves that cluster's proxy, from :meth:`batch_scores` against
-      the current proxies.
+      that moves that cluster's proxy, from :meth:`batch_scores`. The batch
+      holds only a few members of each cluster, so the relations the rule
+      needs come from ``ProxyMemory``'s running estimates: the current
+      proxies and the running cluster centroids, which at a refresh are
+      exactly the normalised means of the clustering features.
 
     Subclasses implement the two scores.
 
@@ -101,7 +124,8 @@ class BaseProxySelector(metaclass=ABCMeta):
 
     def select_in_batch(
             self, feats: torch.Tensor, labels: torch.Tensor,
-            proxies: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+            proxies: torch.Tensor,
+            centroids: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
         """The member of each cluster in a batch that updates its proxy.
 
         Args:
@@ -109,6 +133,8 @@ class BaseProxySelector(metaclass=ABCMeta):
             labels (Tensor): Their labels, shape ``(B,)``; ``-1`` (outliers)
                 are never selected.
             proxies (Tensor): The current proxies, shape ``(K, D)``.
+            centroids (Tensor): The current estimates of the L2-normalised
+                cluster centroids, shape ``(K, D)``.
 
         Returns:
             tuple[Tensor, Tensor]: The rows of ``feats`` selected, shape
@@ -118,7 +144,8 @@ class BaseProxySelector(metaclass=ABCMeta):
         members = torch.nonzero(labels >= 0).flatten()
         if members.numel() == 0:
             return members, labels[members]
-        scores = self.batch_scores(feats[members], labels[members], proxies)
+        scores = self.batch_scores(feats[members], labels[members], proxies,
+                                   centroids)
         clusters, best = group_argmin(scores, labels[members])
         return members[best], clusters
 
@@ -138,13 +165,16 @@ class BaseProxySelector(metaclass=ABCMeta):
 
     @abstractmethod
     def batch_scores(self, feats: torch.Tensor, labels: torch.Tensor,
-                     proxies: torch.Tensor) -> torch.Tensor:
-        """Score the clustered samples of a batch against the proxies.
+                     proxies: torch.Tensor,
+                     centroids: torch.Tensor) -> torch.Tensor:
+        """Score the clustered samples of a batch by the refresh's rule.
 
         Args:
             feats (Tensor): Shape ``(B', D)``.
             labels (Tensor): Their clusters, shape ``(B',)``, all ``>= 0``.
-            proxies (Tensor): Shape ``(K, D)``.
+            proxies (Tensor): The current proxies, shape ``(K, D)``.
+            centroids (Tensor): The running centroid estimates, shape
+                ``(K, D)``.
 
         Returns:
             Tensor: Shape ``(B',)``; lower = a better proxy.

@@ -1,10 +1,9 @@
 """GRACL's inter-ID relation-aware proxy: the member farthest from the
 other identities."""
 import torch
-import torch.nn.functional as F
 
 from mmreid_unsup.registry import MODELS
-from .base_proxy_selector import BaseProxySelector
+from .base_proxy_selector import BaseProxySelector, cluster_centroids
 
 
 @MODELS.register_module()
@@ -26,8 +25,14 @@ class InterIDProxySelector(BaseProxySelector):
     cluster there is no other identity: every member ties and the first is
     taken.
 
-    In a batch the score is the similarity to the nearest *other* cluster's
-    current proxy, ``max_{k' != k} f_i . P_k'``.
+    In a batch (``ProxyMemory``'s momentum update) the same relation is
+    taken to what the memory holds of the other clusters: with
+    ``'centroid'`` their running centroid estimates,
+    ``max_{k' != k} f_i . c_k'`` (exactly the refresh's rule, since the
+    estimates start as the refresh's centroids); with ``'sample'`` their
+    current proxies, ``max_{k' != k} f_i . P_k'``, the only samples of the
+    other clusters the memory keeps (an estimate of the refresh's nearest
+    other sample).
 
     Args:
         relation (str): ``'sample'`` or ``'centroid'``. Defaults to
@@ -55,18 +60,18 @@ class InterIDProxySelector(BaseProxySelector):
                        num_clusters: int) -> torch.Tensor:
         if self.relation == 'sample':
             return self._nearest_other(features, labels, features, labels)
-        sums = features.new_zeros(num_clusters, features.shape[1])
-        sums.index_add_(0, labels, features)
-        centroids = F.normalize(sums, dim=1)
+        centroids = cluster_centroids(features, labels, num_clusters)
         return self._nearest_other(
             features, labels, centroids,
             torch.arange(num_clusters, device=labels.device))
 
     def batch_scores(self, feats: torch.Tensor, labels: torch.Tensor,
-                     proxies: torch.Tensor) -> torch.Tensor:
+                     proxies: torch.Tensor,
+                     centroids: torch.Tensor) -> torch.Tensor:
+        refs = proxies if self.relation == 'sample' else centroids
         return self._nearest_other(
-            feats, labels, proxies.to(feats.dtype),
-            torch.arange(proxies.shape[0], device=labels.device))
+            feats, labels, refs.to(feats.dtype),
+            torch.arange(refs.shape[0], device=labels.device))
 
     def _nearest_other(self, feats: torch.Tensor, labels: torch.Tensor,
                        refs: torch.Tensor,

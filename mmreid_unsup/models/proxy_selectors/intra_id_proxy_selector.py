@@ -2,41 +2,49 @@
 import torch
 
 from mmreid_unsup.registry import MODELS
-from .base_proxy_selector import BaseProxySelector
+from .base_proxy_selector import BaseProxySelector, cluster_centroids
 
 
 @MODELS.register_module()
 class IntraIDProxySelector(BaseProxySelector):
-    """The member least similar to the other members of its own cluster.
+    """The member least similar to its own cluster: one rule, the lowest
+    cosine similarity to the cluster's centroid, at a refresh and in a
+    batch.
 
-    At a refresh, sample ``i`` of cluster ``k`` (members ``C_k``) scores its
-    mean cosine similarity to the other members::
+    The rule scores sample ``i`` of cluster ``k`` by ``f_i . c_k``, where
+    ``c_k`` is the L2-normalised mean feature of the cluster, and the member
+    of lowest score is the intra-ID proxy (the hardest positive):
 
-        q_i = mean_{j in C_k, j != i} f_i . f_j
+    - at a refresh, ``c_k`` is the exact centroid of the clustering
+      features. For unit features ``f_i . c_k`` ranks the members exactly
+      as their mean similarity to the other members,
+      ``mean_{j in C_k, j != i} f_i . f_j = (|S_k| f_i . c_k - 1) /
+      (|C_k| - 1)`` with ``S_k`` the cluster sum, i.e. the abstract's "least
+      similar to samples from the same cluster"; linear in ``N``, no
+      pairwise matrix. A singleton cluster's only member is its proxy;
+    - in a batch, only a few members of each cluster are present, so
+      ``c_k`` is ``ProxyMemory``'s running estimate of the centroid (set to
+      the exact centroid at the refresh and moved towards the mean of each
+      batch's members). The member of each cluster in the batch least
+      similar to it moves the proxy.
 
-    and the member of lowest ``q_i`` (the hardest positive) becomes the
-    intra-ID proxy. With cluster sums ``S_k`` this is
-    ``(f_i . S_k - |f_i|^2) / (|C_k| - 1)``: linear in ``N``, no pairwise
-    matrix. For unit features it ranks members exactly as the cosine
-    similarity to the cluster centroid does, so a "centroid" variant would
-    pick the same members and is not offered. A singleton cluster's only
-    member is its proxy.
-
-    In a batch the score is the similarity to the cluster's current proxy,
-    ``f_i . P_k``: the rule of Cluster-Contrast's ``CM_Hard`` (which uses
-    the centroid instead of a proxy).
+    Fed the clustering features themselves as a batch, right after a
+    refresh, the batch rule therefore picks the refresh's proxies again.
     """
 
     def refresh_scores(self, features: torch.Tensor, labels: torch.Tensor,
                        num_clusters: int) -> torch.Tensor:
-        sums = features.new_zeros(num_clusters, features.shape[1])
-        sums.index_add_(0, labels, features)
-        counts = torch.bincount(labels, minlength=num_clusters)
-        to_own = (features * sums[labels]).sum(dim=1) - (features *
-                                                         features).sum(dim=1)
-        others = (counts[labels] - 1).clamp(min=1).to(features.dtype)
-        return to_own / others
+        return self._to_centroid(
+            features, labels,
+            cluster_centroids(features, labels, num_clusters))
 
     def batch_scores(self, feats: torch.Tensor, labels: torch.Tensor,
-                     proxies: torch.Tensor) -> torch.Tensor:
-        return (feats * proxies[labels].to(feats.dtype)).sum(dim=1)
+                     proxies: torch.Tensor,
+                     centroids: torch.Tensor) -> torch.Tensor:
+        return self._to_centroid(feats, labels, centroids)
+
+    @staticmethod
+    def _to_centroid(feats: torch.Tensor, labels: torch.Tensor,
+                     centroids: torch.Tensor) -> torch.Tensor:
+        """The rule: each sample's cosine similarity to its centroid."""
+        return (feats * centroids[labels].to(feats.dtype)).sum(dim=1)

@@ -1,10 +1,14 @@
 """ProxyMemory under DDP (gloo, 2 CPU processes): the proxies are selected
 on rank 0 and broadcast, and the hard update uses every rank's batch."""
+import pytest
 import torch
 import torch.distributed as torch_dist
 from gloo_ranks import run_on_gloo_ranks
 
-from mmreid_unsup.models import BaseProxySelector, ProxyMemory
+from mmreid_unsup.models import (BaseProxySelector, ProxyMemory,
+                                 cluster_centroids)
+
+pytestmark = pytest.mark.dist
 
 FEATURES = torch.eye(4)
 LABELS = torch.tensor([0, 0, 1, 1])
@@ -21,7 +25,7 @@ class RankDependentSelector(BaseProxySelector):
         positions = torch.arange(labels.numel(), dtype=features.dtype)
         return positions if torch_dist.get_rank() == 0 else -positions
 
-    def batch_scores(self, feats, labels, proxies):
+    def batch_scores(self, feats, labels, proxies, centroids):
         return (feats * proxies[labels]).sum(dim=1)
 
 
@@ -36,7 +40,7 @@ def _worker(rank: int) -> tuple:
     initial = memory.bank.tolist()
     memory(torch.tensor(FEATS[rank]), torch.tensor(BATCH_LABELS[rank]))
     memory.apply_pending_update()
-    return selected, initial, memory.bank.tolist()
+    return selected, initial, memory.bank.tolist(), memory.centroids.tolist()
 
 
 def test_rank0_selects_and_ranks_apply_the_same_gathered_update():
@@ -44,18 +48,20 @@ def test_rank0_selects_and_ranks_apply_the_same_gathered_update():
 
     # Rank 1's own selector would pick [1, 3]: rank 0's choice won.
     for rank in (0, 1):
-        selected, initial, _ = results[rank]
+        selected, initial, _, _ = results[rank]
         assert selected == [0, 2]
         torch.testing.assert_close(torch.tensor(initial), FEATURES[[0, 2]])
 
     # One process with both ranks' batches gives the same bank.
     single = _memory()
     single.bank = FEATURES[[0, 2]].clone()
+    single.centroids = cluster_centroids(FEATURES, LABELS, 2)
     single(
         torch.tensor(FEATS[0] + FEATS[1]),
         torch.tensor(BATCH_LABELS[0] + BATCH_LABELS[1]))
     single.apply_pending_update()
-    banks = [torch.tensor(results[rank][2]) for rank in (0, 1)]
-    torch.testing.assert_close(banks[0], banks[1])
-    torch.testing.assert_close(banks[0], single.bank)
+    for field, expected in ((2, single.bank), (3, single.centroids)):
+        banks = [torch.tensor(results[rank][field]) for rank in (0, 1)]
+        torch.testing.assert_close(banks[0], banks[1])
+        torch.testing.assert_close(banks[0], expected)
     assert not torch.equal(single.bank, FEATURES[[0, 2]])

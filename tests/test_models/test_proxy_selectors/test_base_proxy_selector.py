@@ -1,7 +1,8 @@
 import pytest
 import torch
 
-from mmreid_unsup.models import BaseProxySelector, group_argmin
+from mmreid_unsup.models import (BaseProxySelector, cluster_centroids,
+                                 group_argmin)
 
 
 class _ByIndex(BaseProxySelector):
@@ -10,7 +11,7 @@ class _ByIndex(BaseProxySelector):
     def refresh_scores(self, features, labels, num_clusters):
         return -torch.arange(labels.numel(), dtype=features.dtype)
 
-    def batch_scores(self, feats, labels, proxies):
+    def batch_scores(self, feats, labels, proxies, centroids):
         return -torch.arange(labels.numel(), dtype=feats.dtype)
 
 
@@ -50,9 +51,19 @@ def test_select_in_batch_skips_outliers_and_absent_clusters():
     selector = _ByIndex()
     labels = torch.tensor([2, -1, 0, 2, -1])
     rows, clusters = selector.select_in_batch(
-        torch.randn(5, 2), labels, torch.randn(4, 2))
+        torch.randn(5, 2), labels, torch.randn(4, 2), torch.randn(4, 2))
     assert clusters.tolist() == [0, 2]
     assert rows.tolist() == [2, 3]
     rows, clusters = selector.select_in_batch(
-        torch.randn(2, 2), torch.tensor([-1, -1]), torch.randn(4, 2))
+        torch.randn(2, 2), torch.tensor([-1, -1]), torch.randn(4, 2),
+        torch.randn(4, 2))
     assert rows.numel() == 0 and clusters.numel() == 0
+
+
+def test_cluster_centroids_are_normalised_means():
+    features = torch.tensor([[2.0, 0.0], [0.0, 2.0], [0.0, -1.0]])
+    labels = torch.tensor([0, 0, 1])
+    centroids = cluster_centroids(features, labels, 3)
+    s = 2 ** -0.5
+    torch.testing.assert_close(
+        centroids, torch.tensor([[s, s], [0.0, -1.0], [0.0, 0.0]]))

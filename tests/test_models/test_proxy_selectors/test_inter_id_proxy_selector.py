@@ -103,11 +103,35 @@ def test_batch_rule_is_farthest_from_the_other_proxies():
     proxies = _at(0, 90, 180)
     feats = _at(-20, 30, 100, 150, 60)
     labels = torch.tensor([0, 0, 1, 1, -1])
-    rows, clusters = selector.select_in_batch(feats, labels, proxies)
+    # The centroid estimates play no part in the 'sample' relation.
+    rows, clusters = selector.select_in_batch(feats, labels, proxies,
+                                              _at(45, 45, 45))
     # Cluster 0: -20 is 110 degrees from the nearest other proxy (90), 30 is
     # 60 -> row 0. Cluster 1: 100 is 80 from 180, 150 is 30 -> row 2.
     assert clusters.tolist() == [0, 1]
     assert rows.tolist() == [0, 2]
+
+
+def test_centroid_relation_uses_the_other_centroids_in_a_batch_too():
+    selector = InterIDProxySelector(relation='centroid')
+    feats = _at(-20, 30, 100, 150)
+    labels = torch.tensor([0, 0, 1, 1])
+    # Proxies that would pick rows 0 and 2; centroids at 0 and 60 degrees:
+    # cluster 0's -20 is 80 from the other centroid, 30 only 30 -> row 0;
+    # cluster 1's 100 is 100 from centroid 0, 150 is 150 -> row 3.
+    rows, _ = selector.select_in_batch(feats, labels, _at(0, 90), _at(0, 60))
+    assert rows.tolist() == [0, 3]
+    # Fed the refresh's features as a batch, with the refresh's centroids,
+    # it picks the refresh's proxies.
+    torch.manual_seed(0)
+    features = F.normalize(torch.randn(30, 4), dim=1)
+    labels = torch.arange(30) % 3
+    refresh = selector(features, labels)
+    centroids = F.normalize(
+        torch.zeros(3, 4).index_add_(0, labels, features), dim=1)
+    rows, _ = selector.select_in_batch(features, labels, features[refresh],
+                                       centroids)
+    assert rows.tolist() == refresh.tolist()
 
 
 def test_invalid_arguments():

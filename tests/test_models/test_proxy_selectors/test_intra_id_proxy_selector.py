@@ -41,9 +41,15 @@ def test_picks_the_member_least_like_its_cluster():
 
 
 def test_singleton_cluster_is_its_own_proxy():
-    features = _at(0, 30, 90)
+    features = _at(0, 30, 40, 90)
+    labels = torch.tensor([0, 0, 0, 1])
+    assert IntraIDProxySelector()(features, labels).tolist() == [0, 3]
+
+
+def test_ties_go_to_the_first_member():
+    # Two members equally far from their centroid (exactly, in float too).
+    features = torch.tensor([[1.0, 0.0], [0.0, 1.0], [1.0, 0.0]])
     labels = torch.tensor([0, 0, 1])
-    # Cluster 0's two members tie: the first is taken.
     assert IntraIDProxySelector()(features, labels).tolist() == [0, 2]
 
 
@@ -73,13 +79,43 @@ def test_same_members_as_the_least_similar_to_the_centroid():
     assert IntraIDProxySelector()(features, labels).tolist() == expected
 
 
-def test_batch_rule_is_least_similar_to_the_current_proxy():
+def test_batch_rule_is_least_similar_to_the_centroid_estimate():
     selector = IntraIDProxySelector()
     proxies = _at(0, 90)
+    centroids = _at(30, 80)
     feats = _at(10, 50, 90, 30, 70)
     labels = torch.tensor([0, 0, 1, -1, 1])
-    rows, clusters = selector.select_in_batch(feats, labels, proxies)
-    # Cluster 0: 10 and 50 degrees from its proxy at 0 -> 50 (row 1).
-    # Cluster 1: 90 and 70 against the proxy at 90 -> 70 (row 4).
+    rows, clusters = selector.select_in_batch(feats, labels, proxies,
+                                              centroids)
+    # Cluster 0: 10 and 50 are both 20 degrees from the centroid estimate
+    # at 30 -> the first, row 0 (against the proxy at 0 it would be 50).
+    # Cluster 1: 90 is 10 from 80, 70 is 10 too -> row 2 (the proxy rule
+    # would take 70, row 4).
     assert clusters.tolist() == [0, 1]
-    assert rows.tolist() == [1, 4]
+    assert rows.tolist() == [0, 2]
+
+
+def test_refresh_and_batch_select_by_the_same_rule():
+    # Cluster 0: -60, 0, 10, 20 degrees; its centroid is near -6 degrees, so
+    # the member least like it is -60 (the refresh's proxy). The member
+    # least like *that proxy* would be 20: the two old rules disagree.
+    features = _at(-60, 0, 10, 20, 180, 175, 120)
+    labels = torch.tensor([0, 0, 0, 0, 1, 1, 1])
+    selector = IntraIDProxySelector()
+    refresh = selector(features, labels)
+    assert refresh.tolist() == [0, 6]
+    centroids = F.normalize(
+        torch.zeros(2, 2).index_add_(0, labels, features), dim=1)
+    rows, _ = selector.select_in_batch(features, labels, features[refresh],
+                                       centroids)
+    assert rows.tolist() == refresh.tolist()
+    # The same on random clusters.
+    torch.manual_seed(2)
+    features = F.normalize(torch.randn(50, 6), dim=1)
+    labels = torch.arange(50) % 7
+    refresh = selector(features, labels)
+    centroids = F.normalize(
+        torch.zeros(7, 6).index_add_(0, labels, features), dim=1)
+    rows, _ = selector.select_in_batch(features, labels, features[refresh],
+                                       centroids)
+    assert rows.tolist() == refresh.tolist()
