@@ -25,6 +25,7 @@ def data_root_options(root):
     ]
 
 
+@pytest.mark.slow
 def test_two_methods_one_epoch_each(tiny_synthetic_root, tmp_path):
     script = load_script()
     out = tmp_path / 'compare.json'

@@ -4,9 +4,12 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from tiny_cluster_contrast import REPO_ROOT
 
 
+@pytest.mark.slow
 def test_benchmark_finds_the_planted_files(tmp_path):
     out = tmp_path / 'data_check.json'
     proc = subprocess.run([

@@ -36,6 +36,7 @@ def _multi_view(cfg: Config) -> dict:
     return pipeline[1]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     'path', sorted(GSL_DIR.glob('*.py')), ids=lambda p: p.name)
 def test_every_config_builds_a_gsl_model(path):

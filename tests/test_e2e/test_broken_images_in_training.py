@@ -13,6 +13,8 @@ from mmengine.runner import Runner
 from mmreid_unsup.registry import HOOKS
 from tiny_cluster_contrast import tiny_cfg
 
+pytestmark = pytest.mark.e2e
+
 
 @HOOKS.register_module(force=True)
 class DeleteTrainImagesHook(Hook):

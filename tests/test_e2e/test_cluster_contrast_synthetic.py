@@ -1,8 +1,11 @@
 """End to end: Cluster-Contrast learns identities on a small synthetic set."""
+import pytest
 from mmengine.runner import Runner
 
 from tiny_cluster_contrast import short_demo_cfg
 from val_history import ValHistoryHook
+
+pytestmark = pytest.mark.e2e
 
 
 def test_training_beats_the_untrained_model(e2e_synthetic_root, tmp_path):

@@ -2,9 +2,12 @@
 two gloo processes hold identical proxy banks."""
 import textwrap
 
+import pytest
 import torch
 
 from tiny_cluster_contrast import REPO_ROOT, run_dist_train
+
+pytestmark = [pytest.mark.e2e, pytest.mark.dist]
 
 PROBE = '''
 import os

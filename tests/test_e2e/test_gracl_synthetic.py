@@ -1,10 +1,13 @@
 """GRACL in a real Runner on small synthetic sets: the refresh selects the
 proxies among the cluster members, and training learns identities."""
+import pytest
 import torch
 from mmengine.runner import Runner
 
 from tiny_cluster_contrast import REPO_ROOT, short_demo_cfg, tiny_cfg
 from val_history import ValHistoryHook
+
+pytestmark = pytest.mark.e2e
 
 
 def gracl_cfg(data_root, work_dir, **overrides):

@@ -1,9 +1,12 @@
 """End to end: PPSSL (the demo recipe on a short schedule) learns identities
 on a small synthetic set, and its pseudo pairs get better as it does."""
+import pytest
 from mmengine.runner import Runner
 
 from tiny_cluster_contrast import REPO_ROOT, short_demo_cfg
 from val_history import ValHistoryHook
+
+pytestmark = pytest.mark.e2e
 
 DEMO = (REPO_ROOT / 'configs' / 'ppssl' /
         'ppssl_r18_1xb32-30e_synthetic-demo.py')

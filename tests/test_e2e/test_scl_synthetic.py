@@ -1,8 +1,11 @@
 """End to end: SCL learns identities on a small synthetic set."""
+import pytest
 from mmengine.runner import Runner
 
 from tiny_scl import tiny_scl_cfg
 from val_history import ValHistoryHook
+
+pytestmark = pytest.mark.e2e
 
 
 def test_training_beats_the_untrained_model(e2e_synthetic_root, tmp_path):

@@ -24,6 +24,7 @@ class ValProbe(Hook):
         self.pids.append(set(runner.val_dataloader.dataset.get_pids()))
 
 
+@pytest.mark.slow
 @pytest.mark.filterwarnings('ignore::UserWarning')
 def test_best_checkpoint_is_chosen_on_held_out_identities(
         tiny_synthetic_root, tmp_path):

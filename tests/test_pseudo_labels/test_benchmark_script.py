@@ -4,9 +4,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
+@pytest.mark.slow
 def test_benchmark_runs_and_writes_json(tmp_path):
     out = tmp_path / 'bench.json'
     proc = subprocess.run([

@@ -61,6 +61,7 @@ def test_built_from_registry_and_validates():
         InfomapLabeler(k=1)
 
 
+@pytest.mark.slow
 def test_runs_in_a_fresh_process():
     # Guards the import order faiss -> infomap (the other order crashes the
     # interpreter with the pinned wheels): a user's process imports the

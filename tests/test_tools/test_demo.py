@@ -51,6 +51,7 @@ def demo_run(tmp_path_factory):
     return dict(results=results, stdout=out.getvalue(), work_dir=work_dir)
 
 
+@pytest.mark.slow
 def test_terminal_shows_one_short_line_per_epoch(demo_run):
     lines = demo_run['stdout'].splitlines()
     epoch_lines = [line for line in lines if line.startswith('epoch ')]
@@ -67,6 +68,7 @@ def test_terminal_shows_one_short_line_per_epoch(demo_run):
     assert '| untrained ' in demo_run['stdout']
 
 
+@pytest.mark.slow
 def test_full_log_goes_to_the_printed_file(demo_run):
     match = re.search(r'^full log: (\S+)$', demo_run['stdout'], re.M)
     assert match, demo_run['stdout']
@@ -74,6 +76,7 @@ def test_full_log_goes_to_the_printed_file(demo_run):
     assert 'Epoch(train)' in log and 'Epoch(val)' in log
 
 
+@pytest.mark.slow
 def test_pictures_and_results_are_written(demo_run):
     results = demo_run['results']
     for key in ('ranked_lists', 'training_curves'):

@@ -86,6 +86,7 @@ def _launch(data_root, tmp_path, mode, *cfg_options):
     return proc.returncode, output, time.monotonic() - start
 
 
+@pytest.mark.dist
 def test_a_rank_that_dies_stops_the_others(tiny_synthetic_root, tmp_path):
     code, output, seconds = _launch(tiny_synthetic_root, tmp_path, 'raise')
     assert code != 0, output[-3000:]
@@ -97,6 +98,7 @@ def test_a_rank_that_dies_stops_the_others(tiny_synthetic_root, tmp_path):
     assert not (tmp_path / 'work' / 'epoch_1.pth').exists()
 
 
+@pytest.mark.dist
 def test_a_rank_that_stalls_hits_the_timeout(tiny_synthetic_root, tmp_path):
     """Rank 1 never reaches the collective: rank 0 fails after the timeout."""
     code, output, seconds = _launch(tiny_synthetic_root, tmp_path, 'sleep',

@@ -1,11 +1,13 @@
 """``tools/dist_train.sh CONFIG 2`` on CPU: two gloo processes, one epoch."""
 import textwrap
 
+import pytest
 import torch
 
 from rank_probe import read_rank_probes, write_rank_probe
 from tiny_cluster_contrast import REPO_ROOT, run_dist_train
 
+pytestmark = pytest.mark.dist
 
 
 def test_dist_train_two_gloo_processes(tiny_synthetic_root, tmp_path):

@@ -1,12 +1,14 @@
 """PPSSL under ``tools/dist_train.sh CONFIG 2`` on CPU: the pseudo pairs are
 found on rank 0 and broadcast, so both gloo processes hold the same partner
 matrix and the same memories."""
+import pytest
 import torch
 
 from rank_probe import read_rank_probes, write_rank_probe
 from tiny_cluster_contrast import run_dist_train
 from tiny_ppssl import write_tiny_ppssl_config
 
+pytestmark = pytest.mark.dist
 
 
 def test_dist_train_ppssl_two_gloo_processes(tiny_synthetic_root, tmp_path):

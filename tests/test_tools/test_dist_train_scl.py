@@ -1,11 +1,13 @@
 """SCL under ``tools/dist_train.sh CONFIG 2`` on CPU: two gloo processes keep
 identical memories."""
+import pytest
 import torch
 
 from rank_probe import read_rank_probes, write_rank_probe
 from tiny_cluster_contrast import run_dist_train
 from tiny_scl import write_tiny_scl_config
 
+pytestmark = pytest.mark.dist
 
 
 def test_dist_train_scl_two_gloo_processes(tiny_synthetic_root, tmp_path):

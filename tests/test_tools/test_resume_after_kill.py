@@ -152,6 +152,8 @@ def _scalars(work_dir: Path) -> dict:
     return records
 
 
+@pytest.mark.dist
+@pytest.mark.slow
 @pytest.mark.parametrize('nproc', [1, 2], ids=['one-process', 'ddp-2-gloo'])
 def test_sigkill_in_mid_epoch_then_resume_equals_uninterrupted_run(
         tiny_synthetic_root, tmp_path, nproc):

@@ -235,6 +235,7 @@ def test_refuses_checkpoints_that_would_run_code(tmp_path):
     assert not (tmp_path / 'out.pth').exists()
 
 
+@pytest.mark.slow
 def test_command_line(tmp_path):
     src, dst = tmp_path / 'src.pth', tmp_path / 'dst.pth'
     torch.save(_torchreid_state(), src)

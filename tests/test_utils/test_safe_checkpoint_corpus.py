@@ -217,6 +217,7 @@ def test_runner_train_with_resume_or_load_from(corpus, tiny_synthetic_root,
     assert not _markers(corpus)
 
 
+@pytest.mark.slow
 def test_tools_test_py(corpus, tiny_synthetic_root, tmp_path):
     from reid_tiny_model import write_tiny_config
     tool = _load_script('test.py', 'reid_test_tool_corpus')

@@ -41,6 +41,7 @@ build_toy_runner(work_dir).train()
 '''
 
 
+@pytest.mark.slow
 def test_sigkill_during_a_save_leaves_the_previous_checkpoint(tmp_path):
     work_dir = tmp_path / 'work'
     work_dir.mkdir()

@@ -47,6 +47,7 @@ def _run(cfg):
     return runner, probe
 
 
+@pytest.mark.slow
 def test_refresh_labels_model_memory_and_sampler(tiny_synthetic_root,
                                                  tmp_path):
     runner, probe = _run(
@@ -76,6 +77,7 @@ def test_refresh_labels_model_memory_and_sampler(tiny_synthetic_root,
         'train/pseudo_ari').current() <= 1
 
 
+@pytest.mark.slow
 def test_labels_reach_training_with_persistent_workers(tiny_synthetic_root,
                                                        tmp_path):
     cfg = tiny_cfg(
@@ -96,6 +98,7 @@ def _with_interval(cfg, interval):
     return cfg
 
 
+@pytest.mark.slow
 def test_resume_restores_labels_memory_optimizer_and_epoch(
         tiny_synthetic_root, tmp_path):
     work_dir = tmp_path / 'run'
@@ -127,6 +130,7 @@ def test_resume_restores_labels_memory_optimizer_and_epoch(
         assert int(optim[key]['step']) == int(value['step'])
 
 
+@pytest.mark.slow
 def test_resume_when_a_refresh_is_due_reclusters(tiny_synthetic_root,
                                                  tmp_path, caplog):
     work_dir = tmp_path / 'run'
@@ -143,6 +147,7 @@ def test_resume_when_a_refresh_is_due_reclusters(tiny_synthetic_root,
     assert meta['pseudo_labels']['epoch'] == 1
 
 
+@pytest.mark.slow
 def test_load_from_does_not_reuse_foreign_labels(tiny_synthetic_root,
                                                  tmp_path):
     work_dir = tmp_path / 'run'
@@ -178,6 +183,7 @@ def test_missing_cluster_dataloader_is_a_clear_error(tiny_synthetic_root,
         Runner.from_cfg(cfg).train()
 
 
+@pytest.mark.slow
 def test_refresh_diagnostics_reach_logger_hub_and_visualizer(
         tiny_synthetic_root, tmp_path):
     import json
@@ -243,6 +249,7 @@ def _swap_one_train_image(root):
     first.rename(folder / first.name.replace('_00.jpg', '_09.jpg'))
 
 
+@pytest.mark.slow
 def test_resume_on_a_changed_training_set_reclusters(tiny_synthetic_root,
                                                       tmp_path):
     root = tmp_path / 'data'
@@ -270,6 +277,7 @@ def test_resume_on_a_changed_training_set_reclusters(tiny_synthetic_root,
     assert 'same number of images' in log
 
 
+@pytest.mark.slow
 def test_resume_on_the_same_training_set_says_nothing(tiny_synthetic_root,
                                                       tmp_path):
     work_dir = tmp_path / 'run'

@@ -119,6 +119,7 @@ def test_all_outliers_without_previous_labels_make_instance_classes(
     assert _scalar(runner, 'num_trainable_clusters') == 0
 
 
+@pytest.mark.slow
 def test_all_outliers_after_good_labels_keep_the_previous_ones(
         tiny_synthetic_root, tmp_path):
     runner, probe, log = _train(
@@ -208,6 +209,7 @@ def test_single_camera_falls_back_to_same_camera_partners(
             assert len({int(labels[i]) for i in block}) == 1
 
 
+@pytest.mark.slow
 def test_single_camera_makes_scl_camera_term_a_no_op_with_a_warning(
         tiny_synthetic_root, tmp_path, single_camera_ann):
     cfg = tiny_scl_cfg(

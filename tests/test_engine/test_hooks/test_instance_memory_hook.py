@@ -42,6 +42,7 @@ def _run(cfg):
     return runner, probe
 
 
+@pytest.mark.slow
 def test_memories_initialised_once_and_updated(tiny_synthetic_root, tmp_path):
     runner, probe = _run(tiny_scl_cfg(tiny_synthetic_root, tmp_path))
     dataset = runner.train_dataloader.dataset
@@ -71,6 +72,7 @@ def test_memories_initialised_once_and_updated(tiny_synthetic_root, tmp_path):
     assert 0 <= hub.get_scalar('train/pos_cross_camera').current() <= 1
 
 
+@pytest.mark.slow
 def test_resume_restores_memories(tiny_synthetic_root, tmp_path):
     work_dir = tmp_path / 'run'
     first, _ = _run(
@@ -91,6 +93,7 @@ def test_resume_restores_memories(tiny_synthetic_root, tmp_path):
         assert torch.equal(probe.epochs[1][name], saved[name]), name
 
 
+@pytest.mark.slow
 def test_load_from_gets_fresh_memories(tiny_synthetic_root, tmp_path):
     work_dir = tmp_path / 'run'
     _run(tiny_scl_cfg(tiny_synthetic_root, work_dir,
@@ -112,6 +115,7 @@ def test_sampler_batch_size_mismatch_is_a_clear_error(tiny_synthetic_root,
         Runner.from_cfg(cfg).train()
 
 
+@pytest.mark.slow
 def test_resume_on_a_changed_training_set_refills_memories(
         tiny_synthetic_root, tmp_path):
     root = tmp_path / 'data'

@@ -141,6 +141,7 @@ def _check_on_rank(rank: int) -> str:
     return 'no error'
 
 
+@pytest.mark.dist
 def test_every_rank_stops_and_names_the_faulty_rank():
     """Under DDP the check is all-gathered: rank 0 stops too, no hang."""
     results = run_on_gloo_ranks(_check_on_rank)

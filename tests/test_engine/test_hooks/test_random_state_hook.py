@@ -120,6 +120,7 @@ def _resume_on_rank(rank, diff_rank_seed):
     return expected, _draws(), runner.logger.warnings
 
 
+@pytest.mark.dist
 def test_every_rank_continues_the_saved_streams():
     # Ranks seeded alike (MMEngine's default) draw alike: rank 0's states
     # continue every rank's streams exactly, without a warning.
@@ -129,6 +130,7 @@ def test_every_rank_continues_the_saved_streams():
         assert warnings == []
 
 
+@pytest.mark.dist
 def test_diff_rank_seed_warns_that_other_ranks_get_rank0_streams():
     results = run_on_gloo_ranks(_resume_on_rank, True)
     expected0, got0, _ = results[0]

@@ -1,5 +1,6 @@
 """SyncNormStatsHook: every rank ends an iteration with the same BatchNorm
 running statistics, their mean; nothing else is touched."""
+import pytest
 import torch
 from mmengine.config import Config
 from torch import nn
@@ -33,6 +34,7 @@ def _rank_worker(rank: int) -> dict:
     return {k: v.numpy().copy() for k, v in model.state_dict().items()}
 
 
+@pytest.mark.dist
 def test_ranks_hold_the_mean_statistics_after_a_sync():
     states = run_on_gloo_ranks(_rank_worker)
     zero, one = ({k: torch.from_numpy(v) for k, v in states[r].items()}

@@ -1,8 +1,11 @@
 """ReIDMetric under DDP (gloo, 2 CPU processes): each rank processes its
 share, MMEngine gathers the samples, every rank gets rank 0's scores, equal
 to a single process's."""
+import pytest
 import torch
 from gloo_ranks import run_on_gloo_ranks
+
+pytestmark = pytest.mark.dist
 
 NUM_SAMPLES = 45  # odd: the ranks hold 23 and 22 samples
 

@@ -1,11 +1,14 @@
 """GSL's memories (global instance memory, patch memory, image agents) stay
 identical across two gloo processes and equal a single process that sees
 both batches."""
+import pytest
 import torch
 import torch.nn.functional as F
 from gloo_ranks import run_on_gloo_ranks
 
 from mmreid_unsup.registry import MODELS
+
+pytestmark = pytest.mark.dist
 
 N, D, S, DP = 12, 6, 2, 4
 # Rank 0 and rank 1 hold different images, each with two views.

@@ -1,9 +1,12 @@
 """The pending update of a memory gathers every rank's batch (gloo, 2 CPU
 processes) so the ranks' banks stay identical."""
+import pytest
 import torch
 from gloo_ranks import run_on_gloo_ranks
 
 from mmreid_unsup.models import ClusterMemory
+
+pytestmark = pytest.mark.dist
 
 # Uneven batch sizes on purpose: 2 samples on rank 0, 3 on rank 1.
 FEATS = [[[0.0, 1.0], [1.0, 1.0]], [[1.0, 0.0], [-1.0, 1.0], [0.0, -1.0]]]
