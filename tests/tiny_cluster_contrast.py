@@ -100,7 +100,7 @@ def tiny_cfg(data_root: Path, work_dir: Path, **overrides) -> Config:
 
 
 DEMO_CONFIG = (REPO_ROOT / 'configs' / 'cluster_contrast' /
-               'cluster-contrast_r18_1xb32-30e_synthetic-demo.py')
+               'cluster-contrast_r18_1xb32-10e_synthetic-demo.py')
 
 
 def short_demo_cfg(data_root: Path,

@@ -37,7 +37,7 @@ sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)),
                             'analysis_tools'))
 from plot_curves import plot_curves  # noqa: E402
 
-DEFAULT_CONFIG = 'configs/cluster_contrast/cluster-contrast_r18_1xb32-30e_synthetic-demo.py'
+DEFAULT_CONFIG = 'configs/cluster_contrast/cluster-contrast_r18_1xb32-10e_synthetic-demo.py'
 #: Panels of the training-curve picture.
 CURVE_KEYS = ('loss', 'mAP', 'pseudo_num_clusters', 'pseudo_ari')
 #: Queries drawn in the ranked-list picture.

@@ -1,7 +1,7 @@
 # The demo recipe shrunk for tests: 32x16 input, a few iterations, no
 # worker processes. Tests set every dataset's data_root to a tiny set.
 _base_ = [
-    '../../../configs/cluster_contrast/cluster-contrast_r18_1xb32-30e_synthetic-demo.py'
+    '../../../configs/cluster_contrast/cluster-contrast_r18_1xb32-10e_synthetic-demo.py'
 ]
 
 train_pipeline = [

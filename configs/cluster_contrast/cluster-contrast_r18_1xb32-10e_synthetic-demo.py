@@ -1,6 +1,6 @@
 # The README demo: Cluster-Contrast from scratch (no pretrained weights) on
-# the embedded synthetic set at 64x32, one process on CPU, about 4 minutes
-# on 2 cores (README).
+# the embedded synthetic set at 64x32, one process on CPU: 10 epochs of 40
+# iterations, a few minutes on 2 cores (README, with the CPU it ran on).
 _base_ = [
     '../_base_/models/cluster_contrast_r50.py',
     '../_base_/datasets/synthetic.py',
@@ -21,19 +21,28 @@ cluster_dataloader = dict(num_workers=2)
 val_dataloader = dict(num_workers=2)
 test_dataloader = dict(num_workers=2)
 
-train_cfg = dict(max_epochs=30, val_interval=30)
-param_scheduler = [dict(type='MultiStepLR', milestones=[24], gamma=0.1)]
+train_cfg = dict(max_epochs=10, val_interval=10)
+param_scheduler = [dict(type='MultiStepLR', milestones=[8], gamma=0.1)]
 default_hooks = dict(logger=dict(interval=10))
 
 # The synthetic identities have about 12 images each (Market-1501: about 17)
 # and random-init features are weak: the paper's k1=30 / eps=0.6 merge the
 # whole set into a few camera-driven clusters (ARI 0.01 at epoch 0 here),
 # while Cluster-Contrast's own small-neighbourhood setting (its InfoMap
-# values k1=15, k2=4, eps=0.5) finds about one cluster per identity.
+# values k1=15, k2=4, eps=0.5) finds about one cluster per identity. Each
+# synthetic camera shifts colours and background strongly, so the labeler
+# clusters camera-centred features (each camera's mean feature removed), as
+# the camera-centred CUHK03 protocol configs do: in 200 iterations from
+# scratch the pseudo labels' ARI reaches 0.35-0.42 with it (tests/test_e2e).
 custom_hooks = [
     dict(
         type='ClusterRefreshHook',
         labeler=dict(
-            type='DBSCANLabeler', k1=15, k2=4, eps=0.5, min_samples=4)),
+            type='DBSCANLabeler',
+            k1=15,
+            k2=4,
+            eps=0.5,
+            min_samples=4,
+            camera_centering=True)),
     dict(type='MemoryMomentumHook'),
 ]
