@@ -9,16 +9,22 @@ pytestmark = pytest.mark.e2e
 
 
 def test_training_beats_the_untrained_model(e2e_synthetic_root, tmp_path):
-    # The demo recipe (64x32) for 20 x 30 iterations, about 80 s on 2 cores.
-    # Measured when written: 8.6 -> 19.9 mAP, 10.6 -> 25.5 rank-1.
-    runner = Runner.from_cfg(short_demo_cfg(e2e_synthetic_root, tmp_path))
+    # The demo recipe (64x32, camera-centred clustering) for 10 x 20
+    # iterations: about 60 s on 2 cores with AVX-512, 115-170 s with AVX2
+    # or default kernels. Measured over seeds 0-2 and kernels (native
+    # AVX-512; ATEN_CPU_CAPABILITY=avx2 or default with
+    # ONEDNN_MAX_CPU_ISA=AVX2), 5 runs: mAP gain +15.4 to +20.0, rank-1
+    # gain +12.8 to +23.4, last pseudo-label ARI 0.354 to 0.462.
+    runner = Runner.from_cfg(
+        short_demo_cfg(
+            e2e_synthetic_root, tmp_path, max_epochs=10, iters_per_epoch=20))
     metrics = ValHistoryHook()
     runner.register_hook(metrics)
     before = runner.val()
     runner.train()
     after = metrics.history[-1]
-    assert after['reid/mAP'] > before['reid/mAP'] + 5, (before, after)
-    assert after['reid/rank1'] > before['reid/rank1'] + 5, (before, after)
-    # The pseudo labels became better than at the first refresh.
+    assert after['reid/mAP'] > before['reid/mAP'] + 8, (before, after)
+    assert after['reid/rank1'] > before['reid/rank1'] + 6, (before, after)
+    # The pseudo labels found identities (ARI 0 is chance).
     scalars = runner.message_hub.log_scalars
-    assert scalars['train/pseudo_ari'].current() > 0.15
+    assert scalars['train/pseudo_ari'].current() > 0.2

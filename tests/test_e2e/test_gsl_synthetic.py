@@ -9,6 +9,12 @@ pytestmark = pytest.mark.e2e
 
 
 def test_training_beats_the_untrained_model(e2e_synthetic_root, tmp_path):
+    # The tiny GSL recipe (32x16) for 10 x 15 iterations of 16: about 45 s
+    # on 2 cores with AVX-512. Measured: seeds 0 / 1 / 2 on native AVX-512
+    # kernels, mAP gain +6.8 / +7.1 / +1.6, rank-1 gain +2.1 / +12.8 / -4.3;
+    # seed 0 with AVX2 kernels +2.1 / +0.0; credible precision 0.41-0.52.
+    # So this margin holds for seed 0 on AVX-512 only: GSL still needs a
+    # recipe that learns as reliably as the others (open, issue 15).
     cfg = tiny_gsl_cfg(
         e2e_synthetic_root,
         tmp_path,

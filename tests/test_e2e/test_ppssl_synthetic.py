@@ -26,6 +26,9 @@ class _Probe(ValHistoryHook):
 
 
 def test_training_beats_the_untrained_model(e2e_synthetic_root, tmp_path):
+    # The PPSSL demo recipe (64x32) for 10 x 15 iterations: about 60 s on 2
+    # cores with AVX-512. Measured with seeds 0 and 1 (native AVX-512
+    # kernels only): mAP gain +17.0 and +15.4, rank-1 gain +21.3 and +23.4.
     cfg = short_demo_cfg(
         e2e_synthetic_root, tmp_path, max_epochs=10, iters_per_epoch=15,
         config=DEMO)

@@ -9,6 +9,11 @@ pytestmark = pytest.mark.e2e
 
 
 def test_training_beats_the_untrained_model(e2e_synthetic_root, tmp_path):
+    # The tiny SCL recipe (32x16) for 10 x 30 iterations of 32: about 55 s
+    # on 2 cores with AVX-512, 100 s with AVX2 kernels. Measured over seeds
+    # 0-2 and kernels (see test_cluster_contrast_synthetic.py), 5 runs
+    # ('scl' protocol: 4): mAP gain +7.6 to +13.1 ('reid'), +6.1 to +13.5
+    # ('scl'); rank-1 gain +8.5 to +17.0 under both.
     cfg = tiny_scl_cfg(
         e2e_synthetic_root,
         tmp_path,
@@ -23,7 +28,7 @@ def test_training_beats_the_untrained_model(e2e_synthetic_root, tmp_path):
                     lambda_c=0.5,
                     warmup_epochs=2))),
         train_dataloader=dict(
-            batch_size=32, sampler=dict(batch_size=32, iters_per_epoch=15)),
+            batch_size=32, sampler=dict(batch_size=32, iters_per_epoch=30)),
         train_cfg=dict(max_epochs=10, val_interval=10))
     runner = Runner.from_cfg(cfg)
     metrics = ValHistoryHook()
@@ -32,7 +37,7 @@ def test_training_beats_the_untrained_model(e2e_synthetic_root, tmp_path):
     runner.train()
     after = metrics.history[-1]
     for protocol in ('reid', 'scl'):
-        assert after[f'{protocol}/mAP'] > before[f'{protocol}/mAP'] + 5, (
+        assert after[f'{protocol}/mAP'] > before[f'{protocol}/mAP'] + 4, (
             before, after)
-        assert after[f'{protocol}/rank1'] > before[f'{protocol}/rank1'], (
-            before, after)
+        assert (after[f'{protocol}/rank1'] >
+                before[f'{protocol}/rank1'] + 4), (before, after)
