@@ -21,7 +21,7 @@ COUNTERPARTS = {
     'cluster-contrast_r50_4xb64-50e_msmt17.py',
     'gracl_r18_1xb64-10e_cuhk03-dev.py':
     'cluster-contrast_r18_1xb64-10e_cuhk03-dev.py',
-    'gracl_r18_1xb32-30e_synthetic-demo.py':
+    'gracl_r18_1xb32-10e_synthetic-demo.py':
     'cluster-contrast_r18_1xb32-10e_synthetic-demo.py',
     'gracl_osnet-x0.25-msmt17-pre_1xb64-5e_cuhk03-dev.py':
     'cluster-contrast_osnet-x0.25-msmt17-pre_1xb64-5e_cuhk03-dev.py',
