@@ -9,12 +9,13 @@ pytestmark = pytest.mark.e2e
 
 
 def test_training_beats_the_untrained_model(e2e_synthetic_root, tmp_path):
-    # The tiny GSL recipe (32x16) for 10 x 15 iterations of 16: about 45 s
-    # on 2 cores with AVX-512. Measured: seeds 0 / 1 / 2 on native AVX-512
-    # kernels, mAP gain +6.8 / +7.1 / +1.6, rank-1 gain +2.1 / +12.8 / -4.3;
-    # seed 0 with AVX2 kernels +2.1 / +0.0; credible precision 0.41-0.52.
-    # So this margin holds for seed 0 on AVX-512 only: GSL still needs a
-    # recipe that learns as reliably as the others (open, issue 15).
+    # The tiny GSL recipe (32x16) for 10 x 15 iterations of 32 at Adam lr
+    # 1e-3: about 55 s on 2 cores with AVX-512, 85-90 s with AVX2 or
+    # default kernels. Measured over seeds 0-2 and kernels (see
+    # test_cluster_contrast_synthetic.py), 6 runs: mAP gain +9.8 to +18.6,
+    # rank-1 gain +2.1 to +21.3, credible precision 0.41-0.45. (Batches of
+    # 16 at lr 3.5e-4 gained only +1.6 to +7.1 mAP, and rank-1 fell in one
+    # run of four.)
     cfg = tiny_gsl_cfg(
         e2e_synthetic_root,
         tmp_path,
@@ -25,7 +26,8 @@ def test_training_beats_the_untrained_model(e2e_synthetic_root, tmp_path):
                 # cross-camera (without it they are same-camera look-alikes).
                 selector=dict(camera_penalty=0.5))),
         train_dataloader=dict(
-            batch_size=16, sampler=dict(batch_size=16, iters_per_epoch=15)),
+            batch_size=32, sampler=dict(batch_size=32, iters_per_epoch=15)),
+        optim_wrapper=dict(optimizer=dict(lr=1e-3)),
         train_cfg=dict(max_epochs=10, val_interval=10))
     runner = Runner.from_cfg(cfg)
     metrics = ValHistoryHook()
@@ -33,7 +35,7 @@ def test_training_beats_the_untrained_model(e2e_synthetic_root, tmp_path):
     before = runner.val()
     runner.train()
     after = metrics.history[-1]
-    assert after['reid/mAP'] > before['reid/mAP'] + 4, (before, after)
+    assert after['reid/mAP'] > before['reid/mAP'] + 5, (before, after)
     assert after['reid/rank1'] > before['reid/rank1'], (before, after)
     # Every loss trained, and the credible samples are mostly right.
     scalars = runner.message_hub.log_scalars
