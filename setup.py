@@ -51,7 +51,7 @@ setup(
             'faiss-cpu>=1.7.4', 'infomap>=2.6', 'onnx>=1.14',
             'onnxruntime>=1.16', 'matplotlib>=3.7'
         ],
-        'tests': ['pytest>=7'],
+        'tests': ['pytest>=7', 'pytest-xdist>=3'],
     },
     entry_points={
         'console_scripts': [

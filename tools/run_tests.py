@@ -1,22 +1,99 @@
-"""Run the test suite; a run that collects no test fails.
+"""Run the test suite in two passes; a run that collects no test fails.
+
+1. The single-process tests (neither ``dist`` nor ``e2e``, see
+   ``pytest.ini``) on every core with pytest-xdist, one torch thread per
+   worker: most of them are short and bound by Python, not by kernels.
+2. The multi-process (``dist``) and end-to-end (``e2e``) tests one after
+   the other in one process: each already keeps every core busy, and the
+   fault tests time out ranks that a busy machine would slow down.
+
+Arguments go to both passes; a ``-m EXPR`` narrows both (``make
+test-fast`` leaves pass 2 empty). Without pytest-xdist installed, or with
+``--serial``, everything runs in one pass.
 
 pytest exits with code 5 when it collects nothing, which a CI script could
-mistake for "nothing failed". Here that is an error.
+mistake for "nothing failed". Here a run in which no pass collected a test
+is an error.
 """
+import importlib.util
+import os
+import subprocess
 import sys
-
-import pytest
+from typing import List, Optional, Tuple
 
 NO_TESTS_COLLECTED = 5
+#: The markers of the tests that run one at a time (pass 2).
+SERIAL_MARKERS = 'dist or e2e'
+PYTEST = [sys.executable, '-m', 'pytest', 'tests', '-q', '-ra',
+          '-p', 'no:cacheprovider']
 
 
-def main() -> int:
-    code = pytest.main(['tests', '-q', '-ra', '-p', 'no:cacheprovider'] +
-                       sys.argv[1:])
+def split_marker(args: List[str]) -> Tuple[Optional[str], List[str]]:
+    """Take the last ``-m EXPR`` (or ``-mEXPR``) out of ``args``.
+
+    Args:
+        args (list[str]): pytest arguments.
+
+    Returns:
+        tuple: The marker expression (None if there is none) and the other
+        arguments.
+    """
+    marker, rest, i = None, [], 0
+    while i < len(args):
+        arg = args[i]
+        if arg == '-m' and i + 1 < len(args):
+            marker, i = args[i + 1], i + 2
+            continue
+        if arg.startswith('-m') and len(arg) > 2:
+            marker = arg[2:]
+        else:
+            rest.append(arg)
+        i += 1
+    return marker, rest
+
+
+def _narrowed(marker: Optional[str], expr: str) -> List[str]:
+    return ['-m', expr if marker is None else f'({marker}) and ({expr})']
+
+
+def run(command: List[str], env: Optional[dict] = None) -> int:
+    """Run one pytest pass and return its exit code."""
+    print('run_tests:', ' '.join(command[2:]), flush=True)
+    return subprocess.run(command, env=env).returncode
+
+
+def combine(codes: List[int]) -> int:
+    """One exit code for the passes: the first failure, else 0 if any pass
+    ran tests, else ``NO_TESTS_COLLECTED``."""
+    failures = [c for c in codes if c not in (0, NO_TESTS_COLLECTED)]
+    if failures:
+        return failures[0]
+    if all(c == NO_TESTS_COLLECTED for c in codes):
+        return NO_TESTS_COLLECTED
+    return 0
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    serial = '--serial' in args
+    args = [a for a in args if a != '--serial']
+    if serial or importlib.util.find_spec('xdist') is None:
+        codes = [run(PYTEST + args)]
+    else:
+        marker, rest = split_marker(args)
+        env = dict(os.environ)
+        for name in ('OMP_NUM_THREADS', 'MKL_NUM_THREADS'):
+            env.setdefault(name, '1')
+        codes = [
+            run(PYTEST + ['-n', 'auto'] +
+                _narrowed(marker, f'not ({SERIAL_MARKERS})') + rest, env),
+            run(PYTEST + _narrowed(marker, SERIAL_MARKERS) + rest),
+        ]
+    code = combine(codes)
     if code == NO_TESTS_COLLECTED:
         print('run_tests: pytest collected no test: failing', file=sys.stderr)
         return 1
-    return int(code)
+    return code
 
 
 if __name__ == '__main__':
