@@ -9,6 +9,8 @@ script runs the chosen configs one after another in this process and
 writes a Markdown table and JSON:
 
 - direct transfer: the first config's model evaluated before any training;
+- with ``--epoch0``, each method's own starting embedding before training
+  (the plain model plus whatever branches the method adds);
 - each method: last-epoch mAP, rank-1, rank-5, mINP, the pseudo-label ARI /
   NMI against the true ids at the last refresh, wall time and training
   images/s (images of the training iterations over their time, without the
@@ -22,6 +24,7 @@ Usage::
     python benchmarks/compare_methods.py                 # every protocol config
     python benchmarks/compare_methods.py --configs A.py B.py --seeds 1 2
     python benchmarks/compare_methods.py --cfg-options train_cfg.max_epochs=1
+    python benchmarks/compare_methods.py --epoch0 --no-train  # untrained rows
 
 Model choice is never made on the test split here: every number is the last
 epoch's.
@@ -133,15 +136,16 @@ def _load_config(path: Path, work_dir: Path, seed: Optional[int],
     return cfg
 
 
-def direct_transfer(path: Path, work_dir: Path,
-                    cfg_options: Optional[dict]) -> Dict:
-    """Evaluate the protocol's starting model without training.
+def evaluate_untrained(path: Path, work_dir: Path,
+                       cfg_options: Optional[dict], method: str) -> Dict:
+    """Evaluate a config's model as it starts, before any training.
 
     Args:
         path (Path): A protocol config (its model's starting weights are the
             protocol's).
         work_dir (Path): Where the run writes its logs.
         cfg_options (dict, optional): Overrides merged into the config.
+        method (str): The row's ``method`` name.
 
     Returns:
         dict: The row: ``method``, ``config`` and the metrics.
@@ -156,10 +160,29 @@ def direct_transfer(path: Path, work_dir: Path,
         runner.model) else runner.model
     model.init_weights()
     metrics = runner.val()
-    row = dict(method='direct transfer (no training)', config=str(path))
+    row = dict(method=method, config=str(path))
     row.update({name: _metric(metrics, name) for name in METRICS})
     row['wall_minutes'] = (time.perf_counter() - tic) / 60
     return row
+
+
+def direct_transfer(path: Path, work_dir: Path,
+                    cfg_options: Optional[dict]) -> Dict:
+    """The protocol's starting model (the first config's), untrained."""
+    return evaluate_untrained(path, work_dir, cfg_options,
+                              'direct transfer (no training)')
+
+
+def epoch0(path: Path, work_dir: Path, cfg_options: Optional[dict]) -> Dict:
+    """A method's own starting embedding, untrained.
+
+    A method may embed differently from the plain starting model (extra
+    branches, other heads), so "improves" is measured against this row.
+    """
+    from mmengine.config import Config
+    model_type = Config.fromfile(str(path)).model.type
+    return evaluate_untrained(path, work_dir, cfg_options,
+                              f'{model_type} at epoch 0')
 
 
 def train_method(path: Path, work_dir: Path, seed: Optional[int],
@@ -264,11 +287,32 @@ def format_table(rows: Sequence[Dict]) -> str:
     return '\n'.join(lines)
 
 
+def cpu() -> Dict:
+    """The CPU's model name and the vector extensions that change speed."""
+    model, flags = platform.processor(), set()
+    try:
+        with open('/proc/cpuinfo') as f:
+            for line in f:
+                key, _, value = line.partition(':')
+                if key.strip() == 'model name':
+                    model = value.strip()
+                elif key.strip() == 'flags':
+                    flags = set(value.split())
+                    break
+    except OSError:
+        pass
+    return dict(
+        model=model,
+        extensions=[f for f in ('avx2', 'avx512f', 'avx512_bf16', 'amx_bf16')
+                    if f in flags])
+
+
 def machine() -> Dict:
     """What the numbers were measured on."""
     import torch
     return dict(
         platform=platform.platform(),
+        cpu=cpu(),
         cpus=os.cpu_count(),
         torch=torch.__version__,
         torch_threads=torch.get_num_threads(),
@@ -298,6 +342,14 @@ def main(argv: Optional[List[str]] = None) -> Dict:
         '--no-direct',
         action='store_true',
         help='skip the direct-transfer row')
+    parser.add_argument(
+        '--epoch0',
+        action='store_true',
+        help="add each method's own starting embedding, untrained")
+    parser.add_argument(
+        '--no-train',
+        action='store_true',
+        help='only the untrained rows (direct transfer, --epoch0)')
     parser.add_argument(
         '--work-dir', default=str(REPO_ROOT / 'work_dirs' / 'compare'))
     parser.add_argument(
@@ -332,6 +384,12 @@ def main(argv: Optional[List[str]] = None) -> Dict:
             direct_transfer(configs[0], work_root / 'direct', cfg_options))
         print(json.dumps(rows[-1]), flush=True)
     for path in configs:
+        if args.epoch0:
+            rows.append(
+                epoch0(path, work_root / f'{path.stem}_epoch0', cfg_options))
+            print(json.dumps(rows[-1]), flush=True)
+        if args.no_train:
+            continue
         runs = []
         for seed in (args.seeds or [None]):
             name = path.stem + ('' if seed is None else f'_seed{seed}')

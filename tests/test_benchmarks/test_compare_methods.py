@@ -34,20 +34,27 @@ def test_two_methods_one_epoch_each(tiny_synthetic_root, tmp_path):
         str(CONFIGS / 'tiny_synthetic.py'),
         str(CONFIGS / 'tiny_synthetic_gracl.py'), '--work-dir',
         str(tmp_path / 'runs'), '--out',
-        str(out), '--cfg-options', 'train_cfg.max_epochs=1',
+        str(out), '--epoch0', '--cfg-options', 'train_cfg.max_epochs=1',
         'train_cfg.val_interval=1'
     ] + data_root_options(tiny_synthetic_root))
 
     assert json.loads(out.read_text()) == json.loads(json.dumps(result))
     rows = result['rows']
     assert [r['method'] for r in rows] == [
-        'direct transfer (no training)', 'ClusterContrast', 'GRACL'
+        'direct transfer (no training)', 'ClusterContrast at epoch 0',
+        'ClusterContrast', 'GRACL at epoch 0', 'GRACL'
     ]
+    # The untrained rows: Cluster-Contrast starts from the direct-transfer
+    # model itself; GRACL's head adds nothing to the embedding either.
+    for row in (rows[1], rows[3]):
+        assert row['mAP'] == pytest.approx(rows[0]['mAP'])
+        assert 'train_images_per_s' not in row
+    trained = [rows[2], rows[4]]
     for row in rows:
         for key in ('mAP', 'rank1', 'rank5', 'mINP', 'wall_minutes'):
             assert 0 <= row[key] <= 100 or key == 'wall_minutes', (key, row)
         assert row['rank1'] <= row['rank5']
-    for row in rows[1:]:
+    for row in trained:
         # 8 images x 4 iterations, the ground truth of the synthetic set.
         assert row['train_images_per_s'] > 0
         assert -1 <= row['pseudo_ari'] <= 1 and 0 <= row['pseudo_nmi'] <= 1
@@ -59,6 +66,22 @@ def test_two_methods_one_epoch_each(tiny_synthetic_root, tmp_path):
     assert len(table) == 2 + len(rows)
     assert all(line.count('|') == 12 for line in table)
     assert '`tiny_synthetic_gracl.py`' in table[-1]
+    assert set(result['machine']['cpu']) == {'model', 'extensions'}
+
+
+def test_no_train_gives_the_untrained_rows_only(tiny_synthetic_root,
+                                                tmp_path):
+    result = load_script().main([
+        '--configs',
+        str(CONFIGS / 'tiny_synthetic.py'), '--work-dir',
+        str(tmp_path / 'runs'), '--out',
+        str(tmp_path / 'compare.json'), '--epoch0', '--no-train',
+        '--cfg-options'
+    ] + data_root_options(tiny_synthetic_root))
+    assert [r['method'] for r in result['rows']] == [
+        'direct transfer (no training)', 'ClusterContrast at epoch 0'
+    ]
+    assert not (tmp_path / 'runs' / 'tiny_synthetic').exists()
 
 
 def test_seeds_give_mean_and_spread():
