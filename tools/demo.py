@@ -148,6 +148,10 @@ def main(argv: Optional[List[str]] = None) -> dict:
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
     cfg.work_dir = args.work_dir
+    # A name of its own: MMEngine shares the logger and visualizer of
+    # runners with the same experiment name (by default the config name
+    # and the second it started), and the demo reads its own log back.
+    cfg.experiment_name = f'demo_{time.time_ns()}'
     quiet_config(cfg)
 
     start = time.perf_counter()
