@@ -291,3 +291,19 @@ def test_value_named_by_another_error_is_explained():
         MODELS.build(dict(type='ReIDResNet', depth=18.5, init_cfg=None))
     assert isinstance(excinfo.value, KeyError)
     assert isinstance(excinfo.value.__cause__, KeyError)
+
+
+@pytest.mark.parametrize('optim_wrapper, expected', [
+    (dict(optimizer=dict(type='Adam', lrr=0.1)),
+     "Adam got an unexpected config key 'lrr' (did you mean 'lr'?)"),
+    (dict(type='OptimWrapper', optimizer=dict(type='Adam', lr=0.1),
+          clip_gard=dict(max_norm=1)),
+     "OptimWrapper got an unexpected config key 'clip_gard' (did you mean "
+     "'clip_grad'?)"),
+])
+def test_misspelt_optimizer_and_wrapper_keys(optim_wrapper, expected):
+    import torch
+    from mmengine.optim import build_optim_wrapper
+    with pytest.raises(ConfigArgumentError) as excinfo:
+        build_optim_wrapper(torch.nn.Linear(2, 2), optim_wrapper)
+    assert expected in str(excinfo.value)
