@@ -3,12 +3,14 @@
 A plain module (not ``conftest``) so tests in any folder can import it
 without clashing with folder-level ``conftest.py`` files.
 """
+import importlib.util
 import os
 import socket
 import subprocess
 import sys
 from pathlib import Path
-from typing import Dict, List
+from types import ModuleType
+from typing import Dict, List, Optional
 
 from mmengine.config import Config
 
@@ -18,6 +20,34 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 def shared_dir() -> Path:
     """``../shared`` beside the repository (``MMREID_SHARED_DIR`` overrides)."""
     return Path(os.environ.get('MMREID_SHARED_DIR', REPO_ROOT.parent / 'shared'))
+
+
+def load_script(path: Path,
+                name: str,
+                import_root: Optional[Path] = None) -> ModuleType:
+    """Import a script of ``tools/`` or ``benchmarks/`` (not a package
+    module) as a fresh module called ``name``.
+
+    Args:
+        path (Path): The script.
+        name (str): The module's name.
+        import_root (Path, optional): A folder put on ``sys.path`` while
+            the script is imported, for the sibling scripts it imports
+            (``tools/test.py`` imports ``tools/train.py``).
+
+    Returns:
+        ModuleType: The module.
+    """
+    if import_root is not None:
+        sys.path.insert(0, str(import_root))
+    try:
+        spec = importlib.util.spec_from_file_location(name, path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+    finally:
+        if import_root is not None:
+            sys.path.remove(str(import_root))
+    return module
 
 
 def free_port() -> int:

@@ -1,20 +1,16 @@
 """benchmarks/compare_methods.py end to end on a tiny synthetic protocol."""
-import importlib.util
 import json
 
 import pytest
 
-from tiny_cluster_contrast import REPO_ROOT
+from tiny_cluster_contrast import REPO_ROOT, load_script
 
 CONFIGS = REPO_ROOT / 'tests' / 'data' / 'configs'
 
 
-def load_script():
-    spec = importlib.util.spec_from_file_location(
-        'compare_methods', REPO_ROOT / 'benchmarks' / 'compare_methods.py')
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def compare_methods_script():
+    return load_script(REPO_ROOT / 'benchmarks' / 'compare_methods.py',
+                       'compare_methods')
 
 
 def data_root_options(root):
@@ -27,7 +23,7 @@ def data_root_options(root):
 
 @pytest.mark.slow
 def test_two_methods_one_epoch_each(tiny_synthetic_root, tmp_path):
-    script = load_script()
+    script = compare_methods_script()
     out = tmp_path / 'compare.json'
     result = script.main([
         '--configs',
@@ -71,7 +67,7 @@ def test_two_methods_one_epoch_each(tiny_synthetic_root, tmp_path):
 
 def test_no_train_gives_the_untrained_rows_only(tiny_synthetic_root,
                                                 tmp_path):
-    result = load_script().main([
+    result = compare_methods_script().main([
         '--configs',
         str(CONFIGS / 'tiny_synthetic.py'), '--work-dir',
         str(tmp_path / 'runs'), '--out',
@@ -85,7 +81,7 @@ def test_no_train_gives_the_untrained_rows_only(tiny_synthetic_root,
 
 
 def test_seeds_give_mean_and_spread():
-    script = load_script()
+    script = compare_methods_script()
     runs = [
         dict(method='M', config='c.py', seed=s, mAP=m, pseudo_ari=None)
         for s, m in ((1, 10.0), (2, 14.0))
@@ -99,7 +95,7 @@ def test_seeds_give_mean_and_spread():
 
 
 def test_finds_the_protocol_configs():
-    script = load_script()
+    script = compare_methods_script()
     names = {p.name for p in script.protocol_configs()}
     assert 'cluster-contrast_osnet-x0.25-msmt17-pre_1xb64-5e_cuhk03-dev.py' \
         in names
@@ -108,14 +104,14 @@ def test_finds_the_protocol_configs():
 
 
 def test_missing_config_is_a_clear_error(tmp_path):
-    script = load_script()
+    script = compare_methods_script()
     with pytest.raises(SystemExit, match='is not a file'):
         script.main(['--configs', str(tmp_path / 'nope.py'), '--no-direct'])
 
 
 def test_images_of_a_multi_view_batch_are_counted():
     import torch
-    script = load_script()
+    script = compare_methods_script()
     img = torch.zeros(3, 4, 2)
     assert script.num_images([img] * 5) == 5
     # MultiView: one tuple per view after pseudo_collate.

@@ -1,20 +1,17 @@
 """tools/analysis_tools/plot_curves.py and tools/misc/print_config.py."""
-import importlib.util
 import json
 from pathlib import Path
 
 import cv2
 import pytest
 
+from tiny_cluster_contrast import load_script
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 def load_tool(relative: str, name: str):
-    spec = importlib.util.spec_from_file_location(
-        name, REPO_ROOT / 'tools' / relative)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(REPO_ROOT / 'tools' / relative, name)
 
 
 plot_curves = load_tool('analysis_tools/plot_curves.py', 'plot_curves')

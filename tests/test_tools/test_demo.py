@@ -1,6 +1,5 @@
 """tools/demo.py: a quiet terminal, the full log in a file, and the two
 pictures it promises; run on the tiny recipe (two short epochs)."""
-import importlib.util
 import io
 import json
 import re
@@ -9,17 +8,13 @@ import sys
 import cv2
 import pytest
 
-from tiny_cluster_contrast import REPO_ROOT
+from tiny_cluster_contrast import REPO_ROOT, load_script
 
 TINY_CONFIG = REPO_ROOT / 'tests' / 'data' / 'configs' / 'tiny_synthetic.py'
 
 
 def _load_demo():
-    spec = importlib.util.spec_from_file_location(
-        'demo_tool', REPO_ROOT / 'tools' / 'demo.py')
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(REPO_ROOT / 'tools' / 'demo.py', 'demo_tool')
 
 
 @pytest.fixture(scope='module')

@@ -1,11 +1,12 @@
 """ONNX export to an output it cannot write: stopped before the export
 (and, in the tool, before the model loads), with the file named."""
-import importlib.util
 import tempfile
 from pathlib import Path
 
 import pytest
 import torch
+
+from tiny_cluster_contrast import load_script
 
 from mmreid_unsup.apis import export_onnx
 from mmreid_unsup.utils.writable_output import check_writable_output
@@ -24,10 +25,8 @@ def no_export(monkeypatch):
 
 
 def test_tool_checks_the_folder_before_loading_the_model(tmp_path, no_export):
-    spec = importlib.util.spec_from_file_location(
-        'reid_export_output', TOOLS / 'deploy' / 'export_onnx.py')
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
+    tool = load_script(TOOLS / 'deploy' / 'export_onnx.py',
+                       'reid_export_output')
     (tmp_path / 'file').write_text('')
     out = tmp_path / 'file' / 'model.onnx'
     # The config does not exist: reaching init_model would say so instead.

@@ -1,8 +1,6 @@
 """tools/test.py (cross-dataset table, TTA, re-ranking, pictures),
 tools/search.py and tools/deploy/export_onnx.py on the tiny set."""
-import importlib.util
 import json
-import sys
 from pathlib import Path
 
 import cv2
@@ -10,20 +8,14 @@ import pytest
 
 from mmreid_unsup.visualization import STATUS_COLORS, RankedListLayout
 from reid_tiny_model import save_untrained_checkpoint, write_tiny_config
+from tiny_cluster_contrast import load_script
 
 TOOLS = Path(__file__).resolve().parents[2] / 'tools'
 
 
 def load_tool(relative: str, name: str):
     """Import a script of tools/ as a module."""
-    sys.path.insert(0, str(TOOLS))  # tools/test.py imports tools/train.py
-    try:
-        spec = importlib.util.spec_from_file_location(name, TOOLS / relative)
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-    finally:
-        sys.path.remove(str(TOOLS))
-    return module
+    return load_script(TOOLS / relative, name, import_root=TOOLS)
 
 
 @pytest.fixture(scope='module')

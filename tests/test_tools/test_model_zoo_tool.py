@@ -1,9 +1,8 @@
 """``tools/model_zoo.py list | info NAME | download NAME``."""
-import importlib.util
 
 import pytest
 
-from tiny_cluster_contrast import REPO_ROOT
+from tiny_cluster_contrast import REPO_ROOT, load_script
 from zoo_test_server import (model_entry, sha256_bytes, tiny_checkpoint_bytes,
                              write_index, zoo_env, zoo_server)  # noqa: F401
 
@@ -13,10 +12,7 @@ PATH = '/v1/tiny-net_abc.pth'
 
 
 def _import_tool():
-    spec = importlib.util.spec_from_file_location('model_zoo_tool', SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(SCRIPT, 'model_zoo_tool')
 
 
 tool = _import_tool()

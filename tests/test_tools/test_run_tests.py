@@ -1,18 +1,13 @@
 """tools/run_tests.py: two passes, markers narrowed, no-test runs fail."""
-import importlib.util
 
 import pytest
 
-from tiny_cluster_contrast import REPO_ROOT
+from tiny_cluster_contrast import REPO_ROOT, load_script
 
 
 @pytest.fixture
 def run_tests():
-    spec = importlib.util.spec_from_file_location(
-        'run_tests_tool', REPO_ROOT / 'tools' / 'run_tests.py')
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(REPO_ROOT / 'tools' / 'run_tests.py', 'run_tests_tool')
 
 
 def _fake_passes(monkeypatch, run_tests, codes):

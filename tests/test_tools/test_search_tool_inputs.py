@@ -1,24 +1,20 @@
 """tools/search.py with inputs it cannot use: each is named before the
 model loads (a config that does not exist proves it), or left out with a
 warning (a broken file among the gallery images)."""
-import importlib.util
 import shutil
 from pathlib import Path
 
 import pytest
 
 from reid_tiny_model import save_untrained_checkpoint, write_tiny_config
+from tiny_cluster_contrast import load_script
 
 TOOLS = Path(__file__).resolve().parents[2] / 'tools'
 
 
 @pytest.fixture(scope='module')
 def search_tool():
-    spec = importlib.util.spec_from_file_location('reid_search_inputs',
-                                                  TOOLS / 'search.py')
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(TOOLS / 'search.py', 'reid_search_inputs')
 
 
 def _run(tool, query, gallery, *extra, config='missing_config.py',

@@ -1,5 +1,4 @@
 import hashlib
-import importlib.util
 import os
 import subprocess
 import sys
@@ -10,6 +9,8 @@ from typing import Dict
 import pytest
 import torch
 import torchvision
+
+from tiny_cluster_contrast import load_script
 
 from mmreid_unsup.models import OSNet, OSNetFCNeck
 from mmreid_unsup.registry import MODELS
@@ -24,10 +25,7 @@ WEIGHTS_SHA256 = (
 
 
 def _import_converter():
-    spec = importlib.util.spec_from_file_location('torchreid2mmreid', SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(SCRIPT, 'torchreid2mmreid')
 
 
 converter = _import_converter()

@@ -63,7 +63,6 @@ def test_a_pickle_that_runs_code_is_refused():
 
 # -- every path users load checkpoints through refuses unsafe files --------
 
-import importlib.util  # noqa: E402
 import os  # noqa: E402
 from pathlib import Path  # noqa: E402
 
@@ -71,7 +70,8 @@ from mmengine.runner import Runner, load_checkpoint  # noqa: E402
 from mmengine.runner.checkpoint import save_checkpoint  # noqa: E402
 
 from mmreid_unsup.utils import UnsafeCheckpointError  # noqa: E402
-from tiny_cluster_contrast import REPO_ROOT, shared_dir, tiny_cfg  # noqa: E402
+from tiny_cluster_contrast import (REPO_ROOT, load_script,  # noqa: E402
+                                   shared_dir, tiny_cfg)
 
 OSNET_WEIGHTS = shared_dir() / 'weights' / 'osnet_x0_25_msmt17.pth'
 TINY_CONFIG = REPO_ROOT / 'tests' / 'data' / 'configs' / 'tiny_synthetic.py'
@@ -178,9 +178,7 @@ def test_init_model_refuses_code(tmp_path):
 
 def test_torchreid_converter_refuses_code(tmp_path, capsys):
     script = REPO_ROOT / 'tools' / 'model_converters' / 'torchreid2mmreid.py'
-    spec = importlib.util.spec_from_file_location('torchreid2mmreid', script)
-    converter = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(converter)
+    converter = load_script(script, 'torchreid2mmreid')
     path = _evil_checkpoint(tmp_path)
     status = converter.main([str(path), str(tmp_path / 'out.pth')])
     assert status == 1

@@ -11,8 +11,6 @@ kind of attack also through ``init_model``, ``tools/test.py`` and a whole
 ``Runner.train()`` with ``resume``. Every load is refused with an error
 naming the file, and no marker file is ever written.
 """
-import importlib.util
-import sys
 from pathlib import Path
 from typing import Callable, List
 
@@ -27,7 +25,7 @@ from mmengine.runner import Runner, load_checkpoint
 import mmreid_unsup  # noqa: F401  (registers the safe loaders)
 from crafted_checkpoints import (Crafted, build_corpus, meta_config_checkpoint)
 from mmreid_unsup.utils import UnsafeCheckpointError, safe_torch_load
-from tiny_cluster_contrast import REPO_ROOT, tiny_cfg
+from tiny_cluster_contrast import REPO_ROOT, load_script, tiny_cfg
 from zoo_test_server import (model_entry, sha256_bytes, write_index, zoo_env,
                              zoo_server)  # noqa: F401
 
@@ -159,14 +157,7 @@ def test_zoo_scheme(corpus, zoo_server, zoo_env, tmp_path, monkeypatch):
 
 def _load_script(relative: str, name: str):
     """Import a script of tools/ as a module."""
-    sys.path.insert(0, str(TOOLS))  # tools/test.py imports tools/train.py
-    try:
-        spec = importlib.util.spec_from_file_location(name, TOOLS / relative)
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-    finally:
-        sys.path.remove(str(TOOLS))
-    return module
+    return load_script(TOOLS / relative, name, import_root=TOOLS)
 
 
 def test_torchreid_converter(corpus, tmp_path, capsys):

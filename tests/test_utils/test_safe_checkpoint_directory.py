@@ -1,7 +1,5 @@
 """A directory given as a checkpoint: named as a directory, with the
 checkpoints it holds suggested, on every path."""
-import importlib.util
-import sys
 
 import pytest
 import torch
@@ -11,7 +9,7 @@ import mmreid_unsup  # noqa: F401  (registers the safe loaders)
 from mmreid_unsup.utils import safe_torch_load
 from mmreid_unsup.utils.checkpoint_path import (CheckpointIsADirectoryError,
                                                 check_checkpoint_file)
-from tiny_cluster_contrast import REPO_ROOT
+from tiny_cluster_contrast import REPO_ROOT, load_script
 
 TINY_CONFIG = REPO_ROOT / 'tests' / 'data' / 'configs' / 'tiny_synthetic.py'
 
@@ -75,14 +73,7 @@ def test_init_model(work_dir):
 
 def _load_script(relative: str, name: str):
     tools = REPO_ROOT / 'tools'
-    sys.path.insert(0, str(tools))
-    try:
-        spec = importlib.util.spec_from_file_location(name, tools / relative)
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-    finally:
-        sys.path.remove(str(tools))
-    return module
+    return load_script(tools / relative, name, import_root=tools)
 
 
 def test_tools_test_py(work_dir):
