@@ -5,6 +5,7 @@ import torch
 
 from mmreid_unsup.registry import PSEUDO_LABELERS
 from .bad_features import BadRowMonitor
+from .camera_centering import camera_centered
 
 __all__ = ['CredibleSampleSelector']
 
@@ -79,6 +80,12 @@ class CredibleSampleSelector:
     applies to the true similarity. This is a toolbox option, not part of
     the paper's description.
 
+    With ``camera_centering=True`` (this toolbox's camera-aware option, the
+    same as every labeler's, :mod:`~mmreid_unsup.pseudo_labels.\
+camera_centering`) every ranking and the threshold read camera-centred
+    memories instead: each camera's mean entry (over the good entries) is
+    removed from the entries of that camera, and the rows renormalised.
+
     ``combine='any'`` keeps a candidate that one rule keeps, ``'all'`` one
     that every rule keeps; no rule keeps all the candidates (plain top-k).
     During the first ``warmup_epochs`` epochs no neighbour is credible (each
@@ -111,6 +118,8 @@ class CredibleSampleSelector:
         warmup_epochs (int): Epochs ``0 .. warmup_epochs - 1`` select no
             neighbour. Defaults to 0.
         camera_penalty (float): See above. Defaults to 0.
+        camera_centering (bool): Select on camera-centred memories, see
+            above; needs ``camids``. Defaults to False.
         on_bad_features (str): ``'outlier'`` or ``'error'``, see above.
             Defaults to ``'outlier'``.
     """
@@ -127,6 +136,7 @@ class CredibleSampleSelector:
                  patch_k: Optional[int] = None,
                  warmup_epochs: int = 0,
                  camera_penalty: float = 0.0,
+                 camera_centering: bool = False,
                  on_bad_features: str = 'outlier') -> None:
         if num_neighbours < 0:
             raise ValueError('CredibleSampleSelector: num_neighbours must be '
@@ -155,6 +165,7 @@ class CredibleSampleSelector:
         self.patch_k = patch_k or num_neighbours
         self.warmup_epochs = warmup_epochs
         self.camera_penalty = camera_penalty
+        self.camera_centering = camera_centering
         self.on_bad_features = on_bad_features
         self.bad_rows = BadRowMonitor(on_bad_features, type(self).__name__)
 
@@ -183,7 +194,8 @@ class CredibleSampleSelector:
             patch_bank (Tensor, optional): ``(N, S, Dp)`` the patch memory,
                 required by the ``'patch'`` rule.
             camids (Tensor, optional): ``(N,)`` cameras of the entries, for
-                the camera penalty.
+                the camera penalty and camera centring (required by the
+                latter).
 
         Returns:
             Tensor: ``(B, 1 + k)`` long entry indices: column 0 each image's
@@ -201,6 +213,10 @@ class CredibleSampleSelector:
         own = indices.unsqueeze(1)
         if self.in_warmup(epoch) or self.num_neighbours == 0:
             return own
+        if camids is None and self.camera_centering:
+            raise ValueError('CredibleSampleSelector(camera_centering=True) '
+                             'needs the cameras of the memory entries: '
+                             'call select(..., camids=...)')
         if camids is not None:
             camids = torch.as_tensor(camids).to(bank.device)
             if camids.shape != (num, ):
@@ -213,6 +229,11 @@ class CredibleSampleSelector:
             'memory entries', 'they are never a candidate and have no '
             'credible sample', bank,
             *((patch_bank.to(bank.device), ) if uses_patches else ()))
+        if self.camera_centering:
+            bank, centred_patches = self._centred(
+                bank, patch_bank if uses_patches else None, camids, bad)
+            if uses_patches:
+                patch_bank = centred_patches
         cams = dict(
             camids=camids, camera_penalty=self.camera_penalty, excluded=bad)
         largest_k = max(self.num_neighbours, self.reciprocal_k
@@ -255,10 +276,28 @@ class CredibleSampleSelector:
         candidates = candidates.masked_fill(~keep, -1)
         return torch.cat([own, candidates], dim=1)
 
+    @staticmethod
+    def _centred(bank: torch.Tensor, patch_bank: Optional[torch.Tensor],
+                 camids: torch.Tensor, bad: torch.Tensor):
+        """The memories centred by the good entries' cameras."""
+        good = ~bad.to(bank.device)
+        centred = []
+        for feats in (bank, patch_bank):
+            if feats is not None:
+                feats = feats.to(bank.device)
+                feats = camera_centered(
+                    feats,
+                    camids,
+                    reference=feats[good],
+                    reference_camids=camids[good])
+            centred.append(feats)
+        return centred
+
     def __repr__(self) -> str:
         return (f'{type(self).__name__}(num_neighbours={self.num_neighbours}, '
                 f'rules={self.rules}, combine={self.combine!r}, '
                 f'reciprocal_k={self.reciprocal_k}, '
                 f'threshold={self.threshold}, patch_k={self.patch_k}, '
                 f'warmup_epochs={self.warmup_epochs}, '
-                f'camera_penalty={self.camera_penalty})')
+                f'camera_penalty={self.camera_penalty}, '
+                f'camera_centering={self.camera_centering})')

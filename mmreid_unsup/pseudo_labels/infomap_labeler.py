@@ -162,4 +162,5 @@ class InfomapLabeler(BaseLabeler):
     def __repr__(self) -> str:
         return (f'{type(self).__name__}(k={self.k}, min_sim={self.min_sim}, '
                 f'min_cluster_size={self.min_cluster_size}, '
-                f'knn_backend={self.knn_backend!r})')
+                f'knn_backend={self.knn_backend!r}, '
+                f'camera_centering={self.camera_centering})')

@@ -131,4 +131,5 @@ class KMeansLabeler(BaseLabeler):
 
     def __repr__(self) -> str:
         return (f'{type(self).__name__}(num_clusters={self.num_clusters}, '
-                f'niter={self.niter}, backend={self.backend!r})')
+                f'niter={self.niter}, backend={self.backend!r}, '
+                f'camera_centering={self.camera_centering})')

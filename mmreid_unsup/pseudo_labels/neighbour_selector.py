@@ -5,6 +5,7 @@ import torch
 
 from mmreid_unsup.registry import PSEUDO_LABELERS
 from .bad_features import BadRowMonitor
+from .camera_centering import camera_centered
 
 __all__ = ['NeighbourSelector', 'NeighbourSelection']
 
@@ -43,7 +44,12 @@ class NeighbourSelector:
 
     where ``g_i`` and ``l_i`` are the anchor's current (batch) features. The
     camera term makes same-camera entries farther, so cross-camera
-    neighbours rank higher. The entries are sorted by increasing distance
+    neighbours rank higher. With ``camera_centering=True`` (this toolbox's
+    camera-aware option, the same as every labeler's,
+    :mod:`~mmreid_unsup.pseudo_labels.camera_centering`) the distance is
+    taken between camera-centred features instead: each camera's mean over
+    the memory (per stripe for ``L``) is removed from the memory entries
+    and from the anchors of that camera, and the rows renormalised. The entries are sorted by increasing distance
     (ties by the smaller index) and the anchor's own entry is removed; the
     first ``num_positives`` are its positives and the next ``num_negatives``
     its negatives, the adaptively selected hard negatives. The rest of the
@@ -86,6 +92,8 @@ class NeighbourSelector:
         warmup_epochs (int): Epochs ``0 .. warmup_epochs - 1`` use self-only
             positives and random negatives. Defaults to 3 (the reference's
             ``epoch <= 3`` with 1-based epochs).
+        camera_centering (bool): Select on camera-centred features, see
+            above. Defaults to False.
         on_bad_features (str): ``'outlier'`` or ``'error'``, see above.
             Defaults to ``'outlier'``.
     """
@@ -96,6 +104,7 @@ class NeighbourSelector:
                  lambda_g: float = 0.5,
                  lambda_c: float = 0.05,
                  warmup_epochs: int = 3,
+                 camera_centering: bool = False,
                  on_bad_features: str = 'outlier') -> None:
         if num_positives < 0 or num_negatives < 0:
             raise ValueError('NeighbourSelector: num_positives and '
@@ -112,6 +121,7 @@ class NeighbourSelector:
         self.lambda_g = lambda_g
         self.lambda_c = lambda_c
         self.warmup_epochs = warmup_epochs
+        self.camera_centering = camera_centering
         self.on_bad_features = on_bad_features
         self.bad_rows = BadRowMonitor(on_bad_features, type(self).__name__)
 
@@ -212,6 +222,11 @@ class NeighbourSelector:
         bad_anchors = self.bad_rows(
             'anchor features', 'their only positive is their own entry',
             global_feats, local_feats).to(indices.device)
+        if self.camera_centering:
+            global_feats, local_feats, global_bank, local_bank = \
+                self._centred(global_feats, local_feats, global_bank,
+                              local_bank, bank_camids[indices], bank_camids,
+                              bad_entries.to(global_bank.device))
         dist = self.distance(global_feats, local_feats, global_bank,
                              local_bank, bank_camids[indices], bank_camids)
         if bool(bad_anchors.any()):
@@ -229,6 +244,23 @@ class NeighbourSelector:
         negatives = order[:, self.num_positives:self.num_positives +
                           num_negatives]
         return NeighbourSelection(positives, negatives)
+
+    @staticmethod
+    def _centred(global_feats: torch.Tensor, local_feats: torch.Tensor,
+                 global_bank: torch.Tensor, local_bank: torch.Tensor,
+                 query_camids: torch.Tensor, bank_camids: torch.Tensor,
+                 bad_entries: torch.Tensor):
+        """Anchors and memories centred by the good entries' cameras."""
+        good = ~bad_entries
+        centred = []
+        for feats, bank in ((global_feats, global_bank), (local_feats,
+                                                          local_bank)):
+            ref = dict(
+                reference=bank[good], reference_camids=bank_camids[good])
+            centred.append(
+                camera_centered(feats.to(bank.device), query_camids, **ref))
+            centred.append(camera_centered(bank, bank_camids, **ref))
+        return centred[0], centred[2], centred[1], centred[3]
 
     @staticmethod
     def _random_selection(indices: torch.Tensor, num_instances: int,
@@ -250,4 +282,5 @@ class NeighbourSelector:
         return (f'{type(self).__name__}(num_positives={self.num_positives}, '
                 f'num_negatives={self.num_negatives}, lambda_g={self.lambda_g}'
                 f', lambda_c={self.lambda_c}, '
-                f'warmup_epochs={self.warmup_epochs})')
+                f'warmup_epochs={self.warmup_epochs}, '
+                f'camera_centering={self.camera_centering})')

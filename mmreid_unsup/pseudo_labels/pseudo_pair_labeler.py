@@ -235,4 +235,5 @@ class PseudoPairLabeler(BaseLabeler):
                 f'search_depth={self.search_depth}, curve={self.curve!r}, '
                 f'reciprocal={self.reciprocal}, '
                 f'min_similarity={self.min_similarity}, '
-                f'camera_penalty={self.camera_penalty})')
+                f'camera_penalty={self.camera_penalty}, '
+                f'camera_centering={self.camera_centering})')

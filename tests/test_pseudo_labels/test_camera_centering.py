@@ -1,11 +1,15 @@
-"""Camera-centred clustering features: camera bias out, identities kept."""
+"""Camera centring, the one camera-aware option of every labeler and
+selector: camera bias out, identities kept."""
 import pytest
 import torch
 import torch.nn.functional as F
 from sklearn.metrics import adjusted_rand_score
 
-from mmreid_unsup.pseudo_labels import DBSCANLabeler, PseudoPairLabeler
+from mmreid_unsup.pseudo_labels import (CredibleSampleSelector, DBSCANLabeler,
+                                        NeighbourSelector, PseudoPairLabeler)
 from mmreid_unsup.pseudo_labels.camera_centering import camera_centered
+from mmreid_unsup.pseudo_labels.infomap_labeler import infomap
+from mmreid_unsup.registry import PSEUDO_LABELERS
 
 
 def camera_biased_features(num_ids: int = 12, per_cam: int = 3,
@@ -70,3 +74,161 @@ def test_centering_needs_the_cameras():
                     PseudoPairLabeler(camera_centering=True)):
         with pytest.raises(ValueError, match='camera_centering=True.*camera'):
             labeler(feats)
+
+
+# --- One option, every labeler and selector -------------------------------
+
+
+def test_every_registered_labeler_and_selector_takes_the_option():
+    """The camera-aware option has one name for every entry of the
+    registry, so a config switches it on the same way for any method."""
+    required = dict(KMeansLabeler=dict(num_clusters=2))
+    for name in PSEUDO_LABELERS.module_dict:
+        if name == 'InfomapLabeler' and infomap is None:
+            continue
+        labeler = PSEUDO_LABELERS.build(
+            dict(type=name, camera_centering=True, **required.get(name, {})))
+        assert labeler.camera_centering is True, name
+        assert 'camera_centering=True' in repr(labeler), name
+
+
+def _same_camera_fraction(labels, camids):
+    """Among the pairs of images that share a cluster, the fraction that
+    share a camera as well."""
+    same = labels[:, None] == labels[None, :]
+    same &= (labels >= 0)[:, None]
+    same.fill_diagonal_(False)
+    return float((camids[:, None] == camids[None, :])[same].float().mean())
+
+
+@pytest.mark.parametrize('cfg, min_ari', [
+    (dict(type='DBSCANLabeler', k1=8, k2=2, eps=0.5, min_samples=3), 0.9),
+    # k-means on 72 points lands in local minima (raw 0.25, centred 0.76).
+    (dict(type='KMeansLabeler', num_clusters=12, seed=0), 0.6),
+    pytest.param(
+        dict(type='InfomapLabeler', k=6, min_sim=0.3),
+        0.9,
+        marks=pytest.mark.skipif(
+            infomap is None, reason='infomap is not installed')),
+])
+def test_clusters_join_an_identitys_cameras(cfg, min_ari):
+    feats, pids, camids = camera_biased_features()
+    raw = torch.as_tensor(PSEUDO_LABELERS.build(cfg)(feats, camids))
+    centred = torch.as_tensor(
+        PSEUDO_LABELERS.build(dict(cfg, camera_centering=True))(feats,
+                                                                  camids))
+    # 3 images per identity and camera, 2 cameras: an identity's cluster
+    # mates are 2 in its camera and 3 in the other (same-camera 0.4).
+    assert _same_camera_fraction(raw, camids) > 0.9
+    assert _same_camera_fraction(centred, camids) < 0.5
+    assert adjusted_rand_score(pids, centred) > min_ari
+
+
+def test_pseudo_pairs_cross_cameras():
+    feats, pids, camids = camera_biased_features()
+    labeler = dict(type='PseudoPairLabeler', max_partners=5, search_depth=8)
+    for centring, cross_cam in ((False, (0.0, 0.1)), (True, (0.5, 1.0))):
+        partners = PSEUDO_LABELERS.build(
+            dict(labeler, camera_centering=centring))(feats, camids)
+        rows, cols = torch.nonzero(partners >= 0, as_tuple=True)
+        partner = partners[rows, cols]
+        assert len(partner) > len(feats)
+        cross = float((camids[partner] != camids[rows]).float().mean())
+        assert cross_cam[0] <= cross <= cross_cam[1], (centring, cross)
+        if centring:
+            assert float((pids[partner] == pids[rows]).float().mean()) > 0.95
+
+
+def _positives_stats(positives, pids, camids):
+    rows = torch.arange(len(positives))[:, None].expand_as(positives)
+    valid = positives >= 0
+    partner, anchor = positives[valid], rows[valid]
+    return (float((pids[partner] == pids[anchor]).float().mean()),
+            float((camids[partner] != camids[anchor]).float().mean()))
+
+
+@pytest.mark.parametrize('centring', [False, True])
+def test_scl_neighbours_cross_cameras(centring):
+    feats, pids, camids = camera_biased_features()
+    stripes = F.normalize(feats.view(len(feats), 2, -1), dim=-1)
+    selector = NeighbourSelector(
+        num_positives=5, num_negatives=10, lambda_c=0.0, warmup_epochs=0,
+        camera_centering=centring)
+    idx = torch.arange(len(feats))
+    positives = selector.select(feats, stripes, idx, feats, stripes, camids,
+                                epoch=0).positives[:, 1:]
+    precision, cross = _positives_stats(positives, pids, camids)
+    # 5 positives: raw = the 2 camera mates of the identity and 3 strangers
+    # of its camera; centred = the identity's 5 other images.
+    if centring:
+        assert precision > 0.95 and cross > 0.5
+    else:
+        assert precision < 0.6 and cross < 0.05
+
+
+@pytest.mark.parametrize('centring', [False, True])
+def test_gsl_credible_samples_cross_cameras(centring):
+    feats, pids, camids = camera_biased_features()
+    selector = CredibleSampleSelector(
+        num_neighbours=5, rules=(), camera_centering=centring)
+    credible = selector.select(
+        torch.arange(len(feats)), feats, camids=camids)[:, 1:]
+    precision, cross = _positives_stats(credible, pids, camids)
+    if centring:
+        assert precision > 0.95 and cross > 0.5
+    else:
+        assert precision < 0.6 and cross < 0.05
+
+
+def test_batch_anchors_are_centred_by_the_memorys_cameras():
+    """A batch is centred with the memory's camera means, so an anchor and
+    its own memory entry stay identical after centring."""
+    feats, _, camids = camera_biased_features()
+    idx = torch.tensor([0, 7, 40])
+    centred_bank = camera_centered(feats, camids)
+    centred_batch = camera_centered(
+        feats[idx], camids[idx], reference=feats, reference_camids=camids)
+    torch.testing.assert_close(centred_batch, centred_bank[idx])
+    # Part-based (N, S, D) features are centred part by part.
+    parts = feats.view(len(feats), 4, -1)
+    centred_parts = camera_centered(parts, camids)
+    torch.testing.assert_close(centred_parts[:, 1],
+                               camera_centered(parts[:, 1], camids))
+    # A camera the reference has not seen keeps its direction.
+    alone = camera_centered(
+        feats[:1], torch.tensor([99]), reference=feats,
+        reference_camids=camids)
+    torch.testing.assert_close(alone, feats[:1])
+    with pytest.raises(ValueError, match='reference_camids is required'):
+        camera_centered(feats[:1], camids[:1], reference=feats)
+
+
+@pytest.mark.parametrize('selector', [
+    CredibleSampleSelector(num_neighbours=3, camera_centering=True),
+])
+def test_selectors_need_the_cameras(selector):
+    feats, _, _ = camera_biased_features()
+    with pytest.raises(ValueError, match='camera_centering=True.*camer'):
+        selector.select(torch.arange(4), feats)
+
+
+def test_bad_memory_rows_do_not_reach_the_camera_means():
+    """A NaN entry would make its camera's mean NaN and every neighbour of
+    that camera meaningless: the means come from the good entries only."""
+    feats, pids, camids = camera_biased_features()
+    feats = feats.clone()
+    feats[3] = float('nan')
+    stripes = F.normalize(feats.view(len(feats), 2, -1), dim=-1)
+    idx = torch.arange(len(feats))
+    ok = idx != 3  # the NaN entry's own selection is meaningless
+    scl = NeighbourSelector(
+        num_positives=5, num_negatives=10, lambda_c=0.0, warmup_epochs=0,
+        camera_centering=True).select(feats, stripes, idx, feats, stripes,
+                                      camids, 0).positives
+    gsl = CredibleSampleSelector(
+        num_neighbours=5, rules=(), camera_centering=True).select(
+            idx, feats, camids=camids)
+    for positives in (scl[:, 1:], gsl[:, 1:]):
+        positives = positives.masked_fill(~ok[:, None], -1)
+        assert not bool((positives == 3).any())
+        assert _positives_stats(positives, pids, camids)[0] > 0.9
