@@ -219,6 +219,12 @@ def train_method(path: Path, work_dir: Path, seed: Optional[int],
         key = f'train/pseudo_{name}'
         row[f'pseudo_{name}'] = (
             float(scalars[key].current()) if key in scalars else None)
+    # Instance methods' neighbour quality (SCL: pos_*, GSL: credible_*).
+    row['neighbour_stats'] = {
+        key[len('train/'):]: float(buf.current())
+        for key, buf in scalars.items()
+        if key.startswith(('train/pos_', 'train/credible_'))
+    }
     row['wall_minutes'] = (time.perf_counter() - tic) / 60
     row['train_images_per_s'] = (
         probe.train_images / probe.train_seconds

@@ -1,0 +1,174 @@
+"""Choose a method's settings on held-out validation identities.
+
+A method's protocol config (``configs/<method>/*_cuhk03-dev.py``) is run
+once per named variant, each with its own overrides, on the validation
+split of ``configs/_base_/datasets/cuhk03_dev_holdout-val.py``: 67 of the
+567 training identities are held out (never trained on) and serve as query
+/ gallery, so the dev test split is never looked at. Every row is the last
+epoch's; with ``--epoch0`` the untrained starting embedding comes first.
+
+Usage::
+
+    python benchmarks/tune_on_val.py configs/scl/scl_osnet-...-dev.py \\
+        --variant base \\
+        --variant centred model.head.selector.camera_centering=True \\
+        --out benchmarks/results/tuning/scl.json
+
+The JSON holds one row per variant (``variant``, ``options``, the metrics
+of :func:`compare_methods.train_method`) and the machine; the Markdown
+table goes beside it. The method's README copies the table and the chosen
+variant becomes its protocol config.
+"""
+import argparse
+import datetime
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Dict, List, Optional
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import compare_methods  # noqa: E402
+
+#: ``cfg_options`` that move a protocol config onto the validation split,
+#: as ``configs/_base_/datasets/cuhk03_dev_holdout-val.py`` does.
+HOLDOUT = dict(num_holdout_ids=67, holdout_seed=0)
+HOLDOUT_VAL_OPTIONS = {
+    'train_dataloader.dataset.num_holdout_ids': HOLDOUT['num_holdout_ids'],
+    'train_dataloader.dataset.holdout_seed': HOLDOUT['holdout_seed'],
+    'cluster_dataloader.dataset.num_holdout_ids': HOLDOUT['num_holdout_ids'],
+    'cluster_dataloader.dataset.holdout_seed': HOLDOUT['holdout_seed'],
+}
+for _loader in ('val_dataloader', 'test_dataloader'):
+    HOLDOUT_VAL_OPTIONS.update({
+        f'{_loader}.dataset.split': 'holdout',
+        f'{_loader}.dataset.ann_file': 'splits/dev_train.csv',
+        f'{_loader}.dataset.query_ann_file': '',
+        f'{_loader}.dataset.gallery_ann_file': '',
+        f'{_loader}.dataset.num_holdout_ids': HOLDOUT['num_holdout_ids'],
+        f'{_loader}.dataset.holdout_seed': HOLDOUT['holdout_seed'],
+    })
+
+
+def variant_options(items: List[str]) -> Dict:
+    """Overrides of one ``--variant NAME KEY=VALUE ...``, as a dict."""
+    return compare_methods._parse_cfg_options(items) or {}
+
+
+def validation_split(cfg_options: Dict) -> str:
+    """Refuse overrides that would leave the validation split."""
+    for key in cfg_options:
+        if key in HOLDOUT_VAL_OPTIONS or key.split('.')[0] in (
+                'val_dataloader', 'test_dataloader'):
+            raise SystemExit(f'--variant: {key} changes the validation '
+                             'split; tuning reads the held-out identities '
+                             'only')
+    return 'holdout-val'
+
+
+def _cell(value, digits: int = 2) -> str:
+    return '-' if value is None else f'{value:.{digits}f}'
+
+
+def format_table(rows: List[Dict]) -> str:
+    """The Markdown search table: one row per variant.
+
+    Besides the validation metrics it shows the pseudo supervision's
+    quality against the hidden ids at the end: the cluster ARI, or the
+    precision and cross-camera fraction of the selected neighbours (SCL's
+    positives, GSL's credible samples) or pairs (PPSSL).
+    """
+    lines = [
+        '| variant | overrides | val mAP | val rank-1 | val mINP | '
+        'pseudo ARI | neighbour precision | neighbours cross-camera | '
+        'wall min |', '|' + '---|' * 9
+    ]
+    for row in rows:
+        stats = row.get('neighbour_stats') or {}
+        precision = stats.get('pos_precision', stats.get(
+            'credible_precision', row.get('pseudo_pair_precision')))
+        cross = stats.get('pos_cross_camera',
+                          stats.get('credible_cross_camera'))
+        options = ' '.join(f'`{k}={v}`' for k, v in row['options'].items())
+        lines.append('| ' + ' | '.join([
+            row['variant'], options or '-',
+            _cell(row['mAP']),
+            _cell(row['rank1']),
+            _cell(row['mINP']),
+            _cell(row.get('pseudo_ari'), 3),
+            _cell(precision, 3),
+            _cell(cross, 3),
+            _cell(row.get('wall_minutes'), 1)
+        ]) + ' |')
+    return '\n'.join(lines)
+
+
+def main(argv: Optional[List[str]] = None) -> Dict:
+    """Run every variant; returns what it wrote to the JSON file."""
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('config', help="the method's protocol config")
+    parser.add_argument(
+        '--variant',
+        nargs='+',
+        action='append',
+        required=True,
+        metavar='NAME [KEY=VALUE ...]',
+        help='a named set of overrides; repeat for every variant')
+    parser.add_argument(
+        '--epoch0',
+        action='store_true',
+        help='first evaluate the untrained starting embedding')
+    parser.add_argument('--seed', type=int, help="overrides the config's")
+    parser.add_argument(
+        '--work-dir', default=str(REPO_ROOT / 'work_dirs' / 'tune'))
+    parser.add_argument(
+        '--out', required=True, help='the JSON file (.md beside it)')
+    args = parser.parse_args(argv)
+
+    import mmreid_unsup  # noqa: F401  (registries, atomic checkpoints)
+    from mmreid_unsup.utils import atomic_write_bytes
+
+    path = Path(args.config)
+    if not path.is_file():
+        raise SystemExit(f'{path} is not a file')
+    names = [v[0] for v in args.variant]
+    if len(set(names)) != len(names) or any('=' in n for n in names):
+        raise SystemExit('--variant: each needs a distinct NAME before its '
+                         f'KEY=VALUE overrides, got {names}')
+    variants = [(v[0], variant_options(v[1:])) for v in args.variant]
+    for _, options in variants:
+        validation_split(options)
+    work_root = Path(args.work_dir) / path.stem
+    started = datetime.datetime.now(datetime.timezone.utc)
+    rows = []
+    if args.epoch0:
+        row = compare_methods.epoch0(path, work_root / 'epoch0',
+                                     dict(HOLDOUT_VAL_OPTIONS))
+        rows.append(dict(row, variant='epoch 0', options={}))
+        print(json.dumps(rows[-1]), flush=True)
+    for name, options in variants:
+        row = compare_methods.train_method(
+            path, work_root / name, args.seed,
+            {**HOLDOUT_VAL_OPTIONS, **options})
+        rows.append(dict(row, variant=name, options=options))
+        print(json.dumps(rows[-1]), flush=True)
+    table = format_table(rows)
+    result = dict(
+        started=started.isoformat(timespec='seconds'),
+        split='holdout-val (67 held-out training identities)',
+        config=str(path),
+        machine=compare_methods.machine(),
+        load_average=os.getloadavg()[0],
+        rows=rows)
+    out = Path(args.out)
+    atomic_write_bytes(json.dumps(result, indent=2).encode(), out)
+    atomic_write_bytes((table + '\n').encode(), out.with_suffix('.md'))
+    print('\n' + table + f'\n\nwritten to {out} and {out.with_suffix(".md")}')
+    return result
+
+
+if __name__ == '__main__':
+    sys.path.insert(0, str(REPO_ROOT))
+    main()

@@ -1,0 +1,95 @@
+"""benchmarks/tune_on_val.py: variants run on the held-out identities only."""
+import json
+
+import pytest
+from mmengine.config import Config
+
+from tiny_cluster_contrast import REPO_ROOT, load_script
+
+CC = REPO_ROOT / 'configs' / 'cluster_contrast'
+PROTOCOL_CC = CC / 'cluster-contrast_osnet-x0.25-msmt17-pre_1xb64-5e_cuhk03-dev.py'
+
+
+def tune_script():
+    return load_script(REPO_ROOT / 'benchmarks' / 'tune_on_val.py',
+                       'tune_on_val')
+
+
+def test_options_give_the_holdout_val_configs_split():
+    """The overrides move a protocol config onto exactly the split of the
+    hand-written holdout-val leaf config."""
+    script = tune_script()
+    cfg = Config.fromfile(str(PROTOCOL_CC))
+    cfg.merge_from_dict(script.HOLDOUT_VAL_OPTIONS)
+    leaf = Config.fromfile(
+        str(PROTOCOL_CC.with_name(
+            PROTOCOL_CC.name.replace('-dev.py', '-dev-holdout-val.py'))))
+    for key in ('train_dataloader', 'cluster_dataloader', 'val_dataloader',
+                'test_dataloader'):
+        assert cfg[key].dataset == leaf[key].dataset, key
+
+
+def fake_runs(script, monkeypatch):
+    """Replace the training by a record of what each run was given."""
+    calls = []
+
+    def train_method(path, work_dir, seed, cfg_options):
+        calls.append(dict(work_dir=work_dir, seed=seed, options=cfg_options))
+        return dict(method='SCL', config=str(path), seed=seed, mAP=40.0 +
+                    len(calls), rank1=41.0, rank5=60.0, mINP=30.0,
+                    pseudo_ari=None, pseudo_pair_precision=None,
+                    neighbour_stats=dict(pos_precision=0.5,
+                                         pos_cross_camera=0.25),
+                    wall_minutes=1.0)
+
+    monkeypatch.setattr(script.compare_methods, 'train_method', train_method)
+    return calls
+
+
+def test_every_variant_runs_on_the_validation_split(tmp_path, monkeypatch):
+    script = tune_script()
+    calls = fake_runs(script, monkeypatch)
+    out = tmp_path / 'tune.json'
+    result = script.main([
+        str(PROTOCOL_CC), '--variant', 'base', '--variant', 'centred',
+        'custom_hooks.0.labeler.camera_centering=True', '--seed', '3',
+        '--work-dir',
+        str(tmp_path), '--out',
+        str(out)
+    ])
+    assert [c['work_dir'].name for c in calls] == ['base', 'centred']
+    for call in calls:
+        assert call['seed'] == 3
+        for key, value in script.HOLDOUT_VAL_OPTIONS.items():
+            assert call['options'][key] == value
+    assert calls[1]['options'][
+        'custom_hooks.0.labeler.camera_centering'] is True
+    assert 'custom_hooks.0.labeler.camera_centering' not in calls[0][
+        'options']
+    assert json.loads(out.read_text()) == json.loads(json.dumps(result))
+    assert [r['variant'] for r in result['rows']] == ['base', 'centred']
+    assert result['split'].startswith('holdout-val')
+    table = out.with_suffix('.md').read_text().splitlines()
+    assert table[0].startswith('| variant | overrides | val mAP |')
+    assert table[3] == ('| centred | `custom_hooks.0.labeler.camera_centering'
+                        '=True` | 42.00 | 41.00 | 30.00 | - | 0.500 | 0.250 '
+                        '| 1.0 |')
+
+
+@pytest.mark.parametrize('variants, message', [
+    ([['a'], ['a']], 'distinct NAME'),
+    ([['k=v']], 'distinct NAME'),
+    ([['a', 'val_dataloader.dataset.split=query']], 'validation split'),
+    ([['a', 'train_dataloader.dataset.num_holdout_ids=0']],
+     'validation split'),
+])
+def test_bad_variants_are_refused(variants, message, tmp_path, monkeypatch,
+                                  capsys):
+    script = tune_script()
+    calls = fake_runs(script, monkeypatch)
+    argv = [str(PROTOCOL_CC), '--out', str(tmp_path / 'x.json')]
+    for variant in variants:
+        argv += ['--variant', *variant]
+    with pytest.raises(SystemExit, match=message):
+        script.main(argv)
+    assert not calls
