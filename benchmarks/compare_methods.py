@@ -35,6 +35,7 @@ import json
 import os
 import platform
 import statistics
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -293,6 +294,21 @@ def format_table(rows: Sequence[Dict]) -> str:
     return '\n'.join(lines)
 
 
+def git_commit() -> str:
+    """The repository's commit (``-dirty`` with local changes), or ''."""
+    try:
+        commit = subprocess.run(['git', 'rev-parse', '--short', 'HEAD'],
+                                cwd=REPO_ROOT, capture_output=True,
+                                text=True, check=True).stdout.strip()
+        dirty = subprocess.run(['git', 'status', '--porcelain',
+                                '--untracked-files=no'],
+                               cwd=REPO_ROOT, capture_output=True,
+                               text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return ''
+    return commit + ('-dirty' if dirty else '')
+
+
 def cpu() -> Dict:
     """The CPU's model name and the vector extensions that change speed."""
     model, flags = platform.processor(), set()
@@ -407,6 +423,7 @@ def main(argv: Optional[List[str]] = None) -> Dict:
     table = format_table(rows)
     result = dict(
         started=started.isoformat(timespec='seconds'),
+        commit=git_commit(),
         machine=machine(),
         load_average=os.getloadavg()[0],
         cfg_options=args.cfg_options,

@@ -157,6 +157,7 @@ def main(argv: Optional[List[str]] = None) -> Dict:
     table = format_table(rows)
     result = dict(
         started=started.isoformat(timespec='seconds'),
+        commit=compare_methods.git_commit(),
         split='holdout-val (67 held-out training identities)',
         config=str(path),
         machine=compare_methods.machine(),

@@ -39,8 +39,11 @@ train_pipeline = [
         type='MultiView',
         views=[
             [
-                dict(type='Resize', scale=(128, 256),
-                     interpolation='bicubic'),
+                dict(
+                    type='Resize',
+                    scale=(128, 256),
+                    interpolation='bilinear',
+                    backend='pillow'),
                 dict(type='RandomFlip', prob=0.5, direction='horizontal'),
                 dict(type='RandomCrop', size=(256, 128), padding=10),
                 dict(type='RandomErasing', prob=0.5),

@@ -69,6 +69,7 @@ def test_every_variant_runs_on_the_validation_split(tmp_path, monkeypatch):
     assert json.loads(out.read_text()) == json.loads(json.dumps(result))
     assert [r['variant'] for r in result['rows']] == ['base', 'centred']
     assert result['split'].startswith('holdout-val')
+    assert result['commit']  # the code the variants ran
     table = out.with_suffix('.md').read_text().splitlines()
     assert table[0].startswith('| variant | overrides | val mAP |')
     assert table[3] == ('| centred | `custom_hooks.0.labeler.camera_centering'
