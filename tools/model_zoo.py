@@ -19,7 +19,8 @@ from typing import List, Optional, Sequence
 
 from mmreid_unsup.model_zoo import (ENV_MIRROR, ModelIndex, ModelZooError,
                                     ZooModel, cache_dir, cached_checkpoint,
-                                    get_checkpoint, load_index, mirror_url)
+                                    get_checkpoint, load_index, mirror_url,
+                                    sha256_file)
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
@@ -68,11 +69,15 @@ def list_models(index: ModelIndex) -> List[str]:
         return [
             f'no model in the index {index.path} (no checkpoint released yet)'
         ]
-    rows = [('name', 'collection', 'results', 'cached')]
+    rows = [('name', 'collection', 'results', 'local file')]
     for model in index:
-        cached = (cache_dir() / model.filename).is_file()
+        if model.in_repository:
+            local = 'in repository'
+        else:
+            local = ('cached' if (cache_dir() / model.filename).is_file()
+                     else 'not cached')
         rows.append((model.name, model.collection or '-', _summary(model),
-                     'yes' if cached else 'no'))
+                     local))
     widths = [max(len(row[i]) for row in rows) for i in range(3)]
     return [
         '  '.join(cell.ljust(width)
@@ -105,7 +110,8 @@ def describe(index: ModelIndex, name: str) -> List[str]:
         f'Config: {config}',
         f'Weights: {model.weights}',
     ]
-    url = mirror_url(model.weights)
+    url = model.weights if model.in_repository else mirror_url(
+        model.weights)
     if url != model.weights:
         lines.append(f'Download from: {url} ({ENV_MIRROR})')
     lines.append(f'SHA256: {model.sha256}')
@@ -115,9 +121,16 @@ def describe(index: ModelIndex, name: str) -> List[str]:
         metrics = ', '.join(f'{k} {v:g}' for k, v in result.metrics.items())
         lines.append(f'Result: {result.task} on {result.dataset} '
                      f'({result.split}; {result.protocol}): {metrics}')
-    cached = cached_checkpoint(model)
-    lines.append(f'Cached: {cached} (sha256 verified)' if cached else
-                 f'Cached: no (would be {cache_dir() / model.filename})')
+    if model.in_repository:
+        path = model.repository_file
+        state = (f'{path} (sha256 verified)' if path.is_file()
+                 and sha256_file(path) == model.sha256 else
+                 f'{path} (missing or not matching the sha256)')
+        lines.append(f'In repository: {state}')
+    else:
+        cached = cached_checkpoint(model)
+        lines.append(f'Cached: {cached} (sha256 verified)' if cached else
+                     f'Cached: no (would be {cache_dir() / model.filename})')
     lines.append(f'Metafile: {model.metafile}')
     return lines
 

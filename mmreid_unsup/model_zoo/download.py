@@ -45,7 +45,7 @@ except ImportError:  # pragma: no cover (Windows)
 __all__ = [
     'ENV_CACHE_DIR', 'ENV_OFFLINE', 'ENV_MIRROR', 'DEFAULT_CACHE_DIR',
     'cache_dir', 'is_offline', 'mirror_url', 'sha256_file', 'fetch',
-    'cached_checkpoint', 'get_checkpoint'
+    'cached_checkpoint', 'repository_checkpoint', 'get_checkpoint'
 ]
 
 PathLike = Union[str, os.PathLike]
@@ -386,6 +386,37 @@ def cached_checkpoint(model: ZooModel) -> Optional[Path]:
     return None
 
 
+def repository_checkpoint(model: ZooModel) -> Path:
+    """The verified file of a checkpoint released inside the repository.
+
+    No network, cache or mirror is involved; the file is checked against
+    the index's sha256 at every use, like a cached download.
+
+    Args:
+        model (ZooModel): An entry whose ``weights`` is a repository path.
+
+    Returns:
+        Path: The file in this checkout.
+
+    Raises:
+        DownloadError: The file is missing from the checkout.
+        ChecksumError: The file does not match the index.
+    """
+    path = model.repository_file
+    if path is None or not path.is_file():
+        raise DownloadError(
+            f'model zoo checkpoint {model.name!r} is released inside the '
+            f'repository, but {path} is missing from this checkout (is it a '
+            'full clone of the repository?)')
+    got = sha256_file(path)
+    if got != model.sha256:
+        raise ChecksumError(
+            f'model zoo checkpoint {model.name!r}: {path} has sha256 {got}, '
+            f'the index expects {model.sha256} (the file was changed or '
+            'damaged; restore it with git checkout)')
+    return path
+
+
 def get_checkpoint(name: Union[str, ZooModel],
                    index: Optional[ModelIndex] = None,
                    progress: Optional[bool] = None) -> Path:
@@ -400,7 +431,8 @@ def get_checkpoint(name: Union[str, ZooModel],
             shows it only on a terminal.
 
     Returns:
-        Path: The verified file in :func:`cache_dir`.
+        Path: The verified file in :func:`cache_dir`, or in the repository
+        for in-repository weights (:func:`repository_checkpoint`).
 
     Raises:
         UnknownModelError: ``name`` is not in the index.
@@ -412,6 +444,8 @@ def get_checkpoint(name: Union[str, ZooModel],
         model = name
     else:
         model = (index if index is not None else load_index()).get(name)
+    if model.in_repository:
+        return repository_checkpoint(model)
     cached = cached_checkpoint(model)
     if cached is not None:
         return cached

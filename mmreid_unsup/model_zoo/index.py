@@ -12,7 +12,7 @@ import difflib
 import os
 import re
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any, Dict, Iterator, List, Mapping, Optional, Set, Union
 from urllib.parse import urlsplit
 
@@ -70,7 +70,9 @@ class ZooModel:
     Attributes:
         name (str): The name used by ``zoo://NAME`` and :func:`get_model`.
         config (str): The config path as written in the metafile.
-        weights (str): The URL of the checkpoint.
+        weights (str): The URL of the checkpoint, or its path inside the
+            repository (relative to the repository root, ``/``-separated),
+            for checkpoints released with the code.
         sha256 (str): Lower-case hex sha256 of the checkpoint file.
         metafile (Path): The metafile that declares the entry.
         collection (str, optional): The ``In Collection`` name.
@@ -93,6 +95,17 @@ class ZooModel:
         """The file name of the weights (the last part of the URL path):
         the name in the cache directory and on a mirror."""
         return urlsplit(self.weights).path.rsplit('/', 1)[-1]
+
+    @property
+    def in_repository(self) -> bool:
+        """Whether the weights are a file of the repository, not a URL."""
+        return not urlsplit(self.weights).scheme
+
+    @property
+    def repository_file(self) -> Optional[Path]:
+        """The weights' path in this checkout, for in-repository weights
+        (None for a URL)."""
+        return REPO_ROOT / self.weights if self.in_repository else None
 
     def config_candidates(self,
                           index_file: Optional[Path] = None) -> List[Path]:
@@ -345,11 +358,7 @@ def _parse_model(entry: Any, path: Path) -> ZooModel:
     where = f'model {name!r}'
     config = str(_require(entry, 'Config', where, path))
     weights = str(_require(entry, 'Weights', where, path))
-    parts = urlsplit(weights)
-    if parts.scheme not in _URL_SCHEMES or not parts.path.rsplit('/', 1)[-1]:
-        raise IndexFormatError(
-            f'{path}: {where}: Weights must be an {"/".join(_URL_SCHEMES)} '
-            f'URL of a file, got {weights!r}')
+    _check_weights(weights, where, path)
     sha256 = str(_require(entry, 'SHA256', where, path)).strip().lower()
     if not _SHA256_RE.match(sha256):
         raise IndexFormatError(
@@ -395,6 +404,26 @@ def _parse_model(entry: Any, path: Path) -> ZooModel:
         metadata=dict(metadata),
         results=results,
         raw=dict(entry))
+
+
+def _check_weights(weights: str, where: str, path: Path) -> None:
+    """A URL of a file, or a relative path inside the repository."""
+    parts = urlsplit(weights)
+    if not parts.scheme:
+        pure = PurePosixPath(weights)
+        if (pure.is_absolute() or '\\' in weights or '..' in pure.parts
+                or not pure.name or weights.endswith('/')):
+            raise IndexFormatError(
+                f'{path}: {where}: Weights without a URL scheme must be a '
+                'file path inside the repository, relative to its root and '
+                f'/-separated (e.g. model_zoo/checkpoints/NAME.pth), got '
+                f'{weights!r}')
+        return
+    if parts.scheme not in _URL_SCHEMES or not parts.path.rsplit('/', 1)[-1]:
+        raise IndexFormatError(
+            f'{path}: {where}: Weights must be an {"/".join(_URL_SCHEMES)} '
+            'URL of a file or a file path inside the repository, got '
+            f'{weights!r}')
 
 
 def _check_index(path: Path, models: Dict[str, ZooModel],
