@@ -7,7 +7,7 @@ Usage::
     python tools/model_zoo.py download NAME [NAME ...] [--no-progress]
 
 ``--index FILE`` (before the command) reads another ``model-index.yml``
-than ``$MMREID_ZOO_INDEX`` or the repository's ``model_zoo/model-index.yml``.
+than ``$MMREID_ZOO_INDEX`` or the repository's ``model-index.yml``.
 Downloads go to ``$MMREID_CACHE_DIR`` (default
 ``~/.cache/mmreid_unsup/checkpoints``), are resumed when interrupted and
 are verified against the sha256 of the index; ``MMREID_ZOO_MIRROR`` and
@@ -31,7 +31,7 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser.add_argument(
         '--index',
         help='the model-index.yml to read (default: $MMREID_ZOO_INDEX, '
-        'else model_zoo/model-index.yml of the repository)')
+        'else model-index.yml of the repository)')
     commands = parser.add_subparsers(dest='command', required=True)
     commands.add_parser('list', help='the names in the index')
     info = commands.add_parser('info', help='everything about one entry')

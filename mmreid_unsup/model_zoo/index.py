@@ -5,8 +5,11 @@ two additions every entry must carry: ``SHA256`` (the full checksum of the
 weights file) and, in each result, the ``Split`` and ``Protocol`` the numbers
 were measured with. ``model_zoo/README.md`` documents the schema.
 
-The index read by default is the repository's ``model_zoo/model-index.yml``;
-the environment variable ``MMREID_ZOO_INDEX`` names another one.
+The index read by default is the repository's ``model-index.yml`` (at its
+root, importing ``configs/<method>/metafile.yml``, the layout ``mim``
+reads); the environment variable ``MMREID_ZOO_INDEX`` names another one.
+Relative paths in an index (configs, in-repository weights) are relative to
+the folder holding its ``model-index.yml``.
 """
 import difflib
 import os
@@ -32,7 +35,7 @@ ENV_INDEX = 'MMREID_ZOO_INDEX'
 #: The repository of this package (configs are relative to it).
 REPO_ROOT = Path(__file__).resolve().parents[2]
 #: The index shipped with the repository.
-DEFAULT_INDEX = REPO_ROOT / 'model_zoo' / 'model-index.yml'
+DEFAULT_INDEX = REPO_ROOT / 'model-index.yml'
 
 # What ``zoo://NAME`` accepts: no spaces, no slashes.
 _NAME_RE = re.compile(r'^[A-Za-z0-9][A-Za-z0-9._+-]*$')
@@ -79,6 +82,8 @@ class ZooModel:
         metadata (dict): ``Metadata`` (training data, resources, ...).
         results (list[ZooResult]): The measurements.
         raw (dict): The entry as read from YAML.
+        root (Path, optional): The folder of the ``model-index.yml`` the
+            entry was read through; relative paths start there.
     """
     name: str
     config: str
@@ -89,6 +94,7 @@ class ZooModel:
     metadata: Dict[str, Any] = field(default_factory=dict)
     results: List[ZooResult] = field(default_factory=list)
     raw: Dict[str, Any] = field(default_factory=dict, repr=False)
+    root: Optional[Path] = None
 
     @property
     def filename(self) -> str:
@@ -105,7 +111,9 @@ class ZooModel:
     def repository_file(self) -> Optional[Path]:
         """The weights' path in this checkout, for in-repository weights
         (None for a URL)."""
-        return REPO_ROOT / self.weights if self.in_repository else None
+        if not self.in_repository:
+            return None
+        return (self.root or REPO_ROOT) / self.weights
 
     def config_candidates(self,
                           index_file: Optional[Path] = None) -> List[Path]:
@@ -113,8 +121,8 @@ class ZooModel:
 
         Args:
             index_file (Path, optional): The ``model-index.yml`` the entry
-                was read through; its folder's parent is the repository
-                root of that index.
+                was read through; its folder is the repository root of
+                that index. Defaults to the entry's :attr:`root`.
 
         Returns:
             list[Path]: The candidate paths.
@@ -124,7 +132,9 @@ class ZooModel:
             return [path]
         roots = []
         if index_file is not None:
-            roots.append(index_file.parent.parent)
+            roots.append(index_file.parent)
+        if self.root is not None:
+            roots.append(self.root)
         roots += [self.metafile.parent, REPO_ROOT]
         candidates: List[Path] = []
         for root in roots:
@@ -137,8 +147,7 @@ class ZooModel:
         """The config file of the entry.
 
         A relative ``Config`` is looked up relative to the repository root
-        of the index (the parent of the folder holding
-        ``model-index.yml``), then to the metafile's folder, then to this
+        of the index (the folder holding ``model-index.yml``), then to the metafile's folder, then to this
         package's repository.
 
         Args:
@@ -183,7 +192,7 @@ class ModelIndex:
         Args:
             path (str | PathLike, optional): The index file. Defaults to
                 :func:`index_path` (``$MMREID_ZOO_INDEX`` or the shipped
-                ``model_zoo/model-index.yml``).
+                ``model-index.yml``).
 
         Returns:
             ModelIndex: The index; it may hold no model.
@@ -201,7 +210,7 @@ class ModelIndex:
         path = path.resolve()
         models: Dict[str, ZooModel] = {}
         collections: Dict[str, Dict[str, Any]] = {}
-        _read_file(path, models, collections, visited=set())
+        _read_file(path, models, collections, visited=set(), root=path.parent)
         _check_index(path, models, collections)
         return cls(path, models, collections)
 
@@ -258,7 +267,7 @@ class ModelIndex:
 
 def index_path() -> Path:
     """The index file to read: ``$MMREID_ZOO_INDEX`` if set, else the
-    repository's ``model_zoo/model-index.yml``.
+    repository's ``model-index.yml``.
 
     Returns:
         Path: The path (not checked).
@@ -305,8 +314,9 @@ def _as_list(value: Any, what: str, path: Path) -> list:
 
 def _read_file(path: Path, models: Dict[str, ZooModel],
                collections: Dict[str, Dict[str, Any]],
-               visited: Set[Path]) -> None:
-    """Add the collections and models of ``path`` and of what it imports."""
+               visited: Set[Path], root: Path) -> None:
+    """Add the collections and models of ``path`` and of what it imports
+    (``root``: the folder of the top-level index)."""
     if path in visited:
         raise IndexFormatError(f'{path}: imported twice (an Import cycle?)')
     visited.add(path)
@@ -319,7 +329,7 @@ def _read_file(path: Path, models: Dict[str, ZooModel],
         if not child.is_file():
             raise FileNotFoundError(
                 f'{path}: imported metafile not found: {item} ({child})')
-        _read_file(child, models, collections, visited)
+        _read_file(child, models, collections, visited, root)
     for item in _as_list(data.get('Collections'), 'Collections', path):
         name = item.get('Name') if isinstance(item, Mapping) else None
         if not isinstance(name, str) or not name:
@@ -330,7 +340,7 @@ def _read_file(path: Path, models: Dict[str, ZooModel],
                                    'twice')
         collections[name] = dict(item)
     for item in _as_list(data.get('Models'), 'Models', path):
-        model = _parse_model(item, path)
+        model = _parse_model(item, path, root)
         if model.name in models:
             raise IndexFormatError(
                 f'{path}: model {model.name!r} already declared in '
@@ -345,7 +355,8 @@ def _require(entry: Mapping[str, Any], key: str, where: str,
     return entry[key]
 
 
-def _parse_model(entry: Any, path: Path) -> ZooModel:
+def _parse_model(entry: Any, path: Path, root: Optional[Path] = None
+                 ) -> ZooModel:
     """Check one ``Models`` entry against the schema and convert it."""
     if not isinstance(entry, Mapping):
         raise IndexFormatError(
@@ -403,7 +414,8 @@ def _parse_model(entry: Any, path: Path) -> ZooModel:
         collection=str(collection) if collection is not None else None,
         metadata=dict(metadata),
         results=results,
-        raw=dict(entry))
+        raw=dict(entry),
+        root=root)
 
 
 def _check_weights(weights: str, where: str, path: Path) -> None:

@@ -16,13 +16,22 @@ SHA2 = 'cd' * 32
 
 
 def test_shipped_index_is_valid_and_lists_only_released_models():
-    assert DEFAULT_INDEX == REPO_ROOT / 'model_zoo' / 'model-index.yml'
+    # OpenMMLab's layout: model-index.yml at the root, one metafile per
+    # method folder of configs/.
+    assert DEFAULT_INDEX == REPO_ROOT / 'model-index.yml'
     index = ModelIndex.load(DEFAULT_INDEX)
-    # No checkpoint is released: entries exist only for files that exist.
-    assert len(index) == 0 and index.names() == []
-    assert {'Cluster-Contrast', 'SCL', 'GRACL'} <= set(index.collections)
+    # Entries exist only for files that exist, in the repository.
+    for model in index:
+        assert model.in_repository and model.repository_file.is_file()
+        assert model.config_path(DEFAULT_INDEX).is_file()
+    assert {'Cluster-Contrast', 'PPSSL', 'SCL', 'GSL', 'GRACL'} <= set(
+        index.collections)
     imported = yaml.safe_load(DEFAULT_INDEX.read_text())['Import']
+    methods = sorted(p.parent.name
+                     for p in (REPO_ROOT / 'configs').glob('*/README.md'))
+    assert sorted(m.split('/')[1] for m in imported) == methods
     for metafile in imported:
+        assert metafile.startswith('configs/')
         assert (DEFAULT_INDEX.parent / metafile).is_file()
         for collection in (yaml.safe_load(
                 (DEFAULT_INDEX.parent / metafile).read_text())['Collections']):

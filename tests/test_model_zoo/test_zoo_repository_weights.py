@@ -1,5 +1,6 @@
-"""Checkpoints released inside the repository: a path as ``Weights``, no
-network, cache or mirror, the sha256 still verified at every use."""
+"""Checkpoints released inside the repository: a path as ``Weights``
+(relative to the folder of ``model-index.yml``), no network, cache or
+mirror, the sha256 still verified at every use."""
 import hashlib
 
 import pytest
@@ -8,7 +9,6 @@ import yaml
 from mmreid_unsup.model_zoo import (ChecksumError, DownloadError,
                                     IndexFormatError, get_checkpoint,
                                     load_index)
-from mmreid_unsup.model_zoo import index as index_module
 from mmreid_unsup.utils import atomic_write_bytes
 from tiny_cluster_contrast import REPO_ROOT, load_script
 from zoo_test_server import model_entry, write_index, zoo_env  # noqa: F401
@@ -18,17 +18,16 @@ WEIGHTS = 'model_zoo/checkpoints/tiny.pth'
 
 @pytest.fixture
 def repo(tmp_path, monkeypatch, zoo_env):  # noqa: F811
-    """A fake repository root holding one released file, offline, with a
-    mirror set (which must not apply to repository files)."""
+    """A repository holding its index and one released file, offline,
+    with a mirror set (which must not apply to repository files)."""
     root = tmp_path / 'repo'
     data = b'released weights'
     atomic_write_bytes(data, root / WEIGHTS)
-    monkeypatch.setattr(index_module, 'REPO_ROOT', root)
     monkeypatch.setenv('MMREID_OFFLINE', '1')
     monkeypatch.setenv('MMREID_ZOO_MIRROR', 'http://127.0.0.1:9/none')
     sha = hashlib.sha256(data).hexdigest()
     index = load_index(
-        write_index(tmp_path / 'index', [model_entry('tiny', WEIGHTS, sha)]))
+        write_index(root, [model_entry('tiny', WEIGHTS, sha)]))
     return root, index, zoo_env
 
 
