@@ -1,0 +1,45 @@
+"""extract_dataset_features: dataset order, layouts, the model left as is."""
+import pytest
+import torch
+from mmengine.runner import Runner
+
+from mmreid_unsup.engine.feature_extraction import (
+    build_extraction_dataloader, extract_dataset_features)
+from tiny_cluster_contrast import tiny_cfg
+
+
+@pytest.fixture(scope='module')
+def runner(tiny_synthetic_root, tmp_path_factory):
+    cfg = tiny_cfg(tiny_synthetic_root, tmp_path_factory.mktemp('extract'))
+    cfg.cluster_dataloader.batch_size = 7  # a last batch of another size
+    return Runner.from_cfg(cfg)
+
+
+def test_features_in_dataset_order_in_both_layouts(runner):
+    torch.manual_seed(0)
+    model = runner.model
+    model.train()
+    params = {n: p.stride() for n, p in model.named_parameters()}
+    loader = build_extraction_dataloader(runner, None, 'test')
+    nchw = extract_dataset_features(
+        model, loader, progress=False, channels_last=False)
+    nhwc = extract_dataset_features(
+        model, loader, progress=False, channels_last=True)
+
+    dataset = loader.dataset
+    assert nchw.shape[0] == len(dataset)
+    # Row i is sample i, as a one-image forward gives it.
+    model.eval()
+    with torch.no_grad():
+        for i in (0, len(dataset) // 2, len(dataset) - 1):
+            data = model.data_preprocessor(
+                loader.collate_fn([dataset[i]]), False)
+            single = model(data['inputs'], mode='tensor')[0]
+            torch.testing.assert_close(nchw[i], single, rtol=1e-4, atol=1e-5)
+    cosine = torch.nn.functional.cosine_similarity(nchw, nhwc, dim=1)
+    assert cosine.min().item() > 0.99999
+    # The weights keep their layout; the mode the caller had comes back.
+    model.train()
+    extract_dataset_features(model, loader, progress=False)
+    assert model.training
+    assert {n: p.stride() for n, p in model.named_parameters()} == params
