@@ -50,6 +50,9 @@ def add_mim_extension(mode: Optional[str], repo_root: str) -> None:
     for name in MIM_FILES:
         src = osp.join(repo_root, name)
         dst = osp.join(mim_dir, name)
+        if not osp.exists(src):
+            # A wheel built from an sdist: the sdist's .mim is the source.
+            continue
         if osp.islink(dst) or osp.isfile(dst):
             os.remove(dst)
         elif osp.isdir(dst):

@@ -242,7 +242,8 @@ def summarise(runs: Sequence[Dict]) -> Dict:
     Returns:
         dict: ``method``, ``config``, ``seeds`` and, for every number,
         ``<key>`` (mean) and ``<key>_std`` (population standard deviation,
-        0 for one run; None where a run had no value).
+        0 for one run; None where a run had no value); a dict of numbers
+        (``neighbour_stats``) is summarised the same way, key by key.
     """
     summary = dict(
         method=runs[0]['method'],
@@ -251,13 +252,27 @@ def summarise(runs: Sequence[Dict]) -> Dict:
     keys = [k for k, v in runs[0].items()
             if k not in ('method', 'config', 'seed')]
     for key in keys:
-        values = [r[key] for r in runs]
-        if any(v is None for v in values):
-            summary[key] = summary[f'{key}_std'] = None
+        values = [r.get(key) for r in runs]
+        if isinstance(values[0], dict):
+            summary[key] = _mean_and_spread(
+                [v or {} for v in values], sorted(values[0]))
             continue
-        summary[key] = statistics.fmean(values)
-        summary[f'{key}_std'] = statistics.pstdev(values)
+        summary.update(_mean_and_spread([{key: v} for v in values], [key]))
     return summary
+
+
+def _mean_and_spread(values: Sequence[Dict], keys: Sequence[str]) -> Dict:
+    """``key`` (mean over ``values``) and ``key_std`` for every key; None
+    where some run lacks a number."""
+    out = {}
+    for key in keys:
+        numbers = [v.get(key) for v in values]
+        if any(n is None for n in numbers):
+            out[key] = out[f'{key}_std'] = None
+            continue
+        out[key] = statistics.fmean(numbers)
+        out[f'{key}_std'] = statistics.pstdev(numbers)
+    return out
 
 
 def _cell(row: Dict, key: str, digits: int = 2) -> str:
@@ -399,6 +414,7 @@ def main(argv: Optional[List[str]] = None) -> Dict:
     cfg_options = _parse_cfg_options(args.cfg_options)
     work_root = Path(args.work_dir)
     started = datetime.datetime.now(datetime.timezone.utc)
+    commit = git_commit()  # the code this process runs
 
     rows = []
     if not args.no_direct:
@@ -423,7 +439,7 @@ def main(argv: Optional[List[str]] = None) -> Dict:
     table = format_table(rows)
     result = dict(
         started=started.isoformat(timespec='seconds'),
-        commit=git_commit(),
+        commit=commit,
         machine=machine(),
         load_average=os.getloadavg()[0],
         cfg_options=args.cfg_options,

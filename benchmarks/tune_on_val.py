@@ -57,14 +57,50 @@ def variant_options(items: List[str]) -> Dict:
     return compare_methods._parse_cfg_options(items) or {}
 
 
-def validation_split(cfg_options: Dict) -> str:
-    """Refuse overrides that would leave the validation split."""
-    for key in cfg_options:
-        if key in HOLDOUT_VAL_OPTIONS or key.split('.')[0] in (
-                'val_dataloader', 'test_dataloader'):
-            raise SystemExit(f'--variant: {key} changes the validation '
-                             'split; tuning reads the held-out identities '
-                             'only')
+def validation_split(path: Path, options: Dict) -> str:
+    """Refuse a variant whose merged config leaves the validation split.
+
+    The config with :data:`HOLDOUT_VAL_OPTIONS` and the variant's overrides
+    must still train and refresh on ``dev_train.csv`` without the held-out
+    identities and validate on exactly those, and no hook may bring a
+    dataloader of its own.
+
+    Args:
+        path (Path): The method's protocol config.
+        options (dict): The variant's overrides.
+
+    Returns:
+        str: The split's name, ``'holdout-val'``.
+
+    Raises:
+        SystemExit: Naming the offending key.
+    """
+    from mmengine.config import Config
+    for key in options:
+        if key.split('.')[0] in ('val_dataloader', 'test_dataloader') or (
+                key.startswith(('train_dataloader.dataset',
+                                'cluster_dataloader.dataset'))):
+            raise SystemExit(f'--variant: {key} changes the data; tuning '
+                             'trains on dev_train.csv without the held-out '
+                             'identities and validates on those only')
+    cfg = Config.fromfile(str(path))
+    cfg.merge_from_dict({**HOLDOUT_VAL_OPTIONS, **options})
+    expected = dict(ann_file='splits/dev_train.csv', **HOLDOUT)
+    for loader in ('train_dataloader', 'cluster_dataloader',
+                   'val_dataloader', 'test_dataloader'):
+        dataset = cfg[loader].dataset
+        found = {k: dataset.get(k) for k in expected}
+        if found != expected or (loader in ('val_dataloader',
+                                            'test_dataloader')
+                                 and dataset.get('split') != 'holdout'):
+            raise SystemExit(f'{path}: {loader}.dataset is {found} '
+                             f'(split {dataset.get("split")!r}) with the '
+                             f'validation overrides; expected {expected}')
+    for hook in cfg.get('custom_hooks', []):
+        if hook.get('dataloader') is not None:
+            raise SystemExit(f'{path}: custom hook {hook.get("type")} has '
+                             'its own dataloader, which the validation '
+                             'split does not reach')
     return 'holdout-val'
 
 
@@ -139,9 +175,10 @@ def main(argv: Optional[List[str]] = None) -> Dict:
                          f'KEY=VALUE overrides, got {names}')
     variants = [(v[0], variant_options(v[1:])) for v in args.variant]
     for _, options in variants:
-        validation_split(options)
+        validation_split(path, options)
     work_root = Path(args.work_dir) / path.stem
     started = datetime.datetime.now(datetime.timezone.utc)
+    commit = compare_methods.git_commit()  # the code this process runs
     rows = []
     if args.epoch0:
         row = compare_methods.epoch0(path, work_root / 'epoch0',
@@ -157,7 +194,7 @@ def main(argv: Optional[List[str]] = None) -> Dict:
     table = format_table(rows)
     result = dict(
         started=started.isoformat(timespec='seconds'),
-        commit=compare_methods.git_commit(),
+        commit=commit,
         split='holdout-val (67 held-out training identities)',
         config=str(path),
         machine=compare_methods.machine(),

@@ -368,7 +368,11 @@ def _parse_model(entry: Any, path: Path, root: Optional[Path] = None
             '"._+-" (it is used as zoo://NAME)')
     where = f'model {name!r}'
     config = str(_require(entry, 'Config', where, path))
-    weights = str(_require(entry, 'Weights', where, path))
+    weights = _require(entry, 'Weights', where, path)
+    if not isinstance(weights, str):
+        raise IndexFormatError(
+            f'{path}: {where}: Weights must be a URL or a repository path, '
+            f'got {weights!r}')
     _check_weights(weights, where, path)
     sha256 = str(_require(entry, 'SHA256', where, path)).strip().lower()
     if not _SHA256_RE.match(sha256):

@@ -25,7 +25,7 @@ from typing import Optional
 import torch
 import torch.nn.functional as F
 
-__all__ = ['camera_centered', 'camera_means']
+__all__ = ['camera_centered', 'camera_means', 'vanished_rows']
 
 
 def _check_camids(features: torch.Tensor, camids: torch.Tensor,
@@ -108,3 +108,22 @@ def camera_centered(features: torch.Tensor,
     known = (cams[pos] == camids).to(feats.dtype)
     offsets = means[pos] * known.view((-1, ) + (1, ) * (feats.dim() - 1))
     return F.normalize(feats - offsets, dim=-1)
+
+
+def vanished_rows(centred: torch.Tensor, eps: float = 1e-6) -> torch.Tensor:
+    """Rows that centring turned into (near-)zero vectors.
+
+    The only image of a camera, centred with its own camera's mean, becomes
+    the zero vector (of every part, for part-based features). It is then
+    equally close to every other row, so a selector would rank it first for
+    any anchor: selectors treat such rows as bad rows.
+
+    Args:
+        centred (Tensor): ``(N, ..., D)`` output of :func:`camera_centered`.
+        eps (float): Norm below which a row (part) has vanished.
+
+    Returns:
+        Tensor: ``(N,)`` bool, True where some part has vanished.
+    """
+    norms = centred.norm(dim=-1).reshape(centred.size(0), -1)
+    return (norms < eps).any(dim=1)

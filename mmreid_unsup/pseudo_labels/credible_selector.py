@@ -5,7 +5,7 @@ import torch
 
 from mmreid_unsup.registry import PSEUDO_LABELERS
 from .bad_features import BadRowMonitor
-from .camera_centering import camera_centered
+from .camera_centering import camera_centered, vanished_rows
 
 __all__ = ['CredibleSampleSelector']
 
@@ -234,6 +234,10 @@ camera_centering`) every ranking and the threshold read camera-centred
                 bank, patch_bank if uses_patches else None, camids, bad)
             if uses_patches:
                 patch_bank = centred_patches
+            # The only good entry of its camera is centred to zero.
+            bad = bad.to(bank.device) | vanished_rows(bank)
+            if uses_patches:
+                bad |= vanished_rows(patch_bank)
         cams = dict(
             camids=camids, camera_penalty=self.camera_penalty, excluded=bad)
         largest_k = max(self.num_neighbours, self.reciprocal_k

@@ -5,7 +5,7 @@ import torch
 
 from mmreid_unsup.registry import PSEUDO_LABELERS
 from .bad_features import BadRowMonitor
-from .camera_centering import camera_centered
+from .camera_centering import camera_centered, vanished_rows
 
 __all__ = ['NeighbourSelector', 'NeighbourSelection']
 
@@ -227,6 +227,12 @@ class NeighbourSelector:
                 self._centred(global_feats, local_feats, global_bank,
                               local_bank, bank_camids[indices], bank_camids,
                               bad_entries.to(global_bank.device))
+            # The only good entry of its camera is centred to zero.
+            bad_entries = bad_entries.to(global_bank.device) | (
+                vanished_rows(global_bank) | vanished_rows(local_bank))
+            bad_anchors = bad_anchors | (
+                vanished_rows(global_feats)
+                | vanished_rows(local_feats)).to(bad_anchors.device)
         dist = self.distance(global_feats, local_feats, global_bank,
                              local_bank, bank_camids[indices], bank_camids)
         if bool(bad_anchors.any()):

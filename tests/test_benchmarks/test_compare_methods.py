@@ -83,14 +83,23 @@ def test_no_train_gives_the_untrained_rows_only(tiny_synthetic_root,
 def test_seeds_give_mean_and_spread():
     script = compare_methods_script()
     runs = [
-        dict(method='M', config='c.py', seed=s, mAP=m, pseudo_ari=None)
-        for s, m in ((1, 10.0), (2, 14.0))
+        dict(method='M', config='c.py', seed=s, mAP=m, pseudo_ari=None,
+             neighbour_stats=dict(pos_precision=p))
+        for s, m, p in ((1, 10.0, 0.4), (2, 14.0, 0.6))
     ]
     summary = script.summarise(runs)
     assert summary['seeds'] == [1, 2]
     assert summary['mAP'] == pytest.approx(12.0)
     assert summary['mAP_std'] == pytest.approx(2.0)
     assert summary['pseudo_ari'] is None
+    # Statistics that come as a dict are summarised key by key; a method
+    # without any (an empty dict) summarises to an empty dict.
+    assert summary['neighbour_stats']['pos_precision'] == pytest.approx(0.5)
+    assert summary['neighbour_stats']['pos_precision_std'] == pytest.approx(
+        0.1)
+    for run in runs:
+        run['neighbour_stats'] = {}
+    assert script.summarise(runs)['neighbour_stats'] == {}
     assert '12.00 ± 2.00' in script.format_table([summary])
 
 

@@ -80,9 +80,13 @@ def test_every_variant_runs_on_the_validation_split(tmp_path, monkeypatch):
 @pytest.mark.parametrize('variants, message', [
     ([['a'], ['a']], 'distinct NAME'),
     ([['k=v']], 'distinct NAME'),
-    ([['a', 'val_dataloader.dataset.split=query']], 'validation split'),
+    ([['a', 'val_dataloader.dataset.split=query']], 'changes the data'),
     ([['a', 'train_dataloader.dataset.num_holdout_ids=0']],
-     'validation split'),
+     'changes the data'),
+    ([['a', 'train_dataloader.dataset.ann_file=splits/dev_query.csv']],
+     'changes the data'),
+    ([['a', 'custom_hooks.0.dataloader.batch_size=8']],
+     'its own dataloader'),
 ])
 def test_bad_variants_are_refused(variants, message, tmp_path, monkeypatch,
                                   capsys):

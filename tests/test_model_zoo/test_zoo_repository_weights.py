@@ -50,7 +50,7 @@ def test_changed_or_missing_repository_file_is_an_error(repo):
 
 
 @pytest.mark.parametrize('weights', [
-    '/abs/tiny.pth', '../outside/tiny.pth', 'model_zoo/', 'a\\b.pth'
+    '/abs/tiny.pth', '../outside/tiny.pth', 'model_zoo/', 'a\\b.pth', 12
 ])
 def test_paths_outside_the_repository_are_refused(tmp_path, weights):
     entry = yaml.safe_load(model_entry('tiny', 'http://h/t.pth', 'ab' * 32))
@@ -59,7 +59,7 @@ def test_paths_outside_the_repository_are_refused(tmp_path, weights):
     atomic_write_bytes(
         yaml.safe_dump({'Collections': [{'Name': 'Tiny'}],
                         'Models': entry}).encode(), metafile)
-    with pytest.raises(IndexFormatError, match='inside the repository'):
+    with pytest.raises(IndexFormatError, match='repository'):
         load_index(metafile)
 
 

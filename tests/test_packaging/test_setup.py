@@ -1,4 +1,5 @@
 """setup.py: the ``.mim`` folder OpenMMLab's ``mim`` reads from a package."""
+import shutil
 from pathlib import Path
 
 import pytest
@@ -60,3 +61,19 @@ def test_nothing_happens_without_a_build_command(setup_py, tmp_path):
     repo = _fake_repo(tmp_path)
     setup_py.add_mim_extension(None, str(repo))
     assert not (repo / 'mmreid_unsup' / '.mim').exists()
+
+
+def test_a_build_from_an_sdist_keeps_its_mim_folder(setup_py, tmp_path):
+    """An unpacked sdist has mmreid_unsup/.mim but no top-level configs or
+    tools: building its wheel keeps the .mim files."""
+    repo = _fake_repo(tmp_path / 'src')
+    setup_py.add_mim_extension('copy', str(repo))
+    sdist = tmp_path / 'sdist'
+    (sdist / 'mmreid_unsup').mkdir(parents=True)
+    shutil.copytree(repo / 'mmreid_unsup' / '.mim',
+                    sdist / 'mmreid_unsup' / '.mim')
+    (sdist / 'model-index.yml').write_text('Import: []\n')
+    setup_py.add_mim_extension('copy', str(sdist))
+    mim = sdist / 'mmreid_unsup' / '.mim'
+    assert (mim / 'configs' / 'gracl' / 'a.py').read_text() == 'x = 1\n'
+    assert (mim / 'tools' / 'train.py').is_file()

@@ -232,3 +232,28 @@ def test_bad_memory_rows_do_not_reach_the_camera_means():
         positives = positives.masked_fill(~ok[:, None], -1)
         assert not bool((positives == 3).any())
         assert _positives_stats(positives, pids, camids)[0] > 0.9
+
+
+def test_the_only_entry_of_a_camera_is_never_everyones_positive():
+    """Centred with its own camera's mean, a camera's only memory entry is
+    the zero vector, equally close to every anchor: the selectors treat it
+    as a bad entry instead of ranking it first for everybody."""
+    feats, pids, camids = camera_biased_features()
+    camids = camids.clone()
+    camids[7] = 99  # the only image of camera 99
+    stripes = F.normalize(feats.view(len(feats), 2, -1), dim=-1)
+    idx = torch.arange(len(feats))
+    scl = NeighbourSelector(
+        num_positives=5, num_negatives=10, lambda_c=0.0, warmup_epochs=0,
+        camera_centering=True).select(feats, stripes, idx, feats, stripes,
+                                      camids, 0)
+    gsl = CredibleSampleSelector(
+        num_neighbours=5, rules=(), camera_centering=True).select(
+            idx, feats, camids=camids)
+    others = idx != 7
+    for positives in (scl.positives[others, 1:], gsl[others, 1:]):
+        assert not bool((positives == 7).any())
+    assert not bool((scl.negatives[others] == 7).any())
+    # Its own selection falls back to itself (SCL) / nothing (GSL).
+    assert scl.positives[7].tolist() == [7] * 6
+    assert gsl[7, 1:].tolist() == [-1] * 5
