@@ -11,7 +11,7 @@ setting gives the baseline's features (cosine to the NCHW batch-64 run).
 Usage::
 
     python benchmarks/feature_extraction.py [--num-images 1024]
-        [--batch-sizes 64 128 256] [--repeats 2]
+        [--batch-sizes 64 128 256] [--repeats 2] [--data-root DIR]
         [--out benchmarks/results/feature_extraction.json]
 
 The protocol's loader settings (2 workers) are used; each setting runs
@@ -35,13 +35,18 @@ PROTOCOL_CONFIG = (REPO_ROOT / 'configs' / 'osnet' /
                    'osnet-x0.25_msmt17-torchreid_cuhk03-dev.py')
 
 
-def build_loader(cfg, num_images: int, batch_size: int):
-    """The first ``num_images`` training crops with the test pipeline."""
+def build_loader(cfg, num_images: int, batch_size: int,
+                 data_root: Optional[str] = None):
+    """The first ``num_images`` training crops with the test pipeline
+    (from ``data_root`` instead of the config's when given)."""
     from mmengine.dataset import DefaultSampler, pseudo_collate
     from torch.utils.data import DataLoader, Subset
 
     from mmreid_unsup.registry import DATASETS
-    dataset = DATASETS.build(cfg.cluster_dataloader.dataset)
+    dataset_cfg = cfg.cluster_dataloader.dataset.copy()
+    if data_root is not None:
+        dataset_cfg.data_root = data_root
+    dataset = DATASETS.build(dataset_cfg)
     subset = Subset(dataset, range(min(num_images, len(dataset))))
     return DataLoader(
         subset,
@@ -51,7 +56,10 @@ def build_loader(cfg, num_images: int, batch_size: int):
         collate_fn=pseudo_collate)
 
 
-def run(num_images: int, batch_sizes: List[int], repeats: int) -> Dict:
+def run(num_images: int,
+        batch_sizes: List[int],
+        repeats: int,
+        data_root: Optional[str] = None) -> Dict:
     """Time every (layout, batch size) setting; returns the rows."""
     from mmengine.config import Config
     from mmengine.registry import init_default_scope
@@ -78,7 +86,7 @@ def run(num_images: int, batch_sizes: List[int], repeats: int) -> Dict:
     rows, baseline = [], None
     for channels_last in (False, True):
         for batch_size in batch_sizes:
-            loader = build_loader(cfg, num_images, batch_size)
+            loader = build_loader(cfg, num_images, batch_size, data_root)
             times = []
             for _ in range(repeats):
                 start = time.perf_counter()
@@ -124,6 +132,8 @@ def main(argv: Optional[List[str]] = None) -> Dict:
         '--batch-sizes', type=int, nargs='+', default=[64, 128, 256])
     parser.add_argument('--repeats', type=int, default=2)
     parser.add_argument(
+        '--data-root', help="the CUHK03 crops (default: the config's)")
+    parser.add_argument(
         '--out',
         default=str(REPO_ROOT / 'benchmarks' / 'results' /
                     'feature_extraction.json'))
@@ -133,7 +143,8 @@ def main(argv: Optional[List[str]] = None) -> Dict:
 
     import mmreid_unsup  # noqa: F401
     from mmreid_unsup.utils import atomic_write_bytes
-    rows = run(args.num_images, args.batch_sizes, args.repeats)
+    rows = run(args.num_images, args.batch_sizes, args.repeats,
+               args.data_root)
     result = dict(
         commit=compare_methods.git_commit(),
         machine=compare_methods.machine(),

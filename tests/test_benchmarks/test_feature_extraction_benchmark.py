@@ -1,0 +1,33 @@
+"""benchmarks/feature_extraction.py on a few real crops."""
+import json
+
+import pytest
+
+from tiny_cluster_contrast import REPO_ROOT, load_script, shared_dir
+
+CUHK03 = shared_dir() / 'data' / 'cuhk03'
+
+
+@pytest.mark.skipif(
+    not (CUHK03 / 'full').is_dir(),
+    reason=f'the CUHK03 crops are not at {CUHK03} (set MMREID_SHARED_DIR)')
+def test_every_setting_is_timed_and_gives_the_same_features(tmp_path):
+    script = load_script(REPO_ROOT / 'benchmarks' / 'feature_extraction.py',
+                         'feature_extraction_benchmark')
+    out = tmp_path / 'fe.json'
+    result = script.main([
+        '--num-images', '12', '--batch-sizes', '4', '8', '--repeats', '1',
+        '--data-root',
+        str(CUHK03), '--out',
+        str(out)
+    ])
+    assert json.loads(out.read_text()) == json.loads(json.dumps(result))
+    rows = result['rows']
+    assert [(r['layout'], r['batch_size']) for r in rows] == [
+        ('nchw', 4), ('nchw', 8), ('channels_last', 4), ('channels_last', 8)
+    ]
+    assert rows[0]['speedup'] == 1.0
+    for row in rows:
+        assert row['seconds'] > 0 and row['images_per_s'] > 0
+        assert row['min_cosine_to_baseline'] > 0.9999
+    assert result['machine']['cpu']['model']
