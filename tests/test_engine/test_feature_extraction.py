@@ -5,7 +5,7 @@ from mmengine.runner import Runner
 
 from mmreid_unsup.engine.feature_extraction import (
     build_extraction_dataloader, extract_dataset_features)
-from tiny_cluster_contrast import tiny_cfg
+from tiny_cluster_contrast import REPO_ROOT, tiny_cfg
 
 
 @pytest.fixture(scope='module')
@@ -43,3 +43,38 @@ def test_features_in_dataset_order_in_both_layouts(runner):
     extract_dataset_features(model, loader, progress=False)
     assert model.training
     assert {n: p.stride() for n, p in model.named_parameters()} == params
+
+
+PROTOCOL_CONFIGS = sorted(
+    (REPO_ROOT / 'configs').glob('*/*osnet-x0.25-msmt17-pre*cuhk03-dev.py'))
+
+
+@pytest.mark.parametrize('path', PROTOCOL_CONFIGS, ids=lambda p: p.name)
+def test_every_protocol_model_takes_channels_last_batches(path):
+    """Part-based necks and heads must not assume the NCHW layout (a
+    ``.view`` of a channels-last map fails)."""
+    from mmengine.config import Config
+    from mmengine.registry import init_default_scope
+
+    from mmreid_unsup.registry import MODELS
+    init_default_scope('mmreid_unsup')
+    torch.manual_seed(0)
+    model_cfg = _without_init(Config.fromfile(str(path)).model.to_dict())
+    model = MODELS.build(model_cfg).eval()
+    x = torch.randn(2, 3, 128, 64)
+    with torch.no_grad():
+        nchw = model(x, mode='tensor')
+        nhwc = model(
+            x.contiguous(memory_format=torch.channels_last), mode='tensor')
+    cosine = torch.nn.functional.cosine_similarity(nchw, nhwc, dim=1)
+    assert cosine.min().item() > 0.99999
+
+
+def _without_init(node):
+    """The model config without Pretrained inits (no weights needed)."""
+    if isinstance(node, dict):
+        return {k: _without_init(v) for k, v in node.items()
+                if k != 'init_cfg'}
+    if isinstance(node, (list, tuple)):
+        return type(node)(_without_init(v) for v in node)
+    return node

@@ -1,6 +1,7 @@
 """Batch, BGR-to-RGB and normalise images for re-ID models."""
 from typing import Optional, Sequence, Union
 
+import torch
 from mmengine.model import ImgDataPreprocessor
 
 from mmreid_unsup.registry import MODELS
@@ -31,6 +32,10 @@ class ReIDDataPreprocessor(ImgDataPreprocessor):
         std (Sequence[float]): Per-channel std, RGB, 0-255.
             Defaults to the ImageNet std.
         bgr_to_rgb (bool): Swap the channel order first. Defaults to True.
+        channels_last (bool): Return the batch in the channels-last memory
+            format (same values): convolutions then run on NHWC data
+            (oneDNN on CPUs, cuDNN on GPUs) without converting the model's
+            weights. Defaults to False.
         **kwargs: Other arguments of
             :class:`mmengine.model.ImgDataPreprocessor` (``pad_size_divisor``,
             ``pad_value``, ``non_blocking``, ...).
@@ -40,8 +45,10 @@ class ReIDDataPreprocessor(ImgDataPreprocessor):
                  mean: Optional[Sequence[Union[float, int]]] = IMAGENET_MEAN,
                  std: Optional[Sequence[Union[float, int]]] = IMAGENET_STD,
                  bgr_to_rgb: bool = True,
+                 channels_last: bool = False,
                  **kwargs) -> None:
         super().__init__(mean=mean, std=std, bgr_to_rgb=bgr_to_rgb, **kwargs)
+        self.channels_last = channels_last
 
     @staticmethod
     def flatten_views(data: dict) -> dict:
@@ -68,4 +75,10 @@ class ReIDDataPreprocessor(ImgDataPreprocessor):
 
     def forward(self, data: dict, training: bool = False) -> dict:
         """Flatten multi-view batches, then preprocess as usual."""
-        return super().forward(self.flatten_views(data), training)
+        data = super().forward(self.flatten_views(data), training)
+        inputs = data.get('inputs')
+        if self.channels_last and torch.is_tensor(inputs) and inputs.dim(
+        ) == 4:
+            data['inputs'] = inputs.contiguous(
+                memory_format=torch.channels_last)
+        return data

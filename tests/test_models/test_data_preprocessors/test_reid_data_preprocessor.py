@@ -52,3 +52,17 @@ def test_multi_view_batches_are_flattened_view_by_view():
     assert [(s.sample_idx, s.view) for s in out['data_samples']] == [
         (0, 0), (1, 0), (0, 1), (1, 1)
     ]
+
+
+def test_channels_last_batches_hold_the_same_values():
+    images = [torch.randint(0, 256, (3, 8, 4), dtype=torch.uint8)
+              for _ in range(3)]
+    samples = [ReIDDataSample(metainfo=dict(sample_idx=i)) for i in range(3)]
+    plain = MODELS.build(dict(type='ReIDDataPreprocessor'))(
+        dict(inputs=images, data_samples=samples))['inputs']
+    nhwc = MODELS.build(dict(type='ReIDDataPreprocessor', channels_last=True))(
+        dict(inputs=images, data_samples=samples), True)['inputs']
+    assert plain.is_contiguous()
+    assert nhwc.is_contiguous(memory_format=torch.channels_last)
+    assert not nhwc.is_contiguous()
+    torch.testing.assert_close(nhwc, plain, rtol=0, atol=0)
