@@ -31,3 +31,13 @@ def test_every_setting_is_timed_and_gives_the_same_features(tmp_path):
         assert row['seconds'] > 0 and row['images_per_s'] > 0
         assert row['min_cosine_to_baseline'] > 0.9999
     assert result['machine']['cpu']['model']
+
+
+def test_training_step_benchmark_times_both_layouts(tmp_path):
+    script = load_script(REPO_ROOT / 'benchmarks' / 'training_step.py',
+                         'training_step_benchmark')
+    result = script.main(['--steps', '1', '--batch-size', '2', '--out',
+                          str(tmp_path / 'steps.json')])
+    assert set(result['median_seconds']) == {'nchw', 'channels_last'}
+    assert all(len(v) == 1 and v[0] > 0 for v in result['seconds'].values())
+    assert result['speedup_channels_last'] > 0
