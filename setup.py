@@ -1,13 +1,16 @@
 """Install mmreid_unsup: ``pip install -e .``.
 
-The ranges below are the versions this toolbox is known to work with;
-``requirements/lock.txt`` pins the exact set CI uses.
+``requirements/runtime.txt`` holds the version ranges this toolbox is known
+to work with, ``requirements/optional.txt`` the extras (faiss, infomap,
+onnx, plot) and ``requirements/tests.txt`` the test tools;
+``requirements/lock.txt`` pins the exact set CI uses. ``rich`` is no longer
+listed: nothing here imports it (MMEngine requires it itself).
 """
 import os
 import os.path as osp
 import shutil
 import sys
-from typing import Optional
+from typing import Dict, List, Optional
 
 from setuptools import find_packages, setup
 
@@ -22,6 +25,33 @@ def read_version() -> str:
     with open(osp.join(osp.dirname(__file__), 'mmreid_unsup', 'version.py')) as f:
         exec(f.read(), scope)
     return scope['__version__']
+
+
+def read_requirements(name: str) -> List[str]:
+    """The requirement lines of ``requirements/<name>.txt`` (comments and
+    blank lines dropped; a trailing ``# extra`` comment is removed)."""
+    path = osp.join(osp.dirname(osp.abspath(__file__)), 'requirements',
+                    name + '.txt')
+    with open(path, encoding='utf-8') as f:
+        lines = [line.split('#')[0].strip() for line in f]
+    return [line for line in lines if line]
+
+
+def optional_requirements() -> Dict[str, List[str]]:
+    """The extras of ``requirements/optional.txt`` by their ``# NAME``
+    comment, plus ``all`` and ``tests``."""
+    path = osp.join(osp.dirname(osp.abspath(__file__)), 'requirements',
+                    'optional.txt')
+    extras: Dict[str, List[str]] = {}
+    with open(path, encoding='utf-8') as f:
+        for line in f:
+            requirement, _, extra = line.partition('#')
+            if requirement.strip() and extra.strip():
+                extras.setdefault(extra.strip(), []).append(
+                    requirement.strip())
+    extras['all'] = [r for reqs in extras.values() for r in reqs]
+    extras['tests'] = read_requirements('tests')
+    return extras
 
 
 def mim_mode(argv) -> Optional[str]:
@@ -86,30 +116,8 @@ def main() -> None:
         include_package_data=True,
         # The .mim folder (MANIFEST.in): configs, tools and model index.
         python_requires='>=3.9',
-        install_requires=[
-            'torch>=2.1,<2.15',
-            'torchvision>=0.16,<0.30',
-            'mmengine>=0.10.4,<0.11',
-            'mmcv-lite>=2.1.0,<2.3',
-            'numpy>=1.24,<3',
-            'scipy>=1.10',
-            'scikit-learn>=1.3',
-            'opencv-python>=4.7',
-            'pillow>=9.5',
-            'tqdm>=4.60',
-            'rich>=13',
-        ],
-        extras_require={
-            'faiss': ['faiss-cpu>=1.7.4'],
-            'infomap': ['infomap>=2.6'],
-            'onnx': ['onnx>=1.14', 'onnxruntime>=1.16'],
-            'plot': ['matplotlib>=3.7'],
-            'all': [
-                'faiss-cpu>=1.7.4', 'infomap>=2.6', 'onnx>=1.14',
-                'onnxruntime>=1.16', 'matplotlib>=3.7'
-            ],
-            'tests': ['pytest>=7', 'pytest-xdist>=3'],
-        },
+        install_requires=read_requirements('runtime'),
+        extras_require=optional_requirements(),
         entry_points={
             'console_scripts': [
                 'mmreid-synthetic=mmreid_unsup.datasets.synthetic.cli:main',
