@@ -8,11 +8,11 @@ PYTEST_ARGS ?=
 # What `make test-fast` leaves out: the markers of pytest.ini.
 FAST_MARKERS := not e2e and not dist and not slow
 
-.PHONY: demo test test-fast venv clean-venv
+.PHONY: demo test test-fast lint venv clean-venv
 
 venv: $(STAMP)
 
-$(STAMP): requirements/lock.txt setup.py
+$(STAMP): requirements/lock.txt setup.py requirements/runtime.txt
 	@echo "First run: installing the pinned set of requirements/lock.txt into $(VENV)"
 	@echo "(torch, a CUDA build that also runs on CPU: about 6.2 GB on disk,"
 	@echo " downloaded from the package registry unless pip finds it locally; 2-3 min)."
@@ -26,9 +26,13 @@ $(STAMP): requirements/lock.txt setup.py
 demo: $(STAMP)
 	$(PY) tools/demo.py
 
-# The whole test suite (what .ci/run runs).
-test: $(STAMP)
+# The lint (ruff.toml), then the whole test suite (what .ci/run runs).
+test: lint
 	$(PY) tools/run_tests.py $(PYTEST_ARGS)
+
+# pyflakes / pycodestyle over the tree (ruff.toml).
+lint: $(STAMP)
+	$(PY) -m ruff check .
 
 # The suite without the end-to-end, multi-process and slow tests, while
 # iterating. CI runs everything (`make test`).

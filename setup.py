@@ -20,9 +20,13 @@ MIM_FILES = ('configs', 'tools', 'model-index.yml')
 
 
 def read_version() -> str:
-    """Read ``__version__`` from ``mmreid_unsup/version.py`` without importing."""
+    """Read ``__version__`` from ``mmreid_unsup/version.py``.
+
+    The package is not imported.
+    """
     scope = {}
-    with open(osp.join(osp.dirname(__file__), 'mmreid_unsup', 'version.py')) as f:
+    with open(osp.join(osp.dirname(__file__), 'mmreid_unsup',
+                       'version.py')) as f:
         exec(f.read(), scope)
     return scope['__version__']
 

@@ -21,7 +21,7 @@ and the spread (population standard deviation) of every number.
 
 Usage::
 
-    python benchmarks/compare_methods.py                 # every protocol config
+    python benchmarks/compare_methods.py                # every protocol config
     python benchmarks/compare_methods.py --configs A.py B.py --seeds 1 2
     python benchmarks/compare_methods.py --cfg-options train_cfg.max_epochs=1
     python benchmarks/compare_methods.py --epoch0 --no-train  # untrained rows

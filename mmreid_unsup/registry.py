@@ -98,7 +98,8 @@ VISBACKENDS = Registry('vis_backend', parent=MMENGINE_VISBACKENDS)
 # Roles MMEngine has no root for.
 PSEUDO_LABELERS = Registry(
     'pseudo labeler', locations=['mmreid_unsup.pseudo_labels'])
-KNN_BACKENDS = Registry('knn backend', locations=['mmreid_unsup.pseudo_labels'])
+KNN_BACKENDS = Registry(
+    'knn backend', locations=['mmreid_unsup.pseudo_labels'])
 
 # Clear config errors for every build: MMEngine's roots (used by ``Runner``)
 # first, so children created from them inherit the wrapped build function,

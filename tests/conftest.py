@@ -1,7 +1,9 @@
-"""Shared fixtures: a tiny synthetic dataset."""
+"""Shared fixtures: a tiny synthetic dataset; the model zoo's test
+environment and HTTP server (``zoo_env``, ``zoo_server``)."""
 from pathlib import Path
 
 import pytest
+from zoo_test_server import zoo_env, zoo_server  # noqa: F401
 
 
 @pytest.fixture(scope='session')

@@ -46,7 +46,8 @@ def test_unknown_type_without_a_close_name_says_so():
 
 
 def test_unknown_nested_type_is_reported_with_its_own_name():
-    cfg = dict(type='ClusterRefreshHook', labeler=dict(LABELER, type='DBSCANLabelr'))
+    cfg = dict(type='ClusterRefreshHook',
+               labeler=dict(LABELER, type='DBSCANLabelr'))
     with pytest.raises(UnknownTypeError) as excinfo:
         HOOKS.build(cfg)
     assert "type='DBSCANLabelr'" in str(excinfo.value)

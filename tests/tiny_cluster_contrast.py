@@ -18,8 +18,9 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
 def shared_dir() -> Path:
-    """``../shared`` beside the repository (``MMREID_SHARED_DIR`` overrides)."""
-    return Path(os.environ.get('MMREID_SHARED_DIR', REPO_ROOT.parent / 'shared'))
+    """``../shared`` beside the repository; ``MMREID_SHARED_DIR`` overrides."""
+    return Path(
+        os.environ.get('MMREID_SHARED_DIR', REPO_ROOT.parent / 'shared'))
 
 
 def load_script(path: Path,

@@ -4,7 +4,8 @@ from pathlib import Path
 
 from mmengine.config import Config
 
-from tiny_configs import TINY_CONFIGS, tiny_method_cfg, write_tiny_method_config
+from tiny_configs import (TINY_CONFIGS, tiny_method_cfg,
+                          write_tiny_method_config)
 
 TINY_PPSSL_CONFIG = TINY_CONFIGS / 'tiny_synthetic_ppssl.py'
 

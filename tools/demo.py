@@ -37,7 +37,8 @@ sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)),
                             'analysis_tools'))
 from plot_curves import plot_curves  # noqa: E402
 
-DEFAULT_CONFIG = 'configs/cluster_contrast/cluster-contrast_r18_1xb32-10e_synthetic-demo.py'
+DEFAULT_CONFIG = ('configs/cluster_contrast/'
+                  'cluster-contrast_r18_1xb32-10e_synthetic-demo.py')
 #: Panels of the training-curve picture.
 CURVE_KEYS = ('loss', 'mAP', 'pseudo_num_clusters', 'pseudo_ari')
 #: Queries drawn in the ranked-list picture.
@@ -183,8 +184,10 @@ def main(argv: Optional[List[str]] = None) -> dict:
     curves = osp.join(args.work_dir, 'training_curves.png')
     plot_curves([runner.log_dir], CURVE_KEYS, curves)
     table = '\n'.join([
-        '| model                    |   mAP  | rank-1 | rank-5 | rank10 |  mINP  |',
-        '|--------------------------|--------|--------|--------|--------|--------|',
+        ('| model                    |   mAP  | rank-1 | rank-5 | rank10 '
+         '|  mINP  |'),
+        ('|--------------------------|--------|--------|--------|--------'
+         '|--------|'),
         _row('untrained', before),
         _row(f'{cfg.model.type} ({cfg.train_cfg.max_epochs} ep)', after),
     ])

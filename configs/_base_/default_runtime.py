@@ -28,7 +28,7 @@ default_hooks = dict(
 env_cfg = dict(
     cudnn_benchmark=False,
     mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0),
-    # nccl on GPUs; tools/train.py starts gloo itself on a machine without CUDA.
+    # nccl on GPUs; without CUDA, tools/train.py starts gloo itself.
     dist_cfg=dict(backend='nccl'),
 )
 

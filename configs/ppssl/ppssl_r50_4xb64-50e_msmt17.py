@@ -1,7 +1,7 @@
 # PPSSL, paper-scale recipe on MSMT17: ResNet-50 (ImageNet), 256x128,
 # 4 GPUs x 64 images (groups of an anchor and up to 3 pseudo partners),
 # Adam 3.5e-4, 50 epochs of 200 iterations: 5 surrogate-class epochs, then
-# pseudo pairs. The paper's own schedule is not known (configs/ppssl/README.md).
+# pseudo pairs. The paper's own schedule is unknown (configs/ppssl/README.md).
 _base_ = [
     '../_base_/models/ppssl_r50.py',
     '../_base_/datasets/msmt17.py',

@@ -147,8 +147,8 @@ class ZooModel:
         """The config file of the entry.
 
         A relative ``Config`` is looked up relative to the repository root
-        of the index (the folder holding ``model-index.yml``), then to the metafile's folder, then to this
-        package's repository.
+        of the index (the folder holding ``model-index.yml``), then to the
+        metafile's folder, then to this package's repository.
 
         Args:
             index_file (Path, optional): The index the entry came from.

@@ -260,11 +260,10 @@ camera_centering`) every ranking and the threshold read camera-centred
             checks.append(sims >= self.threshold)
         if 'patch' in self.rules:
             if patch_bank is None or patch_bank.shape[0] != num:
+                got = None if patch_bank is None else tuple(patch_bank.shape)
                 raise ValueError(
                     "CredibleSampleSelector: the 'patch' rule needs a patch "
-                    f'memory of {num} entries, got '
-                    f'{None if patch_bank is None else tuple(patch_bank.shape)}'
-                )
+                    f'memory of {num} entries, got {got}')
             patch_bank = patch_bank.to(bank.device)
             _, patch_nbrs = _top_neighbours(patch_bank[indices], patch_bank,
                                             indices, self.patch_k, **cams)

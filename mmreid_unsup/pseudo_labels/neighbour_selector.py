@@ -49,11 +49,11 @@ class NeighbourSelector:
     :mod:`~mmreid_unsup.pseudo_labels.camera_centering`) the distance is
     taken between camera-centred features instead: each camera's mean over
     the memory (per stripe for ``L``) is removed from the memory entries
-    and from the anchors of that camera, and the rows renormalised. The entries are sorted by increasing distance
-    (ties by the smaller index) and the anchor's own entry is removed; the
-    first ``num_positives`` are its positives and the next ``num_negatives``
-    its negatives, the adaptively selected hard negatives. The rest of the
-    set is ignored.
+    and from the anchors of that camera, and the rows renormalised. The
+    entries are sorted by increasing distance (ties by the smaller index)
+    and the anchor's own entry is removed; the first ``num_positives`` are
+    its positives and the next ``num_negatives`` its negatives, the
+    adaptively selected hard negatives. The rest of the set is ignored.
 
     During the first ``warmup_epochs`` epochs the memories are not trusted:
     the only positive is the anchor itself and the negatives are

@@ -7,7 +7,8 @@ from mmengine.config import Config
 from tiny_cluster_contrast import REPO_ROOT, load_script
 
 CC = REPO_ROOT / 'configs' / 'cluster_contrast'
-PROTOCOL_CC = CC / 'cluster-contrast_osnet-x0.25-msmt17-pre_1xb64-5e_cuhk03-dev.py'
+PROTOCOL_CC = (
+    CC / 'cluster-contrast_osnet-x0.25-msmt17-pre_1xb64-5e_cuhk03-dev.py')
 
 
 def tune_script():

@@ -66,9 +66,9 @@ def test_each_refresh_selects_one_member_per_cluster(tiny_synthetic_root,
 def test_training_beats_the_untrained_model(e2e_synthetic_root, tmp_path):
     # The GRACL demo recipe (64x32, camera-centred clustering) for 10 x 20
     # iterations: about 60 s on 2 cores with AVX-512, 105 s with AVX2
-    # kernels. Measured over seeds 0-1 and kernels (see test_cluster_contrast_synthetic.py), 3 runs: mAP
-    # gain +12.7 to +14.6, rank-1 gain +10.6 to +12.8, last pseudo-label ARI
-    # 0.385 to 0.456.
+    # kernels. Measured over seeds 0-1 and kernels (see
+    # test_cluster_contrast_synthetic.py), 3 runs: mAP gain +12.7 to +14.6,
+    # rank-1 gain +10.6 to +12.8, last pseudo-label ARI 0.385 to 0.456.
     cfg = short_demo_cfg(
         e2e_synthetic_root,
         tmp_path,

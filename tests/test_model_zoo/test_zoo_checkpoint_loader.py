@@ -14,8 +14,7 @@ from mmreid_unsup.model_zoo import (ChecksumError, UnknownModelError,
                                     load_from_zoo)
 from mmreid_unsup.registry import MODELS
 from zoo_test_server import (TINY_CONFIG, model_entry, sha256_bytes,
-                             tiny_checkpoint_bytes, write_index, zoo_env,
-                             zoo_server)  # noqa: F401
+                             tiny_checkpoint_bytes, write_index)
 
 TINY = '/v1/tiny-net.pth'
 REID = '/v1/tiny-reid.pth'

@@ -13,7 +13,7 @@ from mmreid_unsup.model_zoo import (ENV_MIRROR, ENV_OFFLINE, ChecksumError,
                                     load_index, mirror_url, sha256_file)
 from mmreid_unsup.utils import atomic_write_bytes
 from zoo_test_server import (model_entry, sha256_bytes, tiny_checkpoint_bytes,
-                             write_index, zoo_env, zoo_server)  # noqa: F401
+                             write_index)
 
 NAME = 'tiny-net'
 PATH = '/releases/v1/tiny-net_20261129-0123abcd.pth'

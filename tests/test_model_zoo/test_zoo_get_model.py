@@ -4,8 +4,7 @@ import torch
 
 from mmreid_unsup.apis import get_model
 from mmreid_unsup.model_zoo import OfflineError, UnknownModelError
-from zoo_test_server import (TINY_CONFIG, model_entry, sha256_bytes,
-                             write_index, zoo_env, zoo_server)  # noqa: F401
+from zoo_test_server import TINY_CONFIG, model_entry, sha256_bytes, write_index
 
 NAME = 'tiny-reid_r18_synthetic'
 PATH = '/v1/tiny-reid.pth'

@@ -9,7 +9,7 @@ from mmreid_unsup.model_zoo import (DEFAULT_INDEX, ENV_INDEX, IndexFormatError,
                                     load_index)
 from mmreid_unsup.utils import atomic_write_bytes
 from tiny_cluster_contrast import REPO_ROOT
-from zoo_test_server import model_entry, write_index, zoo_env  # noqa: F401
+from zoo_test_server import model_entry, write_index
 
 SHA = 'ab' * 32
 SHA2 = 'cd' * 32

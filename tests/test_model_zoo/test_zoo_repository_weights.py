@@ -11,13 +11,13 @@ from mmreid_unsup.model_zoo import (ChecksumError, DownloadError,
                                     load_index)
 from mmreid_unsup.utils import atomic_write_bytes
 from tiny_cluster_contrast import REPO_ROOT, load_script
-from zoo_test_server import model_entry, write_index, zoo_env  # noqa: F401
+from zoo_test_server import model_entry, write_index
 
 WEIGHTS = 'model_zoo/checkpoints/tiny.pth'
 
 
 @pytest.fixture
-def repo(tmp_path, monkeypatch, zoo_env):  # noqa: F811
+def repo(tmp_path, monkeypatch, zoo_env):
     """A repository holding its index and one released file, offline,
     with a mirror set (which must not apply to repository files)."""
     root = tmp_path / 'repo'

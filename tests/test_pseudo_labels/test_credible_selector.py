@@ -80,4 +80,5 @@ def test_bad_settings_and_inputs():
     with pytest.raises(IndexError, match='out of range'):
         CredibleSampleSelector().select(torch.tensor([7]), BANK)
     with pytest.raises(ValueError, match='fewer than 8 neighbours'):
-        CredibleSampleSelector(num_neighbours=8).select(torch.tensor([0]), BANK)
+        CredibleSampleSelector(num_neighbours=8).select(
+            torch.tensor([0]), BANK)

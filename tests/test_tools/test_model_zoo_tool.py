@@ -4,7 +4,7 @@ import pytest
 
 from tiny_cluster_contrast import REPO_ROOT, load_script
 from zoo_test_server import (model_entry, sha256_bytes, tiny_checkpoint_bytes,
-                             write_index, zoo_env, zoo_server)  # noqa: F401
+                             write_index)
 
 SCRIPT = REPO_ROOT / 'tools' / 'model_zoo.py'
 NAME = 'tiny-net'
@@ -29,9 +29,21 @@ def index(zoo_server, zoo_env, tmp_path, monkeypatch):
     return path
 
 
-def test_list_shipped_index_is_empty(zoo_env, capsys):
-    assert tool.main(['--index', str(REPO_ROOT / 'model_zoo' /
-                                     'model-index.yml'), 'list']) == 0
+def test_list_shipped_index_shows_the_released_models(zoo_env, capsys):
+    assert tool.main(['--index', str(REPO_ROOT / 'model-index.yml'),
+                      'list']) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split()[:3] == ['name', 'collection', 'results']
+    released = [line for line in lines[1:]
+                if line.startswith('osnet-x0.25_msmt17-torchreid ')]
+    assert len(released) == 1 and 'mAP 18.88' in released[0]
+    assert released[0].rstrip().endswith('in repository')
+
+
+def test_empty_index_says_nothing_is_released(tmp_path, zoo_env, capsys):
+    empty = tmp_path / 'model-index.yml'
+    empty.write_text('Import: []\n')
+    assert tool.main(['--index', str(empty), 'list']) == 0
     assert 'no checkpoint released yet' in capsys.readouterr().out
 
 
@@ -39,7 +51,7 @@ def test_list_info_download(index, zoo_env, zoo_server, capsys):
     assert tool.main(['list']) == 0
     out = capsys.readouterr().out
     assert NAME in out and 'Synthetic: mAP 20.5, Rank-1 33.1' in out
-    assert out.splitlines()[1].rstrip().endswith('no')  # not cached
+    assert out.splitlines()[1].rstrip().endswith('not cached')
 
     assert tool.main(['info', NAME]) == 0
     out = capsys.readouterr().out
@@ -56,7 +68,8 @@ def test_list_info_download(index, zoo_env, zoo_server, capsys):
     assert tool.main(['info', NAME]) == 0
     assert 'sha256 verified' in capsys.readouterr().out
     assert tool.main(['list']) == 0
-    assert capsys.readouterr().out.splitlines()[1].rstrip().endswith('yes')
+    assert capsys.readouterr().out.splitlines()[1].rstrip().endswith(
+        ' cached')
 
 
 def test_errors_exit_1_with_a_message(index, capsys):

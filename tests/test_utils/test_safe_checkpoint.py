@@ -78,7 +78,7 @@ TINY_CONFIG = REPO_ROOT / 'tests' / 'data' / 'configs' / 'tiny_synthetic.py'
 
 
 class _TouchesMarker:
-    """Unpickling it would create ``path`` (as a real attack would run code)."""
+    """Unpickling it creates ``path`` (as a real attack would run code)."""
 
     def __init__(self, path: Path) -> None:
         self.path = path

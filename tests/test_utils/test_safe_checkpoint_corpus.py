@@ -26,8 +26,7 @@ import mmreid_unsup  # noqa: F401  (registers the safe loaders)
 from crafted_checkpoints import (Crafted, build_corpus, meta_config_checkpoint)
 from mmreid_unsup.utils import UnsafeCheckpointError, safe_torch_load
 from tiny_cluster_contrast import REPO_ROOT, load_script, tiny_cfg
-from zoo_test_server import (model_entry, sha256_bytes, write_index, zoo_env,
-                             zoo_server)  # noqa: F401
+from zoo_test_server import model_entry, sha256_bytes, write_index
 
 TINY_CONFIG = REPO_ROOT / 'tests' / 'data' / 'configs' / 'tiny_synthetic.py'
 TOOLS = REPO_ROOT / 'tools'

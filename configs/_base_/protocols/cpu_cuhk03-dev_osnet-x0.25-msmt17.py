@@ -6,9 +6,9 @@
 # iterations, epochs, learning-rate schedule and seed are fixed here: 5
 # epochs of 60 iterations of 64 images at 256x128, about 7 minutes per method
 # on 2 CPU cores (benchmarks/results/compare_methods.md), so that a method,
-# its ablations and several seeds fit in one sitting. A method's protocol config
-# inherits this file with its model base and states only the method: its
-# head, its optimizer, and the backbone / neck below by name:
+# its ablations and several seeds fit in one sitting. A method's protocol
+# config inherits this file with its model base and states only the
+# method: its head, its optimizer, and the backbone / neck below by name:
 #
 #   model = dict(backbone=protocol_backbone, neck=protocol_neck, ...)
 #

@@ -131,10 +131,10 @@ class CameraAwareIdentitySampler(SeededBatchesMixin, Sampler):
             warnings.append(
                 f'{name}: no pseudo identity has two or more images '
                 f'({num_singletons} single-image identities, '
-                f'{int((self.labels < 0).sum())} outliers); policy: each batch '
-                f'draws {self.ids_per_batch} single images and repeats each '
-                f'{self.num_instances} times, so its augmentations are the '
-                'positives')
+                f'{int((self.labels < 0).sum())} outliers); policy: each '
+                f'batch draws {self.ids_per_batch} single images and repeats '
+                f'each {self.num_instances} times, so its augmentations are '
+                'the positives')
         elif 0 < num_trainable < self.ids_per_batch:
             warnings.append(
                 f'{name}: {num_trainable} trainable pseudo identities (two or '

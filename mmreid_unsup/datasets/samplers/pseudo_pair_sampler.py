@@ -91,9 +91,9 @@ class PseudoPairSampler(SeededBatchesMixin, Sampler):
             dtype=np.int64)
         if partners.ndim != 2 or partners.shape[0] != len(self.dataset):
             raise ValueError(
-                f'PseudoPairSampler.set_labels: expected a ({len(self.dataset)}'
-                f', K) partner matrix, got shape {partners.shape}; is the '
-                'labeler a PseudoPairLabeler?')
+                'PseudoPairSampler.set_labels: expected a '
+                f'({len(self.dataset)}, K) partner matrix, got shape '
+                f'{partners.shape}; is the labeler a PseudoPairLabeler?')
         if partners.size and int(partners.max()) >= len(self.dataset):
             raise ValueError('PseudoPairSampler.set_labels: partner index '
                              f'{int(partners.max())} out of range for '

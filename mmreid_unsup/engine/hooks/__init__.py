@@ -9,7 +9,8 @@ from .random_state_hook import RandomStateHook
 from .sync_norm_stats_hook import SyncNormStatsHook
 
 __all__ = [
-    'AtomicCheckpointHook', 'CheckpointFitHook', 'ClusterRefreshHook', 'EpochSummaryHook',
-    'InstanceMemoryHook', 'MemoryMomentumHook', 'NonFiniteLossError', 'NonFiniteLossHook',
-    'RandomStateHook', 'SyncNormStatsHook'
+    'AtomicCheckpointHook', 'CheckpointFitHook', 'ClusterRefreshHook',
+    'EpochSummaryHook', 'InstanceMemoryHook', 'MemoryMomentumHook',
+    'NonFiniteLossError', 'NonFiniteLossHook', 'RandomStateHook',
+    'SyncNormStatsHook'
 ]

@@ -145,7 +145,7 @@ class ClusterRefreshHook(TrainSetStateMixin, Hook):
     # -- MMEngine hook points -------------------------------------------
 
     def before_train_epoch(self, runner: Runner) -> None:
-        """Refresh the labels when due, or hand restored ones to the sampler."""
+        """Refresh labels when due, or hand restored ones to the sampler."""
         model = unwrap_model(runner)
         num_samples = len(runner.train_dataloader.dataset)
         has_labels = (model.pseudo_labels.numel() > 0
@@ -284,8 +284,9 @@ class ClusterRefreshHook(TrainSetStateMixin, Hook):
                 f'batch_size={loader_batch}; set both to the same value')
         if sampler is None:
             runner.logger.warning(
-                'ClusterRefreshHook: the training sampler has no set_labels(); '
-                'pseudo labels reach the model but not the sampler')
+                'ClusterRefreshHook: the training sampler has no '
+                'set_labels(); pseudo labels reach the model but not the '
+                'sampler')
         else:
             sampler.set_labels(labels.cpu(),
                                runner.train_dataloader.dataset.get_camids())

@@ -33,9 +33,9 @@ class EpochSummaryHook(Hook):
     those of the epoch's pseudo labels (``ClusterRefreshHook``; a field the
     message hub does not hold is left out); mAP is shown when a validation
     ran after the epoch; the time runs from the start of the epoch's
-    refresh to the end of its validation. The full log is unchanged: silence the console
-    handler of the runner's logger to see only these lines, as
-    ``tools/demo.py`` does.
+    refresh to the end of its validation. The full log is unchanged:
+    silence the console handler of the runner's logger to see only these
+    lines, as ``tools/demo.py`` does.
 
     Args:
         stream (IO, optional): Where to print. Defaults to ``sys.stdout``

@@ -1,4 +1,4 @@
-"""Stop training at the first NaN or Inf loss, before it reaches the weights."""
+"""Stop training at the first NaN/Inf loss, before it reaches the weights."""
 import math
 import os.path as osp
 from typing import Callable, Dict, List, Optional, Sequence, Tuple

@@ -1,4 +1,4 @@
-"""An epoch-based train loop that continues a resumed epoch where it stopped."""
+"""An epoch-based train loop continuing a resumed epoch where it stopped."""
 from typing import Iterator, Optional, Sequence
 
 from mmengine.runner import EpochBasedTrainLoop

@@ -5,9 +5,10 @@ Re-Identification", ICCV 2019.
 
 Module and parameter names follow torchreid's ``osnet_x*`` models, so a
 torchreid state_dict (minus ``classifier.*``) splits into an :class:`OSNet`
-part and an :class:`~mmreid_unsup.models.necks.OSNetFCNeck` part (its ``fc.*`` keys) that both load
-with strict key matching. ``tools/model_converters/torchreid2mmreid.py``
-writes such a checkpoint with the model prefixes ``backbone.`` and ``neck.``.
+part and an :class:`~mmreid_unsup.models.necks.OSNetFCNeck` part (its
+``fc.*`` keys) that both load with strict key matching.
+``tools/model_converters/torchreid2mmreid.py`` writes such a checkpoint
+with the model prefixes ``backbone.`` and ``neck.``.
 """
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 

@@ -54,8 +54,8 @@ class PedalLoss(nn.Module):
         Returns:
             Tensor: A scalar.
         """
-        if feats.dim() != 3 or bank.dim() != 3 or feats.shape[1:] != bank.shape[
-                1:]:
+        if (feats.dim() != 3 or bank.dim() != 3
+                or feats.shape[1:] != bank.shape[1:]):
             raise ValueError(
                 'PedalLoss: feats must be (B, S, D) and bank (N, S, D) with '
                 f'the same S, D; got {tuple(feats.shape)} and '

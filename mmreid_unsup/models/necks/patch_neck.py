@@ -86,7 +86,8 @@ class PatchNeck(BaseModule):
         """
         patches = self.generator(x)
         feats = torch.stack(
-            [embed(patches[:, s]) for s, embed in enumerate(self.patch_embeds)],
+            [embed(patches[:, s])
+             for s, embed in enumerate(self.patch_embeds)],
             dim=1)
         if feats.shape[2] != self.out_channels:
             raise ValueError(

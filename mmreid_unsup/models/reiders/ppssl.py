@@ -31,7 +31,8 @@ class PPSSL(BaseReIDModel):
     also re-initialises the memories from the extracted features.
 
     The retrieval embedding (``'tensor'`` mode, ``feat`` in ``'predict'``)
-    fuses the normalised parts (:class:`~mmreid_unsup.models.utils.PartFusion`)::
+    fuses the normalised parts
+    (:class:`~mmreid_unsup.models.utils.PartFusion`)::
 
         e = [sqrt(w) g, sqrt((1 - w) / P) p_1, ..., sqrt((1 - w) / P) p_P]
 

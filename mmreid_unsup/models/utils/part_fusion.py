@@ -11,7 +11,8 @@ class PartFusion:
     ``fuse`` scales the parts so that the result has unit norm and its dot
     product is the weighted mean of the per-part cosine similarities::
 
-        e = [sqrt(w) * g, sqrt((1 - w) / S) * p_1, ..., sqrt((1 - w) / S) * p_S]
+        e = [sqrt(w) * g, sqrt((1 - w) / S) * p_1, ...,
+             sqrt((1 - w) / S) * p_S]
         e . e' = w * cos(g, g') + (1 - w) * mean_s cos(p_s, p'_s)
 
     so the common evaluation protocol (Euclidean / cosine on ``e``) and a

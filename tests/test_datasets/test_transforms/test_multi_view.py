@@ -18,7 +18,10 @@ VIEWS = [
         dict(type='PackReIDInputs')
     ],
 ]
-PIPELINE = [dict(type='LoadImageFromFile'), dict(type='MultiView', views=VIEWS)]
+PIPELINE = [
+    dict(type='LoadImageFromFile'),
+    dict(type='MultiView', views=VIEWS)
+]
 
 
 def test_each_view_runs_its_pipeline_on_a_copy():

@@ -16,8 +16,8 @@ def test_crop_without_padding_is_a_window_of_the_input():
         out = RandomCrop(size=(8, 4))(dict(img=img.copy()))
         assert out['img'].shape == (8, 4, 3)
         assert out['img_shape'] == (8, 4)
-        windows = [(t, l) for t in range(13) for l in range(7)
-                   if np.array_equal(img[t:t + 8, l:l + 4], out['img'])]
+        windows = [(t, left) for t in range(13) for left in range(7)
+                   if np.array_equal(img[t:t + 8, left:left + 4], out['img'])]
         assert windows
 
 
@@ -30,8 +30,8 @@ def test_padding_shifts_image_within_bounds():
         out = crop(dict(img=img.copy()))['img']
         assert out.shape == img.shape and out.dtype == np.uint8
         padded = np.pad(img, [(3, 3), (3, 3), (0, 0)])
-        match = [(t, l) for t in range(7) for l in range(7)
-                 if np.array_equal(padded[t:t + 20, l:l + 10], out)]
+        match = [(t, left) for t in range(7) for left in range(7)
+                 if np.array_equal(padded[t:t + 20, left:left + 10], out)]
         assert len(match) == 1
         offsets.add(match[0])
     # all 7 x 7 placements are reachable, including the extreme ones

@@ -52,4 +52,5 @@ def test_randomness_follows_torch_seed():
 
 def test_unknown_transform_is_reported():
     with pytest.raises(ValueError, match="'ColourJitter' is not a transform"):
-        TRANSFORMS.build(dict(type='TorchVisionTransform', name='ColourJitter'))
+        TRANSFORMS.build(
+            dict(type='TorchVisionTransform', name='ColourJitter'))

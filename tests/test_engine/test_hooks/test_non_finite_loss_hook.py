@@ -1,4 +1,4 @@
-"""NonFiniteLossHook: a NaN loss stops the run before it reaches the weights."""
+"""NonFiniteLossHook: a NaN loss stops the run before reaching the weights."""
 import os.path as osp
 
 import pytest

@@ -30,9 +30,10 @@ class _Probe(Hook):
         self.iters = {}
 
     def before_train_iter(self, runner, batch_idx, data_batch=None):
-        self.iters[runner.iter] = (runner.epoch, batch_idx,
-                                   [int(i) for i in data_batch['data_samples']],
-                                   float(torch.rand(1)), float(np.random.rand()))
+        self.iters[runner.iter] = (
+            runner.epoch, batch_idx,
+            [int(i) for i in data_batch['data_samples']],
+            float(torch.rand(1)), float(np.random.rand()))
 
 
 def _run(work_dir, sampler, checkpoint=CHECKPOINT, **kwargs):

@@ -9,11 +9,11 @@ from mmreid_unsup.evaluation.metrics import SCLReIDMetric
 from mmreid_unsup.structures import ReIDDataSample
 
 
-def _sample(g, l, pid, camid, is_query):
+def _sample(g, local, pid, camid, is_query):
     sample = ReIDDataSample(
         metainfo=dict(pid=pid, camid=camid, is_query=is_query))
     sample.global_feat = g
-    sample.local_feat = l
+    sample.local_feat = local
     return sample
 
 
@@ -38,10 +38,10 @@ def test_ranking_uses_the_camera_term():
     # then the true match (pid 0, cam 1).
     g = F.normalize(torch.tensor([[1.0, 0.0], [0.8, 0.6], [0.9, 0.44],
                                   [0.85, 0.5]]), dim=1)
-    l = g.unsqueeze(1)
+    local = g.unsqueeze(1)
     pids, cams = [0, 0, 1, 2], [0, 1, 2, 0]
     metric = SCLReIDMetric(lambda_g=0.5, lambda_c=0.0)
-    samples = [_sample(g[i], l[i], pids[i], cams[i], i == 0)
+    samples = [_sample(g[i], local[i], pids[i], cams[i], i == 0)
                for i in range(4)]
     metric.process(None, samples)
     plain = metric.compute_metrics(metric.results)

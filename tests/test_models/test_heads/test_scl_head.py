@@ -87,8 +87,8 @@ def _head(warmup_epochs=0, lambda_c=0.05):
 def _batch(seed=0, batch=6):
     gen = torch.Generator().manual_seed(seed)
     g = F.normalize(torch.randn(batch, DG, generator=gen), dim=1)
-    l = F.normalize(torch.randn(batch, S, DL, generator=gen), dim=2)
-    return g, l
+    local = F.normalize(torch.randn(batch, S, DL, generator=gen), dim=2)
+    return g, local
 
 
 def _init(head, seed=0):
@@ -120,14 +120,14 @@ def test_step_matches_reference(warmup):
         name: getattr(head, name).bank.clone()
         for name in ('global_memory', 'local_memory', 'mixture_memory')
     }
-    g, l = _batch()
+    g, local = _batch()
     indices = torch.tensor([3, 17, 0, 29, 8, 11])
     epoch = 0 if warmup else 1
 
     torch.manual_seed(5)
-    selection = head.select(g, l, indices, epoch)
+    selection = head.select(g, local, indices, epoch)
     g_ours = g.clone().requires_grad_()
-    l_ours = l.clone().requires_grad_()
+    l_ours = local.clone().requires_grad_()
     torch.manual_seed(5)  # the same warm-up draw
     losses = head.loss(g_ours, l_ours, indices, epoch)
     total = losses['loss_local'] + losses['loss_global']
@@ -138,7 +138,7 @@ def test_step_matches_reference(warmup):
 
     # The reference step with the same selection and starting memories.
     g_ref = g.clone().requires_grad_()
-    l_ref = l.clone().requires_grad_()
+    l_ref = local.clone().requires_grad_()
     mixture = start['mixture_memory'].clone()
     loss_ref = _reference_step(g_ref, l_ref, selection.positives,
                                selection.negatives, mixture, lambda_t=0.5,
@@ -151,7 +151,7 @@ def test_step_matches_reference(warmup):
         0.5 * expected_g[indices] + 0.5 * g, dim=1)
     expected_l = start['local_memory'].clone()
     expected_l[indices] = F.normalize(
-        0.5 * expected_l[indices] + 0.5 * l, dim=2)
+        0.5 * expected_l[indices] + 0.5 * local, dim=2)
     assert torch.allclose(head.global_memory.bank, expected_g, atol=1e-6)
     assert torch.allclose(head.local_memory.bank, expected_l, atol=1e-6)
     # Gradients: ours are those of the forward pass (memory before any
@@ -167,22 +167,22 @@ def test_step_matches_reference(warmup):
 def test_losses_and_diagnostics():
     head = _head()
     _init(head)
-    g, l = _batch(1)
-    out = head.loss(g, l, torch.arange(6), epoch=0)
+    g, local = _batch(1)
+    out = head.loss(g, local, torch.arange(6), epoch=0)
     assert set(out) == {'loss_local', 'loss_global', 'acc_local',
                         'acc_global'}
     assert 0 <= float(out['acc_local']) <= 1
     # Eval mode records no update.
     head.eval()
     head.mixture_memory.clear_pending_update()
-    head.loss(g, l, torch.arange(6), epoch=0)
+    head.loss(g, local, torch.arange(6), epoch=0)
     assert not head.mixture_memory.has_pending_update
 
 
 def test_empty_memories_are_a_clear_error():
-    g, l = _batch()
+    g, local = _batch()
     with pytest.raises(RuntimeError, match='InstanceMemoryHook'):
-        _head().loss(g, l, torch.arange(6), epoch=0)
+        _head().loss(g, local, torch.arange(6), epoch=0)
 
 
 def test_mismatched_mixture_size_is_a_clear_error():
@@ -203,9 +203,9 @@ def test_neighbour_stats_against_true_identities():
     num = 12
     pids = torch.arange(num) // 4
     g = F.one_hot(pids, DG).float() + 0.01 * torch.randn(num, DG)
-    l = F.one_hot(pids % DL, DL).float().unsqueeze(1).repeat(1, S, 1)
-    l = l + 0.01 * torch.randn(num, S, DL)
-    head.init_memories(g, l, torch.arange(num) % 2)
+    local = F.one_hot(pids % DL, DL).float().unsqueeze(1).repeat(1, S, 1)
+    local = local + 0.01 * torch.randn(num, S, DL)
+    head.init_memories(g, local, torch.arange(num) % 2)
     stats = head.neighbour_stats(pids, chunk_size=5)
     # 3 positives each: exactly the 3 other members of the identity.
     assert stats['pos_precision'] == pytest.approx(1.0)

@@ -77,15 +77,15 @@ def test_self_update_matches_reference_memory_bank():
     before_g, before_l = global_mem.bank.clone(), local_mem.bank.clone()
     index = torch.tensor([7, 2, 9, 0])
     g = F.normalize(torch.randn(4, 8), dim=1)
-    l = F.normalize(torch.randn(4, 3, 4), dim=2)
+    local = F.normalize(torch.randn(4, 3, 4), dim=2)
     global_mem.record_pending_update(g, index)
-    local_mem.record_pending_update(l, index)
+    local_mem.record_pending_update(local, index)
     global_mem.apply_pending_update()
     local_mem.apply_pending_update()
     assert torch.allclose(global_mem.bank,
                           _reference_bank_update(before_g, index, g))
     assert torch.allclose(local_mem.bank,
-                          _reference_bank_update(before_l, index, l))
+                          _reference_bank_update(before_l, index, local))
     untouched = [1, 3, 4, 5, 6, 8]
     assert torch.equal(global_mem.bank[untouched], before_g[untouched])
 

@@ -9,8 +9,8 @@ from mmreid_unsup.models.necks import GlobalStripeNeck
 def test_shapes_and_init():
     neck = GlobalStripeNeck(
         in_channels=16, global_channels=12, num_stripes=4, stripe_channels=6)
-    g, l = neck(torch.randn(3, 16, 8, 4))
-    assert g.shape == (3, 12) and l.shape == (3, 4, 6)
+    g, local = neck(torch.randn(3, 16, 8, 4))
+    assert g.shape == (3, 12) and local.shape == (3, 4, 6)
     assert torch.equal(neck.global_fc.bias, torch.zeros(12))
     assert torch.equal(neck.global_bn.weight, torch.ones(12))
     assert len(neck.stripe_embeds) == 4
@@ -22,12 +22,12 @@ def test_stripes_are_the_reference_row_blocks():
         in_channels=5, global_channels=3, num_stripes=4,
         stripe_channels=2).eval()
     x = torch.randn(2, 5, 8, 3)
-    g, l = neck(x)
+    g, local = neck(x)
     # end2end.py: stripe i is rows [2i, 2i + 2) average pooled, then its own
     # Linear + BN; the global branch pools the whole map.
     for i, embed in enumerate(neck.stripe_embeds):
         pooled = F.avg_pool2d(x[:, :, 2 * i:2 * i + 2], (2, 3)).flatten(1)
-        assert torch.allclose(l[:, i], embed(pooled), atol=1e-6)
+        assert torch.allclose(local[:, i], embed(pooled), atol=1e-6)
     pooled = F.avg_pool2d(x, x.shape[2:]).flatten(1)
     assert torch.allclose(g, neck.global_bn(neck.global_fc(pooled)),
                           atol=1e-6)
@@ -36,8 +36,8 @@ def test_stripes_are_the_reference_row_blocks():
 def test_more_stripes_than_rows_still_work():
     neck = GlobalStripeNeck(
         in_channels=4, global_channels=4, num_stripes=4, stripe_channels=2)
-    _, l = neck(torch.randn(2, 4, 2, 1))
-    assert l.shape == (2, 4, 2)
+    _, local = neck(torch.randn(2, 4, 2, 1))
+    assert local.shape == (2, 4, 2)
 
 
 def _osnet_fc(**kwargs):
@@ -53,8 +53,8 @@ def test_any_neck_can_be_the_global_embedding():
         global_embed=_osnet_fc()).eval()
     assert not hasattr(neck, 'global_fc')
     x = torch.randn(3, 16, 8, 4)
-    g, l = neck(x)
-    assert l.shape == (3, 4, 6)
+    g, local = neck(x)
+    assert local.shape == (3, 4, 6)
     torch.testing.assert_close(g, neck.global_embed(x))
 
 

@@ -42,16 +42,16 @@ def test_fused_embedding_is_unit_and_ranks_by_the_mixed_distance():
     model = _model().eval()
     x = torch.randn(4, 3, 32, 16)
     with torch.no_grad():
-        g, l = model.extract_parts(x)
+        g, local = model.extract_parts(x)
         e = model(x, mode='tensor')
     assert e.shape == (4, 16 + 2 * 8)
     assert torch.allclose(e.norm(dim=1), torch.ones(4), atol=1e-6)
     mixed = 0.7 * torch.cdist(g, g).pow(2) + 0.3 / 2 * (
-        torch.cdist(l[:, 0], l[:, 0]).pow(2) +
-        torch.cdist(l[:, 1], l[:, 1]).pow(2))
+        torch.cdist(local[:, 0], local[:, 0]).pow(2) +
+        torch.cdist(local[:, 1], local[:, 1]).pow(2))
     assert torch.allclose(torch.cdist(e, e).pow(2), mixed, atol=1e-5)
     g2, l2 = model.split(e, 16, 2)
-    assert torch.allclose(g2, g, atol=1e-6) and torch.allclose(l2, l,
+    assert torch.allclose(g2, g, atol=1e-6) and torch.allclose(l2, local,
                                                               atol=1e-6)
 
 
