@@ -356,6 +356,16 @@ def machine() -> Dict:
         cuda=torch.cuda.is_available())
 
 
+def write_results(result: Dict, table: str, out: Path) -> None:
+    """Write a benchmark's JSON to ``out`` and its Markdown table beside it
+    (``.md``), atomically, and print the table and where they went."""
+    from mmreid_unsup.utils import atomic_write_bytes
+    out = Path(out)
+    atomic_write_bytes(json.dumps(result, indent=2).encode(), out)
+    atomic_write_bytes((table + '\n').encode(), out.with_suffix('.md'))
+    print('\n' + table + f'\n\nwritten to {out} and {out.with_suffix(".md")}')
+
+
 def _parse_cfg_options(items: Optional[List[str]]) -> Optional[dict]:
     if not items:
         return None
@@ -401,7 +411,6 @@ def main(argv: Optional[List[str]] = None) -> Dict:
     args = parser.parse_args(argv)
 
     import mmreid_unsup  # noqa: F401  (registries, atomic checkpoints)
-    from mmreid_unsup.utils import atomic_write_bytes
 
     configs = [Path(c) for c in args.configs] if args.configs else (
         protocol_configs())
@@ -444,10 +453,7 @@ def main(argv: Optional[List[str]] = None) -> Dict:
         load_average=os.getloadavg()[0],
         cfg_options=args.cfg_options,
         rows=rows)
-    out = Path(args.out)
-    atomic_write_bytes(json.dumps(result, indent=2).encode(), out)
-    atomic_write_bytes((table + '\n').encode(), out.with_suffix('.md'))
-    print('\n' + table + f'\n\nwritten to {out} and {out.with_suffix(".md")}')
+    write_results(result, table, Path(args.out))
     return result
 
 

@@ -142,7 +142,6 @@ def main(argv: Optional[List[str]] = None) -> Dict:
     import compare_methods
 
     import mmreid_unsup  # noqa: F401
-    from mmreid_unsup.utils import atomic_write_bytes
     rows = run(args.num_images, args.batch_sizes, args.repeats,
                args.data_root)
     result = dict(
@@ -152,9 +151,7 @@ def main(argv: Optional[List[str]] = None) -> Dict:
         torch_threads=torch.get_num_threads(),
         num_images=args.num_images,
         rows=rows)
-    out = Path(args.out)
-    atomic_write_bytes(json.dumps(result, indent=2).encode(), out)
-    print('\n' + table(rows) + f'\n\nwritten to {out}')
+    compare_methods.write_results(result, table(rows), Path(args.out))
     return result
 
 

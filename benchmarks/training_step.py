@@ -13,7 +13,6 @@ Usage::
         [--out benchmarks/results/training_step.json]
 """
 import argparse
-import json
 import os
 import statistics
 import sys
@@ -68,7 +67,6 @@ def main(argv: Optional[List[str]] = None) -> Dict:
 
     import compare_methods
 
-    from mmreid_unsup.utils import atomic_write_bytes
     times = measure(args.steps, args.batch_size)
     medians = {k: statistics.median(v) for k, v in times.items()}
     result = dict(
@@ -80,13 +78,11 @@ def main(argv: Optional[List[str]] = None) -> Dict:
         seconds=times,
         median_seconds=medians,
         speedup_channels_last=medians['nchw'] / medians['channels_last'])
-    out = Path(args.out)
-    atomic_write_bytes(json.dumps(result, indent=2).encode(), out)
-    print('| layout | median s/step |\n|---|---|')
-    for name, value in medians.items():
-        print(f'| {name} | {value:.2f} |')
-    print(f"\nchannels-last speed-up: {result['speedup_channels_last']:.2f}x"
-          f'\nwritten to {out}')
+    lines = ['| layout | median s/step |', '|---|---|']
+    lines += [f'| {name} | {value:.2f} |' for name, value in medians.items()]
+    lines.append(f"\nchannels-last speed-up: "
+                 f"{result['speedup_channels_last']:.2f}x")
+    compare_methods.write_results(result, '\n'.join(lines), Path(args.out))
     return result
 
 

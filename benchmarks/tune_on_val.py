@@ -164,7 +164,6 @@ def main(argv: Optional[List[str]] = None) -> Dict:
     args = parser.parse_args(argv)
 
     import mmreid_unsup  # noqa: F401  (registries, atomic checkpoints)
-    from mmreid_unsup.utils import atomic_write_bytes
 
     path = Path(args.config)
     if not path.is_file():
@@ -200,10 +199,7 @@ def main(argv: Optional[List[str]] = None) -> Dict:
         machine=compare_methods.machine(),
         load_average=os.getloadavg()[0],
         rows=rows)
-    out = Path(args.out)
-    atomic_write_bytes(json.dumps(result, indent=2).encode(), out)
-    atomic_write_bytes((table + '\n').encode(), out.with_suffix('.md'))
-    print('\n' + table + f'\n\nwritten to {out} and {out.with_suffix(".md")}')
+    compare_methods.write_results(result, table, Path(args.out))
     return result
 
 
