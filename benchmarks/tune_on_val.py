@@ -16,8 +16,10 @@ Usage::
 
 The JSON holds one row per variant (``variant``, ``options``, the metrics
 of :func:`compare_methods.train_method`) and the machine; the Markdown
-table goes beside it. The method's README copies the table and the chosen
-variant becomes its protocol config.
+table goes beside it. Both are rewritten after every variant, so a search
+stopped midway keeps its finished rows (``complete`` is then false). The
+method's README copies the table and the chosen variant becomes its
+protocol config.
 """
 import argparse
 import datetime
@@ -179,29 +181,36 @@ def main(argv: Optional[List[str]] = None) -> Dict:
     started = datetime.datetime.now(datetime.timezone.utc)
     commit = compare_methods.git_commit()  # the code this process runs
     rows = []
+
+    def save() -> Dict:
+        """Write the rows so far: a search stopped midway keeps them."""
+        result = dict(
+            started=started.isoformat(timespec='seconds'),
+            commit=commit,
+            split='holdout-val (67 held-out training identities)',
+            config=str(path),
+            machine=compare_methods.machine(),
+            load_average=os.getloadavg()[0],
+            complete=len(rows) == len(variants) + int(args.epoch0),
+            rows=rows)
+        compare_methods.write_results(result, format_table(rows),
+                                      Path(args.out))
+        return result
+
     if args.epoch0:
         row = compare_methods.epoch0(path, work_root / 'epoch0',
                                      dict(HOLDOUT_VAL_OPTIONS))
         rows.append(dict(row, variant='epoch 0', options={}))
         print(json.dumps(rows[-1]), flush=True)
+        save()
     for name, options in variants:
         row = compare_methods.train_method(
             path, work_root / name, args.seed,
             {**HOLDOUT_VAL_OPTIONS, **options})
         rows.append(dict(row, variant=name, options=options))
         print(json.dumps(rows[-1]), flush=True)
-    table = format_table(rows)
-    result = dict(
-        started=started.isoformat(timespec='seconds'),
-        commit=commit,
-        split='holdout-val (67 held-out training identities)',
-        config=str(path),
-        machine=compare_methods.machine(),
-        load_average=os.getloadavg()[0],
-        rows=rows)
-    compare_methods.write_results(result, table, Path(args.out))
+        result = save()
     return result
-
 
 if __name__ == '__main__':
     sys.path.insert(0, str(REPO_ROOT))

@@ -71,6 +71,7 @@ def test_every_variant_runs_on_the_validation_split(tmp_path, monkeypatch):
     assert [r['variant'] for r in result['rows']] == ['base', 'centred']
     assert result['split'].startswith('holdout-val')
     assert result['commit']  # the code the variants ran
+    assert result['complete']
     table = out.with_suffix('.md').read_text().splitlines()
     assert table[0].startswith('| variant | overrides | val mAP |')
     assert table[3] == ('| centred | `custom_hooks.0.labeler.camera_centering'
@@ -99,3 +100,30 @@ def test_bad_variants_are_refused(variants, message, tmp_path, monkeypatch,
     with pytest.raises(SystemExit, match=message):
         script.main(argv)
     assert not calls
+
+
+def test_a_search_stopped_midway_keeps_its_finished_rows(tmp_path,
+                                                         monkeypatch):
+    script = tune_script()
+    calls = fake_runs(script, monkeypatch)
+    finished = script.compare_methods.train_method
+
+    def stop_at_second(path, work_dir, seed, cfg_options):
+        if calls:
+            raise KeyboardInterrupt  # the machine's time ran out
+        return finished(path, work_dir, seed, cfg_options)
+
+    monkeypatch.setattr(script.compare_methods, 'train_method',
+                        stop_at_second)
+    out = tmp_path / 'tune.json'
+    with pytest.raises(KeyboardInterrupt):
+        script.main([
+            str(PROTOCOL_CC), '--variant', 'a', '--variant', 'b',
+            '--work-dir',
+            str(tmp_path), '--out',
+            str(out)
+        ])
+    saved = json.loads(out.read_text())
+    assert [r['variant'] for r in saved['rows']] == ['a']
+    assert saved['complete'] is False
+    assert len(out.with_suffix('.md').read_text().splitlines()) == 3
