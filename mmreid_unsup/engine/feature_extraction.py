@@ -24,7 +24,7 @@ def extract_dataset_features(model: torch.nn.Module,
                              dataloader: DataLoader,
                              progress: bool = True,
                              desc: str = 'extract features',
-                             channels_last: bool = True) -> torch.Tensor:
+                             channels_last: bool = False) -> torch.Tensor:
     """Features of every sample of ``dataloader.dataset``, in dataset order.
 
     Under DDP each rank runs its shard of the dataloader (a non-shuffling
@@ -44,8 +44,8 @@ def extract_dataset_features(model: torch.nn.Module,
             CPUs, cuDNN on GPUs) without converting the weights, which
             stay as training left them. The features equal the default
             layout's to float rounding (cosine > 0.99999);
-            ``benchmarks/feature_extraction.py`` measures the speed.
-            Defaults to True.
+            ``benchmarks/feature_extraction.py`` measures the speed. Off
+            by default until that measurement decides. Defaults to False.
 
     Returns:
         Tensor: Features, shape ``(len(dataset), D)``, on the CPU.
