@@ -356,6 +356,17 @@ def machine() -> Dict:
         cuda=torch.cuda.is_available())
 
 
+def run_record() -> Dict:
+    """What a benchmark result records of its run: the commit, the machine,
+    the load and torch's thread count."""
+    import torch
+    return dict(
+        commit=git_commit(),
+        machine=machine(),
+        load_average=os.getloadavg()[0],
+        torch_threads=torch.get_num_threads())
+
+
 def write_results(result: Dict, table: str, out: Path) -> None:
     """Write a benchmark's JSON to ``out`` and its Markdown table beside it
     (``.md``), atomically, and print the table and where they went."""

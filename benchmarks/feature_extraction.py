@@ -20,7 +20,6 @@ also warms oneDNN's kernel cache).
 """
 import argparse
 import json
-import os
 import sys
 import time
 from pathlib import Path
@@ -145,10 +144,7 @@ def main(argv: Optional[List[str]] = None) -> Dict:
     rows = run(args.num_images, args.batch_sizes, args.repeats,
                args.data_root)
     result = dict(
-        commit=compare_methods.git_commit(),
-        machine=compare_methods.machine(),
-        load_average=os.getloadavg()[0],
-        torch_threads=torch.get_num_threads(),
+        **compare_methods.run_record(),
         num_images=args.num_images,
         rows=rows)
     compare_methods.write_results(result, table(rows), Path(args.out))

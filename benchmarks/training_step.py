@@ -13,7 +13,6 @@ Usage::
         [--out benchmarks/results/training_step.json]
 """
 import argparse
-import os
 import statistics
 import sys
 import time
@@ -70,10 +69,7 @@ def main(argv: Optional[List[str]] = None) -> Dict:
     times = measure(args.steps, args.batch_size)
     medians = {k: statistics.median(v) for k, v in times.items()}
     result = dict(
-        commit=compare_methods.git_commit(),
-        machine=compare_methods.machine(),
-        load_average=os.getloadavg()[0],
-        torch_threads=torch.get_num_threads(),
+        **compare_methods.run_record(),
         batch_size=args.batch_size,
         seconds=times,
         median_seconds=medians,
