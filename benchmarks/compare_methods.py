@@ -19,12 +19,20 @@ writes a Markdown table and JSON:
 ``--seeds 1 2 3`` repeats every method with each seed and reports the mean
 and the spread (population standard deviation) of every number.
 
+The JSON is rewritten after every run (``complete`` is false until the
+last), with each run's own row under ``runs`` (its ``kind``, requested
+seed, commit and CPU). ``--resume`` keeps the finished runs of an earlier,
+interrupted invocation with the same ``--out`` and ``--cfg-options`` and
+runs only the missing ones, so a table of many runs can be built over
+several sittings; every run keeps the commit it ran.
+
 Usage::
 
     python benchmarks/compare_methods.py                # every protocol config
     python benchmarks/compare_methods.py --configs A.py B.py --seeds 1 2
     python benchmarks/compare_methods.py --cfg-options train_cfg.max_epochs=1
     python benchmarks/compare_methods.py --epoch0 --no-train  # untrained rows
+    python benchmarks/compare_methods.py --seeds 1 2 3 --resume  # go on
 
 Model choice is never made on the test split here: every number is the last
 epoch's.
@@ -49,6 +57,9 @@ METRICS = ('mAP', 'rank1', 'rank5', 'mINP')
 #: Pseudo-label scores at the last refresh: ARI / NMI of cluster labels,
 #: partner precision of pseudo pairs (PPSSL); None where they do not apply.
 PSEUDO = ('ari', 'nmi', 'pair_precision')
+#: What identifies a run rather than measures it (not averaged over seeds).
+RUN_KEYS = ('method', 'config', 'seed', 'kind', 'requested_seed', 'commit',
+            'cpu')
 
 
 def protocol_configs(root: Path = REPO_ROOT) -> List[Path]:
@@ -249,8 +260,10 @@ def summarise(runs: Sequence[Dict]) -> Dict:
         method=runs[0]['method'],
         config=runs[0]['config'],
         seeds=[r['seed'] for r in runs])
-    keys = [k for k, v in runs[0].items()
-            if k not in ('method', 'config', 'seed')]
+    commits = sorted({r['commit'] for r in runs if r.get('commit')})
+    if commits:
+        summary['commits'] = commits
+    keys = [k for k, v in runs[0].items() if k not in RUN_KEYS]
     for key in keys:
         values = [r.get(key) for r in runs]
         if isinstance(values[0], dict):
@@ -419,6 +432,10 @@ def main(argv: Optional[List[str]] = None) -> Dict:
         '--cfg-options',
         nargs='+',
         help='overrides for every config (key=value, as in tools/train.py)')
+    parser.add_argument(
+        '--resume',
+        action='store_true',
+        help='keep the finished runs recorded in --out, run the rest')
     args = parser.parse_args(argv)
 
     import mmreid_unsup  # noqa: F401  (registries, atomic checkpoints)
@@ -436,36 +453,91 @@ def main(argv: Optional[List[str]] = None) -> Dict:
     started = datetime.datetime.now(datetime.timezone.utc)
     commit = git_commit()  # the code this process runs
 
-    rows = []
+    out = Path(args.out)
+    previous = previous_runs(out, args.cfg_options) if args.resume else {}
+    runs: List[Dict] = []
+
+    def save() -> Dict:
+        """Write what is finished: an interrupted table keeps its runs."""
+        result = dict(
+            started=started.isoformat(timespec='seconds'),
+            commit=commit,
+            machine=machine(),
+            load_average=os.getloadavg()[0],
+            cfg_options=args.cfg_options,
+            complete=len(runs) == len(jobs),
+            rows=table_rows(runs),
+            runs=runs)
+        write_results(result, format_table(result['rows']), out)
+        return result
+
+    jobs = []  # (kind, config, requested seed, how to run it)
     if not args.no_direct:
-        rows.append(
-            direct_transfer(configs[0], work_root / 'direct', cfg_options))
-        print(json.dumps(rows[-1]), flush=True)
+        jobs.append(('direct', configs[0], None, lambda p, s: direct_transfer(
+            p, work_root / 'direct', cfg_options)))
     for path in configs:
         if args.epoch0:
-            rows.append(
-                epoch0(path, work_root / f'{path.stem}_epoch0', cfg_options))
-            print(json.dumps(rows[-1]), flush=True)
+            jobs.append(('epoch0', path, None, lambda p, s: epoch0(
+                p, work_root / f'{p.stem}_epoch0', cfg_options)))
         if args.no_train:
             continue
-        runs = []
         for seed in (args.seeds or [None]):
-            name = path.stem + ('' if seed is None else f'_seed{seed}')
-            runs.append(
-                train_method(path, work_root / name, seed, cfg_options))
-            print(json.dumps(runs[-1]), flush=True)
-        rows.append(summarise(runs))
+            jobs.append(('train', path, seed, lambda p, s: train_method(
+                p, work_root / (p.stem + ('' if s is None else f'_seed{s}')),
+                s, cfg_options)))
+    result = None
+    for kind, path, seed, run in jobs:
+        key = (kind, str(path), seed)
+        if key in previous:
+            row = previous[key]
+            print(f'--resume: kept {kind} {path.name} seed {seed} from '
+                  f'commit {row.get("commit") or "?"}', flush=True)
+        else:
+            row = dict(run(path, seed), kind=kind, requested_seed=seed,
+                       commit=commit, cpu=cpu())
+            print(json.dumps(row), flush=True)
+        runs.append(row)
+        result = save()
+    return result if result is not None else save()
 
-    table = format_table(rows)
-    result = dict(
-        started=started.isoformat(timespec='seconds'),
-        commit=commit,
-        machine=machine(),
-        load_average=os.getloadavg()[0],
-        cfg_options=args.cfg_options,
-        rows=rows)
-    write_results(result, table, Path(args.out))
-    return result
+
+def previous_runs(out: Path,
+                  cfg_options: Optional[List[str]]) -> Dict[tuple, Dict]:
+    """The finished runs of an earlier invocation that wrote ``out``.
+
+    Args:
+        out (Path): Its JSON file (nothing to keep if it does not exist).
+        cfg_options (list[str], optional): This invocation's
+            ``--cfg-options``; the earlier one must have had the same.
+
+    Returns:
+        dict: Each run's row by ``(kind, config, requested seed)``.
+    """
+    if not out.is_file():
+        return {}
+    previous = json.loads(out.read_text(encoding='utf-8'))
+    if previous.get('cfg_options') != cfg_options:
+        raise SystemExit(
+            f'--resume: {out} was written with --cfg-options '
+            f'{previous.get("cfg_options")}, not {cfg_options}; use another '
+            '--out or the same options')
+    return {(r['kind'], r['config'], r['requested_seed']): r
+            for r in previous.get('runs', [])}
+
+
+def table_rows(runs: Sequence[Dict]) -> List[Dict]:
+    """The table's rows: untrained runs as they are, every config's trained
+    runs summarised over their seeds (:func:`summarise`), in run order."""
+    rows, trained = [], {}
+    for run in runs:
+        if run['kind'] != 'train':
+            rows.append(run)
+        elif run['config'] in trained:
+            trained[run['config']].append(run)
+        else:
+            trained[run['config']] = [run]
+            rows.append(trained[run['config']])
+    return [summarise(r) if isinstance(r, list) else r for r in rows]
 
 
 if __name__ == '__main__':

@@ -17,7 +17,9 @@ Usage::
 The JSON holds one row per variant (``variant``, ``options``, the metrics
 of :func:`compare_methods.train_method`) and the machine; the Markdown
 table goes beside it. Both are rewritten after every variant, so a search
-stopped midway keeps its finished rows (``complete`` is then false). The
+stopped midway keeps its finished rows (``complete`` is then false);
+``--append`` adds new variants after the rows already in ``--out`` (each
+row keeps the commit it ran). The
 method's README copies the table and the chosen variant becomes its
 protocol config.
 """
@@ -143,6 +145,31 @@ def format_table(rows: List[Dict]) -> str:
     return '\n'.join(lines)
 
 
+def kept_rows(out: Path, config: Path, names: List[str]) -> List[Dict]:
+    """The rows of an earlier search of ``config`` written to ``out``.
+
+    Each row keeps the commit it ran (``commit``; rows written before it
+    was recorded per row get the file's).
+
+    Raises:
+        SystemExit: ``out`` holds another config's search, or a row named
+            like one of ``names``.
+    """
+    if not out.is_file():
+        return []
+    previous = json.loads(out.read_text(encoding='utf-8'))
+    if Path(previous['config']).name != config.name:
+        raise SystemExit(f'--append: {out} is the search of '
+                         f'{previous["config"]}, not of {config}')
+    rows = [dict(row, commit=row.get('commit', previous.get('commit')))
+            for row in previous['rows']]
+    taken = sorted({r['variant'] for r in rows} & set(names))
+    if taken:
+        raise SystemExit(f'--append: {out} already has the variants '
+                         f'{taken}; give the new ones other names')
+    return rows
+
+
 def main(argv: Optional[List[str]] = None) -> Dict:
     """Run every variant; returns what it wrote to the JSON file."""
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
@@ -163,6 +190,11 @@ def main(argv: Optional[List[str]] = None) -> Dict:
         '--work-dir', default=str(REPO_ROOT / 'work_dirs' / 'tune'))
     parser.add_argument(
         '--out', required=True, help='the JSON file (.md beside it)')
+    parser.add_argument(
+        '--append',
+        action='store_true',
+        help="keep the rows already in --out (the same config's search) and "
+        'add these variants after them')
     args = parser.parse_args(argv)
 
     import mmreid_unsup  # noqa: F401  (registries, atomic checkpoints)
@@ -180,7 +212,8 @@ def main(argv: Optional[List[str]] = None) -> Dict:
     work_root = Path(args.work_dir) / path.stem
     started = datetime.datetime.now(datetime.timezone.utc)
     commit = compare_methods.git_commit()  # the code this process runs
-    rows = []
+    rows = kept_rows(Path(args.out), path, names) if args.append else []
+    planned = len(rows) + len(variants) + int(args.epoch0)
 
     def save() -> Dict:
         """Write the rows so far: a search stopped midway keeps them."""
@@ -191,7 +224,7 @@ def main(argv: Optional[List[str]] = None) -> Dict:
             config=str(path),
             machine=compare_methods.machine(),
             load_average=os.getloadavg()[0],
-            complete=len(rows) == len(variants) + int(args.epoch0),
+            complete=len(rows) == planned,
             rows=rows)
         compare_methods.write_results(result, format_table(rows),
                                       Path(args.out))
@@ -200,14 +233,16 @@ def main(argv: Optional[List[str]] = None) -> Dict:
     if args.epoch0:
         row = compare_methods.epoch0(path, work_root / 'epoch0',
                                      dict(HOLDOUT_VAL_OPTIONS))
-        rows.append(dict(row, variant='epoch 0', options={}))
+        rows.append(dict(row, variant='epoch 0', options={},
+                         commit=commit))
         print(json.dumps(rows[-1]), flush=True)
         save()
     for name, options in variants:
         row = compare_methods.train_method(
             path, work_root / name, args.seed,
             {**HOLDOUT_VAL_OPTIONS, **options})
-        rows.append(dict(row, variant=name, options=options))
+        rows.append(dict(row, variant=name, options=options,
+                         commit=commit))
         print(json.dumps(rows[-1]), flush=True)
         result = save()
     return result

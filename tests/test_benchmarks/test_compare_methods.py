@@ -125,3 +125,57 @@ def test_images_of_a_multi_view_batch_are_counted():
     assert script.num_images([img] * 5) == 5
     # MultiView: one tuple per view after pseudo_collate.
     assert script.num_images([(img, ) * 5, (img, ) * 5]) == 10
+
+
+def fake_training(script, monkeypatch, fail_at=None):
+    """Replace the training by a record of its calls; the call numbered
+    ``fail_at`` (from 1) raises, as an interrupted table would stop."""
+    calls = []
+
+    def train_method(path, work_dir, seed, cfg_options):
+        calls.append((path.name, seed))
+        if len(calls) == fail_at:
+            raise KeyboardInterrupt
+        return dict(method=path.stem, config=str(path), seed=seed,
+                    mAP=10.0 * seed, rank1=1.0, rank5=2.0, mINP=0.5,
+                    pseudo_ari=None, neighbour_stats={}, wall_minutes=1.0)
+
+    monkeypatch.setattr(script, 'train_method', train_method)
+    return calls
+
+
+def test_resume_runs_only_what_an_interrupted_table_lacks(
+        tmp_path, monkeypatch):
+    script = compare_methods_script()
+    a, b = CONFIGS / 'tiny_synthetic.py', CONFIGS / 'tiny_synthetic_gracl.py'
+    out = tmp_path / 'seeds.json'
+    argv = ['--configs', str(a), str(b), '--no-direct', '--seeds', '1', '2',
+            '--work-dir', str(tmp_path), '--out', str(out)]
+    first = fake_training(script, monkeypatch, fail_at=3)
+    with pytest.raises(KeyboardInterrupt):
+        script.main(argv)
+    assert first == [('tiny_synthetic.py', 1), ('tiny_synthetic.py', 2),
+                     ('tiny_synthetic_gracl.py', 1)]
+    kept = json.loads(out.read_text())
+    assert not kept['complete'] and len(kept['runs']) == 2
+    assert kept['rows'][0]['mAP'] == pytest.approx(15.0)
+    assert all(r['commit'] == kept['commit'] and r['cpu']['model']
+               for r in kept['runs'])
+
+    second = fake_training(script, monkeypatch)
+    result = script.main(argv + ['--resume'])
+    assert second == [('tiny_synthetic_gracl.py', 1),
+                      ('tiny_synthetic_gracl.py', 2)]
+    assert result['complete'] and len(result['runs']) == 4
+    assert result['runs'][:2] == kept['runs']
+    assert [r['seeds'] for r in result['rows']] == [[1, 2], [1, 2]]
+    assert [r['mAP'] for r in result['rows']] == pytest.approx([15.0, 15.0])
+    assert 'cpu' not in result['rows'][0]  # identifies runs, not averaged
+
+    # Without --resume the table starts again; other options are refused.
+    third = fake_training(script, monkeypatch)
+    with pytest.raises(SystemExit, match='--cfg-options'):
+        script.main(argv + ['--resume', '--cfg-options',
+                            'train_cfg.max_epochs=1'])
+    script.main(argv)
+    assert len(third) == 4

@@ -127,3 +127,29 @@ def test_a_search_stopped_midway_keeps_its_finished_rows(tmp_path,
     assert [r['variant'] for r in saved['rows']] == ['a']
     assert saved['complete'] is False
     assert len(out.with_suffix('.md').read_text().splitlines()) == 3
+
+
+def test_append_keeps_the_earlier_rows(tmp_path, monkeypatch):
+    script = tune_script()
+    calls = fake_runs(script, monkeypatch)
+    out = tmp_path / 'tune.json'
+    common = [str(PROTOCOL_CC), '--work-dir', str(tmp_path), '--out',
+              str(out)]
+    first = script.main(common + ['--variant', 'base'])
+    second = script.main(common + [
+        '--append', '--variant', 'centred',
+        'custom_hooks.0.labeler.camera_centering=True'
+    ])
+    assert [r['variant'] for r in second['rows']] == ['base', 'centred']
+    assert second['rows'][0] == first['rows'][0]
+    assert second['complete'] and len(calls) == 2
+    assert all(r['commit'] for r in second['rows'])
+    with pytest.raises(SystemExit, match=r"already has the variants \['base'"):
+        script.main(common + ['--append', '--variant', 'base'])
+    other = REPO_ROOT / 'configs' / 'gracl' / (
+        'gracl_osnet-x0.25-msmt17-pre_1xb64-5e_cuhk03-dev.py')
+    with pytest.raises(SystemExit, match='is the search of'):
+        script.main([str(other), '--out', str(out), '--append', '--variant',
+                     'x'])
+    # Without --append the file starts again.
+    assert len(script.main(common + ['--variant', 'base'])['rows']) == 1
