@@ -59,6 +59,14 @@ class PseudoPairLabeler(BaseLabeler):
     the curve is sorted, as SCL's ``lambda_c`` does: where cameras shift
     colours strongly, the nearest neighbours are otherwise nearly all from
     the anchor's own camera, and pairs then teach no camera invariance.
+    ``cross_camera=True`` (also this toolbox's) goes further: only
+    neighbours from other cameras make the curve and can be partners. Where
+    a person has several shots per camera (CUHK03: about five), those form
+    the tightest group, the largest drop falls right after them, and even
+    camera-centred features give nearly only same-camera pairs; a
+    cross-camera partner is what teaches the camera invariance retrieval
+    needs. Take a deeper ``search_depth`` with it: the curve is cut among
+    the other-camera entries of the nearest ``search_depth``.
 
     The result is not a partition: ``__call__`` returns a ``(N,
     max_partners)`` matrix of partner indices (most similar first, ``-1``
@@ -77,6 +85,8 @@ class PseudoPairLabeler(BaseLabeler):
             dropped. Defaults to -1 (none).
         camera_penalty (float): Subtracted from same-camera similarities
             (needs ``camids``). Defaults to 0.
+        cross_camera (bool): Partners from other cameras only (needs
+            ``camids``). Defaults to False.
         knn_backend (str): See :func:`~mmreid_unsup.pseudo_labels.knn_search`.
             Defaults to ``'auto'``.
         progress (bool): Show a progress bar per stage. Defaults to False.
@@ -100,6 +110,7 @@ class PseudoPairLabeler(BaseLabeler):
                  reciprocal: bool = True,
                  min_similarity: float = -1.0,
                  camera_penalty: float = 0.0,
+                 cross_camera: bool = False,
                  knn_backend: str = 'auto',
                  progress: bool = False,
                  camera_centering: bool = False,
@@ -127,6 +138,7 @@ class PseudoPairLabeler(BaseLabeler):
         self.reciprocal = reciprocal
         self.min_similarity = min_similarity
         self.camera_penalty = camera_penalty
+        self.cross_camera = cross_camera
         self.knn_backend = knn_backend
 
     @property
@@ -153,6 +165,10 @@ class PseudoPairLabeler(BaseLabeler):
                 sims = sims - self.camera_penalty * same_cam
                 sims, order = sims.sort(dim=1, descending=True, stable=True)
                 indices = indices.gather(1, order)
+            valid = torch.ones_like(indices, dtype=torch.bool)
+            if self.cross_camera:
+                sims, indices, valid = self._other_cameras(
+                    sims, indices, torch.as_tensor(camids).cpu())
         with self.stage('separation'):
             if self.curve == 'similarity':
                 curve = sims
@@ -161,7 +177,7 @@ class PseudoPairLabeler(BaseLabeler):
             cut = separation_index(curve)
             cols = torch.arange(depth)
             keep = (cols < cut[:, None]) & (cols < self.max_partners)
-            keep &= sims >= self.min_similarity
+            keep &= valid & (sims >= self.min_similarity)
             if self.reciprocal:
                 keep = self._mutual(indices, keep)
         width = min(self.max_partners, depth)
@@ -176,6 +192,30 @@ class PseudoPairLabeler(BaseLabeler):
             anchors_with_partner=float((partners[:, 0] >= 0).mean()),
             mean_cut=float(cut.float().mean()))
         return partners
+
+    @staticmethod
+    def _other_cameras(sims: torch.Tensor, indices: torch.Tensor,
+                       camids: torch.Tensor) -> tuple:
+        """Move each row's other-camera neighbours to the front.
+
+        Args:
+            sims (Tensor): ``(N, K)`` similarities, sorted along each row.
+            indices (Tensor): ``(N, K)`` neighbour indices.
+            camids (Tensor): ``(N,)`` cameras.
+
+        Returns:
+            tuple[Tensor]: ``sims`` and ``indices`` with the other-camera
+            entries first (in order), and ``(N, K)`` bool ``valid`` marking
+            them. Behind them the curve repeats the last valid similarity
+            (a row with none repeats its first), so it has no drop there.
+        """
+        valid = camids[indices] != camids[:, None]
+        order = torch.argsort((~valid).int(), dim=1, stable=True)
+        sims, indices = sims.gather(1, order), indices.gather(1, order)
+        valid = valid.gather(1, order)
+        last = (valid.sum(dim=1) - 1).clamp(min=0)
+        filler = sims.gather(1, last[:, None]).expand_as(sims)
+        return torch.where(valid, sims, filler), indices, valid
 
     @staticmethod
     def _mutual(indices: torch.Tensor, keep: torch.Tensor) -> torch.Tensor:
@@ -201,7 +241,7 @@ class PseudoPairLabeler(BaseLabeler):
         Args:
             features (Tensor): ``(N, D)`` features of the training set.
             camids (Tensor, optional): ``(N,)`` cameras, used by
-                ``camera_penalty``.
+                ``camera_penalty`` and ``cross_camera``.
 
         Returns:
             Tensor: ``(N, max_partners)`` int64 partner indices on the
@@ -216,9 +256,9 @@ class PseudoPairLabeler(BaseLabeler):
             raise ValueError(f'PseudoPairLabeler: camids must have shape '
                              f'({features.size(0)},), got '
                              f'{tuple(camids.shape)}')
-        if self.camera_penalty and camids is None:
-            raise ValueError('PseudoPairLabeler: camera_penalty needs the '
-                             'cameras (camids)')
+        if (self.camera_penalty or self.cross_camera) and camids is None:
+            raise ValueError('PseudoPairLabeler: camera_penalty and '
+                             'cross_camera need the cameras (camids)')
         self.last_stats = {}
         self._profiler = type(self._profiler)(
             progress=self.progress, device=features.device)
@@ -236,4 +276,5 @@ class PseudoPairLabeler(BaseLabeler):
                 f'reciprocal={self.reciprocal}, '
                 f'min_similarity={self.min_similarity}, '
                 f'camera_penalty={self.camera_penalty}, '
+                f'cross_camera={self.cross_camera}, '
                 f'camera_centering={self.camera_centering})')

@@ -150,6 +150,32 @@ def test_camera_penalty_prefers_other_cameras():
         PseudoPairLabeler(camera_penalty=0.1, **kwargs)(feats)
 
 
+def test_cross_camera_cuts_the_curve_of_other_cameras_only():
+    # 0's curve: 1, 2 (same camera, 0.95, 0.94), then 3, 4, 5 (other
+    # camera, 0.80, 0.78, 0.70). All of it drops most after 1 and 2; its
+    # other-camera part after 3 and 4.
+    sims = torch.full((6, 6), 0.1)
+    sims.fill_diagonal_(1.0)
+    for j, s in zip((1, 2, 3, 4, 5), (0.95, 0.94, 0.80, 0.78, 0.70)):
+        sims[0, j] = sims[j, 0] = s
+    feats = _features_with_sims(sims)
+    camids = torch.tensor([0, 0, 0, 1, 1, 1])
+    kwargs = dict(max_partners=3, search_depth=5, reciprocal=False,
+                  knn_backend='lookup')
+    assert set(PseudoPairLabeler(**kwargs)(feats, camids)[0].tolist()) == {
+        1, 2, -1}
+    crossed = PseudoPairLabeler(cross_camera=True, **kwargs)(feats, camids)
+    assert crossed[0].tolist() == [3, 4, -1]
+    # 3's other-camera neighbours: only 0; its curve is flat behind it.
+    assert crossed[3].tolist() == [0, -1, -1]
+    with pytest.raises(ValueError, match='camids'):
+        PseudoPairLabeler(cross_camera=True, **kwargs)(feats)
+    # One camera only: no partner at all, not a same-camera one.
+    alone = PseudoPairLabeler(cross_camera=True, **kwargs)(
+        feats, torch.zeros(6, dtype=torch.long))
+    assert (alone == -1).all()
+
+
 def test_registered_and_validated():
     labeler = PSEUDO_LABELERS.build(
         dict(type='PseudoPairLabeler', max_partners=2))
