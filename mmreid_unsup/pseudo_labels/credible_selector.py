@@ -5,7 +5,7 @@ import torch
 
 from mmreid_unsup.registry import PSEUDO_LABELERS
 from .bad_features import BadRowMonitor
-from .camera_centering import camera_centered, vanished_rows
+from .camera_centering import centred_on_memory
 
 __all__ = ['CredibleSampleSelector']
 
@@ -230,14 +230,13 @@ camera_centering`) every ranking and the threshold read camera-centred
             'credible sample', bank,
             *((patch_bank.to(bank.device), ) if uses_patches else ()))
         if self.camera_centering:
-            bank, centred_patches = self._centred(
-                bank, patch_bank if uses_patches else None, camids, bad)
+            bad = bad.to(bank.device)
+            bank, _, gone = centred_on_memory(bank, camids, bad)
             if uses_patches:
-                patch_bank = centred_patches
-            # The only good entry of its camera is centred to zero.
-            bad = bad.to(bank.device) | vanished_rows(bank)
-            if uses_patches:
-                bad |= vanished_rows(patch_bank)
+                patch_bank, _, patch_gone = centred_on_memory(
+                    patch_bank.to(bank.device), camids, bad)
+                gone |= patch_gone
+            bad = bad | gone
         cams = dict(
             camids=camids, camera_penalty=self.camera_penalty, excluded=bad)
         largest_k = max(self.num_neighbours, self.reciprocal_k
@@ -278,23 +277,6 @@ camera_centering`) every ranking and the threshold read camera-centred
                 stacked.all(0)
         candidates = candidates.masked_fill(~keep, -1)
         return torch.cat([own, candidates], dim=1)
-
-    @staticmethod
-    def _centred(bank: torch.Tensor, patch_bank: Optional[torch.Tensor],
-                 camids: torch.Tensor, bad: torch.Tensor):
-        """The memories centred by the good entries' cameras."""
-        good = ~bad.to(bank.device)
-        centred = []
-        for feats in (bank, patch_bank):
-            if feats is not None:
-                feats = feats.to(bank.device)
-                feats = camera_centered(
-                    feats,
-                    camids,
-                    reference=feats[good],
-                    reference_camids=camids[good])
-            centred.append(feats)
-        return centred
 
     def __repr__(self) -> str:
         return (f'{type(self).__name__}(num_neighbours={self.num_neighbours}, '

@@ -5,7 +5,7 @@ import torch
 
 from mmreid_unsup.registry import PSEUDO_LABELERS
 from .bad_features import BadRowMonitor
-from .camera_centering import camera_centered, vanished_rows
+from .camera_centering import centred_on_memory, vanished_rows
 
 __all__ = ['NeighbourSelector', 'NeighbourSelection']
 
@@ -223,13 +223,15 @@ class NeighbourSelector:
             'anchor features', 'their only positive is their own entry',
             global_feats, local_feats).to(indices.device)
         if self.camera_centering:
-            global_feats, local_feats, global_bank, local_bank = \
-                self._centred(global_feats, local_feats, global_bank,
-                              local_bank, bank_camids[indices], bank_camids,
-                              bad_entries.to(global_bank.device))
-            # The only good entry of its camera is centred to zero.
-            bad_entries = bad_entries.to(global_bank.device) | (
-                vanished_rows(global_bank) | vanished_rows(local_bank))
+            bad_entries = bad_entries.to(global_bank.device)
+            query_camids = bank_camids[indices]
+            global_bank, (global_feats, ), global_gone = centred_on_memory(
+                global_bank, bank_camids, bad_entries,
+                [(global_feats, query_camids)])
+            local_bank, (local_feats, ), local_gone = centred_on_memory(
+                local_bank, bank_camids, bad_entries,
+                [(local_feats, query_camids)])
+            bad_entries = bad_entries | global_gone | local_gone
             bad_anchors = bad_anchors | (
                 vanished_rows(global_feats)
                 | vanished_rows(local_feats)).to(bad_anchors.device)
@@ -250,23 +252,6 @@ class NeighbourSelector:
         negatives = order[:, self.num_positives:self.num_positives +
                           num_negatives]
         return NeighbourSelection(positives, negatives)
-
-    @staticmethod
-    def _centred(global_feats: torch.Tensor, local_feats: torch.Tensor,
-                 global_bank: torch.Tensor, local_bank: torch.Tensor,
-                 query_camids: torch.Tensor, bank_camids: torch.Tensor,
-                 bad_entries: torch.Tensor):
-        """Anchors and memories centred by the good entries' cameras."""
-        good = ~bad_entries
-        centred = []
-        for feats, bank in ((global_feats, global_bank), (local_feats,
-                                                          local_bank)):
-            ref = dict(
-                reference=bank[good], reference_camids=bank_camids[good])
-            centred.append(
-                camera_centered(feats.to(bank.device), query_camids, **ref))
-            centred.append(camera_centered(bank, bank_camids, **ref))
-        return centred[0], centred[2], centred[1], centred[3]
 
     @staticmethod
     def _random_selection(indices: torch.Tensor, num_instances: int,

@@ -7,7 +7,8 @@ from sklearn.metrics import adjusted_rand_score
 
 from mmreid_unsup.pseudo_labels import (CredibleSampleSelector, DBSCANLabeler,
                                         NeighbourSelector, PseudoPairLabeler)
-from mmreid_unsup.pseudo_labels.camera_centering import camera_centered
+from mmreid_unsup.pseudo_labels.camera_centering import (camera_centered,
+                                                         centred_on_memory)
 from mmreid_unsup.pseudo_labels.infomap_labeler import infomap
 from mmreid_unsup.registry import PSEUDO_LABELERS
 
@@ -144,6 +145,13 @@ def test_pseudo_pairs_cross_cameras():
         assert cross_cam[0] <= cross <= cross_cam[1], (centring, cross)
         if centring:
             assert float((pids[partner] == pids[rows]).float().mean()) > 0.95
+    # The cross-camera requirement: every partner from another camera.
+    partners = PSEUDO_LABELERS.build(
+        dict(labeler, camera_centering=True, cross_camera=True))(feats,
+                                                                 camids)
+    rows, cols = torch.nonzero(partners >= 0, as_tuple=True)
+    assert len(rows) > len(feats) // 2
+    assert bool((camids[partners[rows, cols]] != camids[rows]).all())
 
 
 def _positives_stats(positives, pids, camids):
@@ -239,6 +247,28 @@ def test_bad_memory_rows_do_not_reach_the_camera_means():
         positives = positives.masked_fill(~ok[:, None], -1)
         assert not bool((positives == 3).any())
         assert _positives_stats(positives, pids, camids)[0] > 0.9
+
+
+def test_a_memory_and_its_queries_are_centred_alike():
+    """Camera means from the memory's good entries only, applied to the
+    memory and to the batch compared with it; an entry alone in its camera
+    is reported as gone."""
+    memory = F.normalize(torch.tensor([
+        [1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [float('nan'), 0.0, 0.0],
+        [0.0, 0.0, 1.0], [0.6, 0.8, 0.0]]), dim=1)
+    camids = torch.tensor([0, 0, 0, 1, 2])
+    bad = torch.tensor([False, False, True, False, False])
+    batch = F.normalize(torch.tensor([[1.0, 1.0, 1.0], [0.0, 1.0, 1.0]]),
+                        dim=1)
+    batch_cams = torch.tensor([0, 1])
+    centred, (queries, ), gone = centred_on_memory(
+        memory, camids, bad, [(batch, batch_cams)])
+    mean0 = memory[:2].mean(0)  # the NaN entry of camera 0 left out
+    assert torch.allclose(centred[0], F.normalize(memory[0] - mean0, dim=0))
+    assert torch.allclose(queries[0], F.normalize(batch[0] - mean0, dim=0))
+    assert torch.allclose(queries[1],
+                          F.normalize(batch[1] - memory[3], dim=0))
+    assert gone.tolist() == [False, False, False, True, True]
 
 
 def test_the_only_entry_of_a_camera_is_never_everyones_positive():
