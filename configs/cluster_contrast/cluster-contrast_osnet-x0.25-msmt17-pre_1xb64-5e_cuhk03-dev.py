@@ -7,6 +7,7 @@ _base_ = [
 ]
 
 model = dict(
+    data_preprocessor={{_base_.protocol_data_preprocessor}},
     backbone={{_base_.protocol_backbone}},
     neck={{_base_.protocol_neck}},
     head=dict(memory=dict(feat_dim={{_base_.protocol_feat_dim}})))

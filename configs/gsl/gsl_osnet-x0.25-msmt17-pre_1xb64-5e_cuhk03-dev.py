@@ -21,6 +21,7 @@ _base_ = [
 ]
 
 model = dict(
+    data_preprocessor={{_base_.protocol_data_preprocessor}},
     backbone={{_base_.protocol_backbone}},
     neck={{_base_.protocol_neck}},
     patch_neck=dict(

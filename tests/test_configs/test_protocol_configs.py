@@ -59,6 +59,8 @@ def test_only_the_method_differs(path):
             assert cfg[key] == protocol[key], key
     assert cfg.model.backbone.type == 'OSNet'
     assert cfg.model.backbone.arch == 'x0_25'
+    # The protocol's batch layout (channels-last) for every method.
+    assert cfg.model.data_preprocessor == protocol.protocol_data_preprocessor
     if not own:
         assert cfg.model.neck.type == 'OSNetFCNeck'
     assert cfg.model.backbone.init_cfg.checkpoint.endswith(
