@@ -1,6 +1,7 @@
 """Datasets, transforms, samplers and the synthetic data generator."""
 from .bad_data_report import BadDataError, BadDataReport, BrokenImageError
 from .base_reid_dataset import BaseReIDDataset
+from .camera_folder_dataset import UNKNOWN_PID, CameraFolderDataset
 from .concat_reid_dataset import ConcatReIDDataset
 from .cuhk03np import CUHK03NP
 from .dukemtmc_reid import DukeMTMCReID
@@ -17,5 +18,6 @@ __all__ = [
     'BaseReIDDataset', 'FolderReIDDataset', 'Market1501', 'DukeMTMCReID',
     'CUHK03NP', 'MSMT17', 'ReIDAnnotationDataset', 'SyntheticReID',
     'ConcatReIDDataset', 'BadDataReport', 'BadDataError', 'BrokenImageError',
-    'dataset_fingerprint', 'describe_change'
+    'dataset_fingerprint', 'describe_change', 'CameraFolderDataset',
+    'UNKNOWN_PID'
 ]

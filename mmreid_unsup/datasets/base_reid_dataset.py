@@ -75,7 +75,9 @@ class BaseReIDDataset(BaseDataset):
 
     - ``img_path`` (str): the image file.
     - ``pid`` (int): the ground-truth identity, as the dataset numbers it
-      (not relabelled; Market-1501's distractors keep ``pid 0``).
+      (not relabelled; Market-1501's distractors keep ``pid 0``), or
+      ``UNKNOWN_PID`` (-2) for crops of unknown identity
+      (:class:`~mmreid_unsup.datasets.CameraFolderDataset`).
     - ``camid`` (int): the camera, 0-based.
     - ``is_query`` (bool): True for queries, False otherwise (also in train).
 

@@ -1,0 +1,37 @@
+# Adapt the released MSMT17 OSNet-x0.25 to your own cameras, without labels:
+# camera-centred Cluster-Contrast, the recipe of the fair CPU protocol, on a
+# folder of unlabeled crops with one sub-folder per camera
+# (CameraFolderDataset; docs/en/user_guides/finetune.md).
+# - data: `data/my_cameras/<camera>/*.jpg` (set `crops_root` below or pass
+#   --cfg-options train_dataloader.dataset.data_root=...
+#   cluster_dataloader.dataset.data_root=...);
+# - start: the model zoo entry osnet-x0.25_msmt17-torchreid (in the
+#   repository, no download), so nothing is read from ../shared;
+# - no validation during training (the crops have no identities); evaluate
+#   the result with tools/test.py on a labelled query / gallery: the test set
+#   here is CUHK03 dev, replace it with yours.
+_base_ = [
+    './cluster-contrast-camera-centred_osnet-x0.25-msmt17-pre_1xb64-5e_'
+    'cuhk03-dev.py'
+]
+
+crops_root = 'data/my_cameras'
+model = dict(backbone=dict(init_cfg=None), neck=dict(init_cfg=None))
+load_from = 'zoo://osnet-x0.25_msmt17-torchreid'
+
+train_dataloader = dict(
+    dataset=dict(
+        _delete_=True,
+        type='CameraFolderDataset',
+        data_root=crops_root,
+        pipeline={{_base_.train_pipeline}}))
+cluster_dataloader = dict(
+    dataset=dict(
+        _delete_=True,
+        type='CameraFolderDataset',
+        data_root=crops_root,
+        pipeline={{_base_.test_pipeline}},
+        test_mode=True))
+val_dataloader = None
+val_cfg = None
+val_evaluator = None
