@@ -42,7 +42,7 @@ from mmengine.model import BaseTTAModel, is_model_wrapper
 __all__ = [
     'CheckpointFit', 'CheckpointMismatchError', 'DEFAULT_REVISE_KEYS',
     'checkpoint_state_dict', 'checkpoint_fit', 'check_checkpoint_fit',
-    'unwrap_for_loading'
+    'is_resizable_buffer', 'unwrap_for_loading'
 ]
 
 #: The key rewrites MMEngine's ``Runner.load_checkpoint`` applies by default
@@ -177,8 +177,19 @@ def checkpoint_state_dict(
     return revised
 
 
-def _is_resizable(model: nn.Module, key: str) -> bool:
-    """Whether ``key`` names a buffer its module re-allocates on load."""
+def is_resizable_buffer(model: nn.Module, key: str) -> bool:
+    """Whether ``key`` names a buffer its module re-allocates on load.
+
+    Such buffers (memory banks, pseudo labels, proxies) follow the data; a
+    checkpoint may leave them out or hold them at another size.
+
+    Args:
+        model (nn.Module): The model.
+        key (str): A key of its state dict.
+
+    Returns:
+        bool: True if the key's module lists it in ``resizable_buffers``.
+    """
     prefix, _, name = key.rpartition('.')
     try:
         module = model.get_submodule(prefix) if prefix else model
@@ -205,7 +216,7 @@ def checkpoint_fit(model: nn.Module,
     missing = tuple(
         key for key in own
         if key not in state_dict and not key.endswith('num_batches_tracked')
-        and not _is_resizable(model, key))
+        and not is_resizable_buffer(model, key))
     unexpected = tuple(key for key in state_dict if key not in own)
     mismatched = []
     num_loaded = 0
@@ -216,7 +227,7 @@ def checkpoint_fit(model: nn.Module,
         shape = getattr(value, 'shape', None)
         if (shape is not None and hasattr(wanted, 'shape')
                 and tuple(shape) != tuple(wanted.shape)
-                and not _is_resizable(model, key)):
+                and not is_resizable_buffer(model, key)):
             mismatched.append((key, tuple(shape), tuple(wanted.shape)))
         else:
             num_loaded += 1
