@@ -19,7 +19,6 @@ read back with ``torch.load(weights_only=True)`` and checked to fit the
 model; its size and sha256 are printed, for the metafile's ``SHA256``.
 """
 import argparse
-import hashlib
 import os
 import sys
 from pathlib import Path
@@ -27,19 +26,11 @@ from typing import Dict, List, Optional
 
 import torch
 
+from mmreid_unsup.model_zoo import sha256_file
 from mmreid_unsup.utils import atomic_write, safe_torch_load
 from mmreid_unsup.utils.checkpoint_fit import (CheckpointMismatchError,
                                                check_checkpoint_fit,
                                                is_resizable_buffer)
-
-
-def sha256sum(path: os.PathLike) -> str:
-    """The file's sha256 as hex."""
-    digest = hashlib.sha256()
-    with open(path, 'rb') as f:
-        for block in iter(lambda: f.read(1 << 20), b''):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def build_model(config: str) -> torch.nn.Module:
@@ -83,7 +74,7 @@ def publish(config: str, src: str, dst: str) -> Dict:
         state_dict=kept,
         meta=dict(
             source=Path(src).name,
-            source_sha256=sha256sum(src),
+            source_sha256=sha256_file(src),
             epoch=meta.get('epoch'),
             iter=meta.get('iter'),
             seed=meta.get('seed'),
@@ -93,7 +84,7 @@ def publish(config: str, src: str, dst: str) -> Dict:
     check_checkpoint_fit(
         model, safe_torch_load(dst, map_location='cpu'), source=dst)
     return dict(
-        sha256=sha256sum(dst),
+        sha256=sha256_file(dst),
         size_bytes=os.path.getsize(dst),
         kept=sorted(kept),
         dropped=dropped)
