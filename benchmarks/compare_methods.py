@@ -475,13 +475,13 @@ def main(argv: Optional[List[str]] = None) -> Dict:
     if not args.no_direct:
         jobs.append(('direct', configs[0], None, lambda p, s: direct_transfer(
             p, work_root / 'direct', cfg_options)))
-    for path in configs:
-        if args.epoch0:
-            jobs.append(('epoch0', path, None, lambda p, s: epoch0(
-                p, work_root / f'{p.stem}_epoch0', cfg_options)))
-        if args.no_train:
-            continue
-        for seed in (args.seeds or [None]):
+    for path in configs if args.epoch0 else ():
+        jobs.append(('epoch0', path, None, lambda p, s: epoch0(
+            p, work_root / f'{p.stem}_epoch0', cfg_options)))
+    # Seed by seed, so that an interrupted table has every method's first
+    # seed before any method's second.
+    for seed in () if args.no_train else (args.seeds or [None]):
+        for path in configs:
             jobs.append(('train', path, seed, lambda p, s: train_method(
                 p, work_root / (p.stem + ('' if s is None else f'_seed{s}')),
                 s, cfg_options)))
@@ -526,18 +526,21 @@ def previous_runs(out: Path,
 
 
 def table_rows(runs: Sequence[Dict]) -> List[Dict]:
-    """The table's rows: untrained runs as they are, every config's trained
-    runs summarised over their seeds (:func:`summarise`), in run order."""
-    rows, trained = [], {}
+    """The table's rows: direct transfer first, then for every config (in
+    order of first run) its epoch-0 row and its trained runs summarised
+    over their seeds (:func:`summarise`)."""
+    direct = [r for r in runs if r['kind'] == 'direct']
+    by_config: Dict[str, Dict[str, List[Dict]]] = {}
     for run in runs:
-        if run['kind'] != 'train':
-            rows.append(run)
-        elif run['config'] in trained:
-            trained[run['config']].append(run)
-        else:
-            trained[run['config']] = [run]
-            rows.append(trained[run['config']])
-    return [summarise(r) if isinstance(r, list) else r for r in rows]
+        if run['kind'] != 'direct':
+            by_config.setdefault(run['config'], {}).setdefault(
+                run['kind'], []).append(run)
+    rows = list(direct)
+    for kinds in by_config.values():
+        rows += kinds.get('epoch0', [])
+        if 'train' in kinds:
+            rows.append(summarise(kinds['train']))
+    return rows
 
 
 if __name__ == '__main__':
