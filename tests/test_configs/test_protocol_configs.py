@@ -104,9 +104,6 @@ CAMERA_CENTRED = {
     REPO_ROOT / 'configs' / 'gracl' /
     'gracl-camera-centred_osnet-x0.25-msmt17-pre_1xb64-5e_cuhk03-dev.py':
     METHOD_CONFIGS[1],
-    REPO_ROOT / 'configs' / 'ppssl' /
-    'ppssl-camera-centred_osnet-x0.25-msmt17-pre_1xb64-5e_cuhk03-dev.py':
-    METHOD_CONFIGS[4],
 }
 
 
