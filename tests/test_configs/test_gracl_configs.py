@@ -23,18 +23,19 @@ COUNTERPARTS = {
     'cluster-contrast_r18_1xb64-10e_cuhk03-dev.py',
     'gracl_r18_1xb32-10e_synthetic-demo.py':
     'cluster-contrast_r18_1xb32-10e_synthetic-demo.py',
+    # The protocol recipe clusters camera-centred features, as camera-centred
+    # Cluster-Contrast does (both chosen on held-out validation ids).
     'gracl_osnet-x0.25-msmt17-pre_1xb64-5e_cuhk03-dev.py':
-    'cluster-contrast_osnet-x0.25-msmt17-pre_1xb64-5e_cuhk03-dev.py',
+    'cluster-contrast-camera-centred_osnet-x0.25-msmt17-pre_1xb64-5e_'
+    'cuhk03-dev.py',
 }
 # Ablation -> the recipe it ablates.
 RECIPES = {
     'r18': 'gracl_r18_1xb64-10e_cuhk03-dev.py',
     'osnet': 'gracl_osnet-x0.25-msmt17-pre_1xb64-5e_cuhk03-dev.py',
 }
-# Head ablations; the camera-centred variant changes the labeler instead
-# (tests/test_configs/test_protocol_configs.py).
-ABLATIONS = sorted(p.name for p in GRACL_DIR.glob('gracl-*_cuhk03-dev.py')
-                   if 'camera-centred' not in p.name)
+# Head ablations.
+ABLATIONS = sorted(p.name for p in GRACL_DIR.glob('gracl-*_cuhk03-dev.py'))
 
 
 def _load(path: Path) -> Config:
@@ -84,10 +85,26 @@ def test_ablation_differs_from_the_recipe_only_in_the_head(ablation):
 
 def test_the_ablations_are_the_documented_ones():
     assert ABLATIONS == [
+        'gracl-both-proxies_osnet-x0.25-msmt17-pre_1xb64-5e_cuhk03-dev.py',
         'gracl-centroid-relation_r18_1xb64-10e_cuhk03-dev.py',
         'gracl-centroid-term_r18_1xb64-10e_cuhk03-dev.py',
-        'gracl-inter-only_osnet-x0.25-msmt17-pre_1xb64-5e_cuhk03-dev.py',
         'gracl-inter-only_r18_1xb64-10e_cuhk03-dev.py',
         'gracl-intra-only_osnet-x0.25-msmt17-pre_1xb64-5e_cuhk03-dev.py',
         'gracl-intra-only_r18_1xb64-10e_cuhk03-dev.py',
     ]
+
+
+def test_the_protocol_ablation_has_the_abstracts_two_modules():
+    """The recipe keeps the inter-ID proxies only (chosen on held-out
+    validation ids); gracl-both-proxies_ has the model base's two."""
+    base = _load(REPO_ROOT / 'configs' / '_base_' / 'models' /
+                 'gracl_r50.py').model.head
+    recipe = _load(GRACL_DIR / RECIPES['osnet']).model.head
+    both = _load(
+        GRACL_DIR /
+        'gracl-both-proxies_osnet-x0.25-msmt17-pre_1xb64-5e_cuhk03-dev.py'
+    ).model.head
+    assert recipe.intra_memory is None
+    assert recipe.inter_memory == base.inter_memory
+    assert both.intra_memory == base.intra_memory
+    assert both.inter_memory == base.inter_memory

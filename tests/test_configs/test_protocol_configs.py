@@ -101,9 +101,6 @@ CAMERA_CENTRED = {
     ('cluster-contrast-camera-centred_osnet-x0.25-msmt17-pre_1xb64-5e_'
      'cuhk03-dev.py'):
     METHOD_CONFIGS[0],
-    REPO_ROOT / 'configs' / 'gracl' /
-    'gracl-camera-centred_osnet-x0.25-msmt17-pre_1xb64-5e_cuhk03-dev.py':
-    METHOD_CONFIGS[1],
 }
 
 
