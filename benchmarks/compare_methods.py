@@ -23,7 +23,8 @@ The JSON is rewritten after every run (``complete`` is false until the
 last), with each run's own row under ``runs`` (its ``kind``, requested
 seed, commit and CPU). ``--resume`` keeps the finished runs of an earlier,
 interrupted invocation with the same ``--out`` and ``--cfg-options`` and
-runs only the missing ones, so a table of many runs can be built over
+runs only the missing ones (and those whose config, as merged with its
+bases, changed since), so a table of many runs can be built over
 several sittings; every run keeps the commit it ran.
 
 Usage::
@@ -59,7 +60,7 @@ METRICS = ('mAP', 'rank1', 'rank5', 'mINP')
 PSEUDO = ('ari', 'nmi', 'pair_precision')
 #: What identifies a run rather than measures it (not averaged over seeds).
 RUN_KEYS = ('method', 'config', 'seed', 'kind', 'requested_seed', 'commit',
-            'cpu')
+            'cpu', 'config_digest')
 
 
 def protocol_configs(root: Path = REPO_ROOT) -> List[Path]:
@@ -486,19 +487,35 @@ def main(argv: Optional[List[str]] = None) -> Dict:
                 p, work_root / (p.stem + ('' if s is None else f'_seed{s}')),
                 s, cfg_options)))
     result = None
+    digests = {path: config_digest(path) for path in configs}
     for kind, path, seed, run in jobs:
         key = (kind, str(path), seed)
-        if key in previous:
-            row = previous[key]
+        kept = previous.get(key)
+        if kept is not None and kept.get('config_digest') == digests[path]:
+            row = kept
             print(f'--resume: kept {kind} {path.name} seed {seed} from '
                   f'commit {row.get("commit") or "?"}', flush=True)
         else:
+            if kept is not None:
+                print(f'--resume: {path.name} changed since its {kind} run '
+                      f'of seed {seed}; running it again', flush=True)
             row = dict(run(path, seed), kind=kind, requested_seed=seed,
-                       commit=commit, cpu=cpu())
+                       commit=commit, cpu=cpu(),
+                       config_digest=digests[path])
             print(json.dumps(row), flush=True)
         runs.append(row)
         result = save()
     return result if result is not None else save()
+
+
+def config_digest(path: Path) -> str:
+    """sha256 of the config as MMEngine merges it (its bases included), so
+    that ``--resume`` never keeps a run of a config that changed since."""
+    import hashlib
+
+    from mmengine.config import Config
+    text = Config.fromfile(str(path)).pretty_text
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def previous_runs(out: Path,

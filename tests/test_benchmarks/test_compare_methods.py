@@ -180,3 +180,25 @@ def test_resume_runs_only_what_an_interrupted_table_lacks(
                             'train_cfg.max_epochs=1'])
     script.main(argv)
     assert len(third) == 4
+
+
+def test_resume_runs_a_changed_config_again(tmp_path, monkeypatch):
+    script = compare_methods_script()
+    leaf = tmp_path / 'leaf.py'
+    base = CONFIGS / 'tiny_synthetic.py'
+    leaf.write_text(f'_base_ = [{str(base)!r}]\n')
+    out = tmp_path / 'seeds.json'
+    argv = ['--configs', str(base), str(leaf), '--no-direct', '--seeds', '1',
+            '--work-dir', str(tmp_path), '--out', str(out), '--resume']
+    fake_training(script, monkeypatch)
+    first = script.main(argv)
+    assert all(r['config_digest'] for r in first['runs'])
+    # Only the leaf changed: only its run is run again.
+    leaf.write_text(f'_base_ = [{str(base)!r}]\n'
+                    'train_cfg = dict(max_epochs=3)\n')
+    again = fake_training(script, monkeypatch)
+    second = script.main(argv)
+    assert again == [('leaf.py', 1)]
+    assert second['runs'][0] == first['runs'][0]
+    assert second['runs'][1]['config_digest'] != first['runs'][1][
+        'config_digest']
