@@ -39,6 +39,21 @@ def test_shipped_index_is_valid_and_lists_only_released_models():
             assert readme is None or (REPO_ROOT / readme).is_file()
 
 
+def test_mim_reads_the_same_index():
+    """``model-index`` (the package ``mim`` reads indexes with) finds the
+    same models, configs, weights and results in the shipped index."""
+    modelindex = pytest.importorskip('modelindex')
+    theirs = modelindex.load(str(DEFAULT_INDEX))
+    ours = load_index(DEFAULT_INDEX)
+    assert [m.name for m in theirs.models] == [m.name for m in ours]
+    for their, our in zip(theirs.models, ours):
+        assert their.config == our.config and their.weights == our.weights
+        assert their.in_collection == our.collection
+        assert [(r.task, r.dataset, r.metrics) for r in their.results] == [
+            (r.task, r.dataset, r.metrics) for r in our.results
+        ]
+
+
 def test_empty_index_says_nothing_is_released(tmp_path):
     index = load_index(write_index(tmp_path, []))
     assert len(index) == 0 and list(index) == []

@@ -119,4 +119,6 @@ def test_every_extra_is_imported_somewhere(setup_py):
         module = IMPORT_NAMES.get(name, name)
         assert module in USED_THROUGH or _imported_somewhere(
             module, ['mmreid_unsup', 'tools', 'benchmarks']), requirement
-    assert extras['tests'] == ['pytest>=7', 'pytest-xdist>=3', 'ruff>=0.6']
+    assert extras['tests'] == [
+        'pytest>=7', 'pytest-xdist>=3', 'ruff>=0.6', 'model-index>=0.1.11'
+    ]
