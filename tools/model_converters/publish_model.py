@@ -26,22 +26,12 @@ from typing import Dict, List, Optional
 
 import torch
 
+from mmreid_unsup.apis import init_model
 from mmreid_unsup.model_zoo import sha256_file
 from mmreid_unsup.utils import atomic_write, safe_torch_load
 from mmreid_unsup.utils.checkpoint_fit import (CheckpointMismatchError,
                                                check_checkpoint_fit,
                                                is_resizable_buffer)
-
-
-def build_model(config: str) -> torch.nn.Module:
-    """The config's model, without loading any weights."""
-    from mmengine.config import Config
-    from mmengine.registry import init_default_scope
-
-    from mmreid_unsup.registry import MODELS
-    cfg = Config.fromfile(config)
-    init_default_scope(cfg.get('default_scope', 'mmreid_unsup'))
-    return MODELS.build(cfg.model)
 
 
 def publish(config: str, src: str, dst: str) -> Dict:
@@ -61,7 +51,7 @@ def publish(config: str, src: str, dst: str) -> Dict:
     """
     if os.path.exists(dst):
         raise FileExistsError(f'{dst} exists; a release is never overwritten')
-    model = build_model(config)
+    model = init_model(config)  # built only: no weights read
     checkpoint = safe_torch_load(src, map_location='cpu')
     state_dict = checkpoint.get('state_dict', checkpoint)
     kept = {
