@@ -79,3 +79,43 @@ def test_errors_exit_1_with_a_message(index, capsys):
     assert 'unknown model zoo name' in capsys.readouterr().err
     assert tool.main(['--index', '/nonexistent/model-index.yml', 'list']) == 1
     assert 'index not found' in capsys.readouterr().err
+
+
+def _measured(values):
+    """A ``measure`` that returns ``values`` and records its calls."""
+    calls = []
+
+    def measure(model, config, data_root):
+        calls.append((model.name, config, data_root))
+        return values
+
+    return measure, calls
+
+
+def test_verify_compares_every_metric_with_the_metafile(index):
+    zoo = tool.load_index(index)
+    measure, calls = _measured({'reid/mAP': 20.504, 'reid/rank1': 33.1})
+    rows = tool.verify(zoo, [], data_root='/data', measure=measure)
+    assert rows == [[NAME, 'mAP', '20.50', '20.50', 'ok'],
+                    [NAME, 'Rank-1', '33.10', '33.10', 'ok']]
+    assert calls == [(NAME, str(REPO_ROOT / 'tests' / 'data' / 'configs' /
+                                'tiny_synthetic.py'), '/data')]
+    measure, _ = _measured({'reid/mAP': 20.52, 'reid/rank1': 33.1})
+    assert tool.verify(zoo, [NAME], measure=measure)[0][-1] == 'DIFFERS'
+
+
+def test_verify_exits_1_when_a_number_differs(index, monkeypatch, capsys):
+    measure, _ = _measured({'reid/mAP': 19.0, 'reid/rank1': 33.1})
+    monkeypatch.setattr(tool, 'measure_with_test_tool', measure)
+    assert tool.main(['verify']) == 1
+    captured = capsys.readouterr()
+    assert f'{NAME}  mAP  20.50  19.00  DIFFERS' in captured.out
+    assert 'differ from the metafiles' in captured.err
+
+
+def test_verify_refuses_metrics_it_cannot_measure(index, tmp_path):
+    zoo = tool.load_index(index)
+    model = zoo.get(NAME)
+    model.results[0].metrics['Rank-20'] = 50.0
+    with pytest.raises(ValueError, match=r"\['Rank-20'\] cannot be measured"):
+        tool.verify(zoo, [NAME], measure=_measured({})[0])
