@@ -1,11 +1,15 @@
 """Run the test suite in two passes; a run that collects no test fails.
 
-1. The single-process tests (neither ``dist`` nor ``e2e``, see
-   ``pytest.ini``) on every core with pytest-xdist, one torch thread per
-   worker: most of them are short and bound by Python, not by kernels.
-2. The multi-process (``dist``) and end-to-end (``e2e``) tests one after
-   the other in one process: each already keeps every core busy, and the
-   fault tests time out ranks that a busy machine would slow down.
+1. Every single-process test (not ``dist``, see ``pytest.ini``), the
+   end-to-end trainings included, on every core with pytest-xdist
+   (work stealing, so that one long test does not leave a core idle while
+   the other runs a queue), one torch thread per worker: on 2 cores two
+   one-thread trainings get more done than one two-thread training, whose
+   threads wait on each other at every small convolution, and more still
+   when a neighbour takes CPU time.
+2. The multi-process (``dist``) tests one after the other in one process:
+   each already starts one process per core, and the fault tests time out
+   ranks that a busy machine would slow down.
 
 Arguments go to both passes; a ``-m EXPR`` narrows both (``make
 test-fast`` leaves pass 2 empty). Without pytest-xdist installed, or with
@@ -23,7 +27,7 @@ from typing import List, Optional, Tuple
 
 NO_TESTS_COLLECTED = 5
 #: The markers of the tests that run one at a time (pass 2).
-SERIAL_MARKERS = 'dist or e2e'
+SERIAL_MARKERS = 'dist'
 PYTEST = [sys.executable, '-m', 'pytest', 'tests', '-q', '-ra',
           '-p', 'no:cacheprovider']
 
@@ -85,7 +89,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         for name in ('OMP_NUM_THREADS', 'MKL_NUM_THREADS'):
             env.setdefault(name, '1')
         codes = [
-            run(PYTEST + ['-n', 'auto'] +
+            run(PYTEST + ['-n', 'auto', '--dist', 'worksteal'] +
                 _narrowed(marker, f'not ({SERIAL_MARKERS})') + rest, env),
             run(PYTEST + _narrowed(marker, SERIAL_MARKERS) + rest),
         ]

@@ -63,8 +63,9 @@ def test_two_passes_split_by_marker(monkeypatch, run_tests):
     assert run_tests.main(['-m', 'not slow', '-x']) == 0
     (parallel, env), (serial, serial_env) = commands
     assert '-n' in parallel and '-n' not in serial
-    assert _marker(parallel) == '(not slow) and (not (dist or e2e))'
-    assert _marker(serial) == '(not slow) and (dist or e2e)'
+    assert parallel[parallel.index('--dist') + 1] == 'worksteal'
+    assert _marker(parallel) == '(not slow) and (not (dist))'
+    assert _marker(serial) == '(not slow) and (dist)'
     assert parallel[-1] == '-x' and serial[-1] == '-x'
     assert env['OMP_NUM_THREADS'] == '1' and serial_env is None
 
