@@ -16,8 +16,8 @@ def _top_neighbours(queries: torch.Tensor,
                     k: int,
                     camids: Optional[torch.Tensor] = None,
                     camera_penalty: float = 0.0,
-                    excluded: Optional[torch.Tensor] = None
-                    ) -> Sequence[torch.Tensor]:
+                    excluded: Optional[torch.Tensor] = None,
+                    cross_camera: bool = False) -> Sequence[torch.Tensor]:
     """The ``k`` nearest entries of each query, its own entry left out.
 
     Args:
@@ -32,6 +32,8 @@ def _top_neighbours(queries: torch.Tensor,
         excluded (Tensor, optional): ``(N,)`` bool, entries ranked last
             (similarity ``-inf``); a query that is one ranks every entry
             last (its neighbours are then meaningless).
+        cross_camera (bool): Rank the entries of the query's camera last
+            too (similarity ``-inf``); needs ``camids``. Defaults to False.
 
     Returns:
         tuple[Tensor, Tensor]: ``(B, k)`` similarities (without the
@@ -47,9 +49,13 @@ def _top_neighbours(queries: torch.Tensor,
         sims[:, excluded] = float('-inf')
         sims[excluded[query_indices]] = float('-inf')
     ranking = sims
-    if camera_penalty and camids is not None:
+    if (camera_penalty or cross_camera) and camids is not None:
         same_cam = camids[query_indices].unsqueeze(1) == camids.unsqueeze(0)
-        ranking = sims - camera_penalty * same_cam.to(sims.dtype)
+        if cross_camera:
+            sims = sims.masked_fill(same_cam, float('-inf'))
+            ranking = sims
+        if camera_penalty:
+            ranking = sims - camera_penalty * same_cam.to(sims.dtype)
     top = ranking.topk(k, dim=1).indices
     return sims.gather(1, top), top
 
@@ -79,6 +85,12 @@ class CredibleSampleSelector:
     cross-camera neighbours rank higher (SCL's ``lambda_c``); the threshold
     applies to the true similarity. This is a toolbox option, not part of
     the paper's description.
+
+    With ``cross_camera=True`` every ranking above only reads entries of
+    other cameras than the image's: credible samples are always another
+    camera's view (the requirement of ``PseudoPairLabeler(cross_camera=
+    True)``); an image with fewer than ``k`` entries of other cameras gets
+    ``-1`` for the rest.
 
     With ``camera_centering=True`` (this toolbox's camera-aware option, the
     same as every labeler's, :mod:`~mmreid_unsup.pseudo_labels.\
@@ -120,6 +132,8 @@ camera_centering`) every ranking and the threshold read camera-centred
         camera_penalty (float): See above. Defaults to 0.
         camera_centering (bool): Select on camera-centred memories, see
             above; needs ``camids``. Defaults to False.
+        cross_camera (bool): Only entries of other cameras are candidates
+            or neighbours, see above; needs ``camids``. Defaults to False.
         on_bad_features (str): ``'outlier'`` or ``'error'``, see above.
             Defaults to ``'outlier'``.
     """
@@ -137,6 +151,7 @@ camera_centering`) every ranking and the threshold read camera-centred
                  warmup_epochs: int = 0,
                  camera_penalty: float = 0.0,
                  camera_centering: bool = False,
+                 cross_camera: bool = False,
                  on_bad_features: str = 'outlier') -> None:
         if num_neighbours < 0:
             raise ValueError('CredibleSampleSelector: num_neighbours must be '
@@ -166,6 +181,7 @@ camera_centering`) every ranking and the threshold read camera-centred
         self.warmup_epochs = warmup_epochs
         self.camera_penalty = camera_penalty
         self.camera_centering = camera_centering
+        self.cross_camera = cross_camera
         self.on_bad_features = on_bad_features
         self.bad_rows = BadRowMonitor(on_bad_features, type(self).__name__)
 
@@ -213,10 +229,11 @@ camera_centering`) every ranking and the threshold read camera-centred
         own = indices.unsqueeze(1)
         if self.in_warmup(epoch) or self.num_neighbours == 0:
             return own
-        if camids is None and self.camera_centering:
-            raise ValueError('CredibleSampleSelector(camera_centering=True) '
-                             'needs the cameras of the memory entries: '
-                             'call select(..., camids=...)')
+        for option in ('camera_centering', 'cross_camera'):
+            if camids is None and getattr(self, option):
+                raise ValueError(f'CredibleSampleSelector({option}=True) '
+                                 'needs the cameras of the memory entries: '
+                                 'call select(..., camids=...)')
         if camids is not None:
             camids = torch.as_tensor(camids).to(bank.device)
             if camids.shape != (num, ):
@@ -238,7 +255,10 @@ camera_centering`) every ranking and the threshold read camera-centred
                 gone |= patch_gone
             bad = bad | gone
         cams = dict(
-            camids=camids, camera_penalty=self.camera_penalty, excluded=bad)
+            camids=camids,
+            camera_penalty=self.camera_penalty,
+            excluded=bad,
+            cross_camera=self.cross_camera)
         largest_k = max(self.num_neighbours, self.reciprocal_k
                         if 'reciprocal' in self.rules else 0, self.patch_k
                         if 'patch' in self.rules else 0)
@@ -271,6 +291,8 @@ camera_centering`) every ranking and the threshold read camera-centred
         # Bad entries fill a candidate list only when too few good ones
         # exist; a bad image's list is meaningless.
         keep = ~(bad[candidates] | bad[indices].unsqueeze(1))
+        if self.cross_camera:  # too few entries of other cameras
+            keep &= camids[candidates] != camids[indices].unsqueeze(1)
         if checks:
             stacked = torch.stack(checks)
             keep &= stacked.any(0) if self.combine == 'any' else \
@@ -285,4 +307,5 @@ camera_centering`) every ranking and the threshold read camera-centred
                 f'threshold={self.threshold}, patch_k={self.patch_k}, '
                 f'warmup_epochs={self.warmup_epochs}, '
                 f'camera_penalty={self.camera_penalty}, '
-                f'camera_centering={self.camera_centering})')
+                f'camera_centering={self.camera_centering}, '
+                f'cross_camera={self.cross_camera})')

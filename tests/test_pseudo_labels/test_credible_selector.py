@@ -62,6 +62,42 @@ def test_camera_penalty_prefers_other_cameras():
     assert _select(rules=[], camids=camids) == [[0, 1, 2]]
 
 
+def test_cross_camera_reads_other_cameras_only():
+    camids = torch.tensor([0, 0, 0, 1, 1, 1, 0])
+    assert _select(rules=[], camids=camids, cross_camera=True) == [[0, 3, 4]]
+    # Entry 0's other-camera nearest are 3 and 4; among entries of camera 0
+    # 3's two nearest are 2 (65 degrees) and 6 (60), so 0 is not reciprocal,
+    # while 4's (75 and 70 degrees to 2 and 6) miss 0 too; with a 4-wide
+    # check both reach 0.
+    assert _select(rules=['reciprocal'], camids=camids,
+                   cross_camera=True) == [[0, -1, -1]]
+    assert _select(rules=['reciprocal'], camids=camids, cross_camera=True,
+                   reciprocal_k=4) == [[0, 3, 4]]
+    # Only one entry of another camera: the second column stays empty.
+    one_other = torch.tensor([0, 0, 0, 1, 0, 0, 0])
+    assert _select(rules=[], camids=one_other,
+                   cross_camera=True) == [[0, 3, -1]]
+    with pytest.raises(ValueError, match=r'cross_camera=True\) needs'):
+        _select(rules=[], cross_camera=True)
+
+
+def test_cross_camera_is_an_unbeatable_camera_penalty():
+    gen = torch.Generator().manual_seed(0)
+    bank = torch.nn.functional.normalize(torch.randn(60, 8, generator=gen))
+    camids = torch.randint(0, 3, (60, ), generator=gen)
+    indices = torch.arange(60)
+    strict = CredibleSampleSelector(
+        num_neighbours=5, rules=['reciprocal'], cross_camera=True)
+    # A penalty larger than any cosine gap ranks every same-camera entry
+    # below every other-camera one.
+    penalty = CredibleSampleSelector(
+        num_neighbours=5, rules=['reciprocal'], camera_penalty=3.0)
+    assert torch.equal(
+        strict.select(indices, bank, camids=camids),
+        penalty.select(indices, bank, camids=camids))
+    assert 'cross_camera=True' in repr(strict)
+
+
 def test_warmup_selects_no_neighbour():
     selector = CredibleSampleSelector(num_neighbours=2, warmup_epochs=2)
     assert selector.select(torch.tensor([0, 3]), BANK,
