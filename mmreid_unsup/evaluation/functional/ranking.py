@@ -20,26 +20,28 @@ mAP, CMC rank-k and mINP are the means over valid queries, in percent.
 ``single_gallery_shot=True``): in each of ``num_repeats`` draws every gallery
 identity is represented by one of its kept images, and CMC is computed on
 these representatives; the query's CMC is its mean over the draws. mAP and
-mINP still use the whole gallery (as torchreid's ``eval_cuhk03`` does). A
-draw gives every gallery image an independent uniform key; an identity's
-representative is its kept image with the smallest key, which is a uniform
-choice for each query (the keys, hence the draws, are shared by all queries).
+mINP still use the whole gallery (as torchreid's ``eval_cuhk03`` does). See
+:mod:`.single_shot` for the draws.
 
 How it is computed, exactly and without a dense ``(Q, G)`` matrix: queries
-are processed in blocks of ``chunk_size``. Within a block each distance is
-turned into a unique ``int64`` key, its float32 bit pattern (made monotone)
-in the high 32 bits and the gallery index in the low 32 bits, so sorting
-the keys orders the gallery by ``(distance, index)``, exactly the stable
-order, and unique keys make any fast sort exact (numpy's SIMD sort on CPU,
-``torch.sort`` elsewhere). The rank of each same-identity item is then one
-binary search in its sorted row. Peak memory is about
-``13 * chunk_size * G`` bytes, whatever ``Q``. Distances are compared in
-float32: a float64 matrix is rounded to float32 first.
+are processed in blocks of ``chunk_size``, and only the ranks of each
+query's true matches are found, without sorting its row
+(:func:`~.match_ranks.count_closer`: the items no farther than the query's
+farthest matches are sorted as unique ``int64`` keys ordered like
+``(distance, gallery index)``, and the farthest matches are counted on the
+row). Only the same-identity items of each query are kept across blocks;
+their order, junk and precision are computed once at the end. Peak memory
+is about ``6 * chunk_size * G`` bytes (``12 *`` at worst, when true matches
+rank last), whatever ``Q``. Distances are compared in float32: a float64
+matrix is rounded to float32 first.
 """
 from typing import Dict, Iterable, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import torch
+
+from .match_ranks import IdentityGroups, count_closer
+from .single_shot import SingleShotDraws, single_shot_ranks
 
 __all__ = [
     'query_rank_stats', 'evaluate_rank', 'evaluate_rank_from_features',
@@ -47,165 +49,144 @@ __all__ = [
 ]
 
 ArrayLike = Union[torch.Tensor, np.ndarray, Sequence]
-#: Padding of the per-row entry keys; larger than any real key (real keys
-#: carry a finite float32's bits, whose top 32 bits are at most 0x7F800000).
-_PAD_KEY = torch.iinfo(torch.int64).max
 
 
-class _SingleShotDraws:
-    """The gallery representatives of every single-gallery-shot draw.
-
-    Args:
-        g_pids (Tensor): ``(G,)`` gallery identities.
-        num_repeats (int): number of draws.
-        seed (int): seed of the draws.
-    """
-
-    def __init__(self, g_pids: torch.Tensor, num_repeats: int,
-                 seed: int) -> None:
-        if num_repeats < 1:
-            raise ValueError(
-                f'num_repeats must be >= 1, got {num_repeats}')
-        pids = g_pids.cpu().numpy()
-        rng = np.random.default_rng(seed)
-        self.keys = rng.random((num_repeats, len(pids)))
-        reps = []
-        for keys in self.keys:
-            order = np.lexsort((keys, pids))  # by pid, then by key
-            first = np.r_[True, pids[order][1:] != pids[order][:-1]]
-            reps.append(order[first])
-        device = g_pids.device
-        #: ``(T, P)`` gallery index of each identity's representative.
-        self.reps = torch.from_numpy(np.stack(reps)).to(device)
-        #: ``(P,)`` the identity each column of ``reps`` stands for.
-        self.rep_pids = g_pids[self.reps[0]]
-        self.keys = torch.from_numpy(self.keys).to(device)
+def _check_no_nan(dist: torch.Tensor) -> None:
+    """Raise ValueError if ``dist`` holds a NaN (on CPU with numpy's
+    maximum, which propagates NaN, on one thread)."""
+    if dist.numel() == 0:
+        return
+    if dist.device.type == 'cpu':
+        has_nan = bool(np.isnan(dist.numpy().max()))
+    else:
+        has_nan = bool(torch.isnan(dist).any())
+    if has_nan:
+        raise ValueError('the distance matrix contains NaN')
 
 
-def _distance_keys(distmat: torch.Tensor) -> torch.Tensor:
-    """Unique ``int64`` keys ordered like ``(distance, gallery index)``.
+def _segment_cumsum(flags: np.ndarray, seg_start: np.ndarray,
+                    inclusive: bool) -> np.ndarray:
+    """Cumulative count of ``flags`` within contiguous segments, given the
+    index where each element's segment starts."""
+    total = np.cumsum(flags, dtype=np.int64)
+    before = total - flags
+    return (total if inclusive else before) - before[seg_start]
+
+
+def _match_stats(rows: np.ndarray, cols: np.ndarray, values: np.ndarray,
+                 junk: np.ndarray, positions: np.ndarray,
+                 num_queries: int) -> Dict[str, torch.Tensor]:
+    """Per-query statistics from every same-identity gallery item.
 
     Args:
-        distmat (Tensor): ``(B, G)`` distances.
+        rows (np.ndarray): ``(N,)`` query of each same-identity item.
+        cols (np.ndarray): ``(N,)`` its gallery index.
+        values (np.ndarray): ``(N,)`` float32 its distance to the query.
+        junk (np.ndarray): ``(N,)`` bool, whether it is junk (same camera).
+        positions (np.ndarray): ``(N,)`` for true matches, the number of
+            gallery items before it in the query's ranking (any value for
+            junk).
+        num_queries (int): number of queries.
 
     Returns:
-        Tensor: ``(B, G)`` int64 keys.
+        dict[str, Tensor]: as :func:`query_rank_stats`.
     """
-    dist = distmat.float()
-    if bool(torch.isnan(dist).any()):
-        raise ValueError('the distance matrix contains NaN')
-    bits = dist.contiguous().view(torch.int32).long()
-    # Sign-magnitude to two's complement: monotone in the float value, and
-    # -0.0 and +0.0 get the same key.
-    negative = bits < 0
-    if bool(negative.any()):
-        bits[negative] = -(bits[negative] & 0x7FFFFFFF)
-    bits.bitwise_left_shift_(32)
-    bits.bitwise_or_(
-        torch.arange(dist.size(1), dtype=torch.int64, device=dist.device))
-    return bits
+    # Each query's items in its ranking order: by distance, then index.
+    order = np.lexsort((cols, values, rows))
+    rows, junk, positions = rows[order], junk[order], positions[order]
+    counts = np.bincount(rows, minlength=num_queries)
+    seg_start = (np.cumsum(counts) - counts)[rows]
+    match = ~junk
+    # 1-based rank among the kept items, and matches so far.
+    kept_rank = positions + 1 - _segment_cumsum(junk, seg_start, False)
+    hits = _segment_cumsum(match, seg_start, True)
+    rows, kept_rank, hits = rows[match], kept_rank[match], hits[match]
+    num_matches = np.bincount(rows, minlength=num_queries)
+    ap = np.bincount(
+        rows, weights=hits / kept_rank, minlength=num_queries) / np.maximum(
+            num_matches, 1)
+    # The first and the last true match of each query.
+    first_match = np.zeros(num_queries, dtype=np.int64)
+    last_match = np.ones(num_queries, dtype=np.int64)
+    if rows.size:
+        first = np.flatnonzero(np.diff(rows, prepend=-1))
+        last = np.append(first[1:], rows.size) - 1
+        first_match[rows[first]] = kept_rank[first]
+        last_match[rows[first]] = kept_rank[last]
+    return dict(
+        num_matches=torch.from_numpy(num_matches.astype(np.int64)),
+        ap=torch.from_numpy(ap),
+        inp=torch.from_numpy(num_matches / last_match),
+        first_match=torch.from_numpy(first_match))
 
 
-def _sort_rows_(keys: torch.Tensor) -> torch.Tensor:
-    """Sort each row of unique keys (in place on CPU)."""
-    if keys.device.type == 'cpu':
-        keys.numpy().sort(axis=1)
-        return keys
-    return torch.sort(keys, dim=1).values
+def _gather(dist: torch.Tensor, rows: np.ndarray,
+            cols: np.ndarray) -> np.ndarray:
+    """``dist[rows, cols]`` on the host (with numpy on CPU: a torch
+    operation may wait for a busy second thread)."""
+    if dist.device.type == 'cpu':
+        return dist.numpy()[rows, cols]
+    index = [torch.from_numpy(i).to(dist.device) for i in (rows, cols)]
+    return dist[index[0], index[1]].cpu().numpy()
 
 
-def _block_stats(distmat: torch.Tensor,
-                 q_pids: torch.Tensor,
-                 g_pids: torch.Tensor,
-                 q_camids: torch.Tensor,
-                 g_camids: torch.Tensor,
-                 single_shot: Optional[_SingleShotDraws] = None
+def _rank_blocks(blocks: Iterable[Tuple[int, torch.Tensor]],
+                 q_pids: torch.Tensor, g_pids: torch.Tensor,
+                 q_camids: torch.Tensor, g_camids: torch.Tensor,
+                 single_shot: Optional[SingleShotDraws] = None
                  ) -> Dict[str, torch.Tensor]:
-    """Per-query statistics of one block of queries (see
-    :func:`query_rank_stats`), plus ``single_shot_rank`` ``(B, T)`` when
-    ``single_shot`` is given."""
-    num_queries = distmat.size(0)
-    device = distmat.device
-    keys = _distance_keys(distmat)
+    """Per-query statistics (see :func:`query_rank_stats`) of queries whose
+    distances come in ``(start, (B, G) block)`` pieces, in order, plus
+    ``single_shot_rank`` ``(Q, T)`` when ``single_shot`` is given.
 
-    # Every same-identity gallery item of each query, left-aligned in a
-    # (B, width) table padded with _PAD_KEY.
-    same = g_pids[None, :] == q_pids[:, None]
-    rows, cols = same.nonzero(as_tuple=True)
-    del same
-    counts = torch.bincount(rows, minlength=num_queries)
-    width = max(int(counts.max()) if num_queries else 0, 1)
-    slots = torch.arange(rows.numel(), device=device) - (
-        torch.cumsum(counts, 0) - counts)[rows]
-    entry_keys = torch.full((num_queries, width), _PAD_KEY, device=device)
-    entry_keys[rows, slots] = keys[rows, cols]
-    entry_junk = torch.zeros((num_queries, width),
-                             dtype=torch.bool,
-                             device=device)
-    entry_junk[rows, slots] = g_camids[cols] == q_camids[rows]
-    entry_index = torch.zeros((num_queries, width),
-                              dtype=torch.long,
-                              device=device)
-    entry_index[rows, slots] = cols
-    # Rank order within each row (keys are unique, padding last).
-    entry_keys, perm = entry_keys.sort(dim=1)
-    entry_junk = entry_junk.gather(1, perm)
-    entry_index = entry_index.gather(1, perm)
-    valid = torch.arange(width, device=device)[None, :] < counts[:, None]
-    match = valid & ~entry_junk
-    junk = valid & entry_junk
-
-    single_shot_rank = None
+    Only the same-identity items of each query are kept across blocks, on
+    the host; everything returned is on the CPU.
+    """
+    num_queries, num_gallery = q_pids.numel(), g_pids.numel()
+    device = q_pids.device
+    rows, cols, counts = IdentityGroups(g_pids).members(q_pids)
+    junk = (g_camids[cols] == q_camids[rows]).cpu().numpy()
+    rows, cols = rows.cpu().numpy(), cols.cpu().numpy()
+    bounds = np.r_[0, np.cumsum(counts.cpu().numpy())]
+    values = np.zeros(rows.size, dtype=np.float32)
+    positions = np.zeros(rows.size, dtype=np.int64)
+    single_shot_rank = []
+    covered = 0
+    for start, block in blocks:
+        stop = start + block.size(0)
+        if block.dim() != 2 or block.size(1) != num_gallery:
+            raise ValueError(f'distances have {block.size(-1)} gallery '
+                             f'columns but there are {num_gallery} '
+                             'gallery pids')
+        if start != covered or stop > num_queries:
+            raise ValueError(f'distances cover {max(stop, covered)} '
+                             f'queries but there are {num_queries} query '
+                             'pids')
+        covered = stop
+        dist = block.detach().to(device).float().contiguous()
+        _check_no_nan(dist)
+        lo, hi = bounds[start], bounds[stop]
+        block_rows, block_cols = rows[lo:hi] - start, cols[lo:hi]
+        values[lo:hi] = _gather(dist, block_rows, block_cols)
+        match = ~junk[lo:hi]
+        match_rows = torch.from_numpy(block_rows[match]).to(device)
+        match_cols = torch.from_numpy(block_cols[match]).to(device)
+        positions[lo:hi][match] = count_closer(dist, match_rows,
+                                               match_cols).cpu().numpy()
+        if single_shot is not None:
+            single_shot_rank.append(
+                single_shot_ranks(dist, match_rows, match_cols,
+                                  q_pids[start:stop], single_shot).cpu())
+        del block, dist  # before the next block is computed
+    if covered == 0:
+        raise ValueError('there are no queries to evaluate')
+    if covered != num_queries:
+        raise ValueError(f'distances cover {covered} queries but there are '
+                         f'{num_queries} query pids')
+    stats = _match_stats(rows, cols, values, junk, positions, num_queries)
     if single_shot is not None:
-        single_shot_rank = _single_shot_ranks(keys, entry_keys, entry_index,
-                                              match, q_pids, single_shot)
-
-    positions = torch.searchsorted(_sort_rows_(keys), entry_keys)
-    del keys
-    junk_before = torch.cumsum(junk, 1) - junk.long()
-    kept_rank = positions + 1 - junk_before
-    hits = torch.cumsum(match, 1)
-    num_matches = match.sum(1)
-    precision = torch.where(match, hits.double() / kept_rank.double(),
-                            torch.zeros((), dtype=torch.float64,
-                                        device=device))
-    ap = precision.sum(1) / num_matches.clamp(min=1)
-    big = torch.iinfo(torch.int64).max
-    first_match = torch.where(match, kept_rank,
-                              torch.full_like(kept_rank, big)).min(1).values
-    last_match = torch.where(match, kept_rank,
-                             torch.zeros_like(kept_rank)).max(1).values
-    has_match = num_matches > 0
-    first_match = torch.where(has_match, first_match,
-                              torch.zeros_like(first_match))
-    inp = torch.where(has_match,
-                      num_matches.double() / last_match.clamp(min=1).double(),
-                      torch.zeros_like(ap))
-    stats = dict(
-        num_matches=num_matches, ap=ap, inp=inp, first_match=first_match)
-    if single_shot_rank is not None:
-        stats['single_shot_rank'] = single_shot_rank
+        stats['single_shot_rank'] = torch.cat(single_shot_rank)
     return stats
-
-
-def _single_shot_ranks(keys: torch.Tensor, entry_keys: torch.Tensor,
-                       entry_index: torch.Tensor, match: torch.Tensor,
-                       q_pids: torch.Tensor,
-                       draws: _SingleShotDraws) -> torch.Tensor:
-    """``(B, T)`` rank of the query's own representative among all
-    representatives, per draw (meaningless for queries without a match)."""
-    # Own representative: the kept match with the smallest draw key.
-    draw_keys = draws.keys[:, entry_index]  # (T, B, width)
-    draw_keys = draw_keys.masked_fill(~match[None], float('inf'))
-    own = draw_keys.argmin(dim=2).t()  # (B, T)
-    own_keys = entry_keys.gather(1, own)
-    other_pid = draws.rep_pids[None, :] != q_pids[:, None]  # (B, P)
-    ranks = []
-    for t in range(draws.reps.size(0)):
-        rep_keys = keys[:, draws.reps[t]]
-        closer = (rep_keys < own_keys[:, t:t + 1]) & other_pid
-        ranks.append(closer.sum(1) + 1)
-    return torch.stack(ranks, dim=1)
 
 
 def query_rank_stats(distmat: torch.Tensor, q_pids: torch.Tensor,
@@ -221,12 +202,19 @@ def query_rank_stats(distmat: torch.Tensor, q_pids: torch.Tensor,
         g_camids (Tensor): ``(G,)`` gallery cameras.
 
     Returns:
-        dict[str, Tensor]: ``(B,)`` tensors: ``num_matches`` (int64, true
-        matches after junk removal), ``ap`` and ``inp`` (float64, 0 for
+        dict[str, Tensor]: ``(B,)`` CPU tensors: ``num_matches`` (int64,
+        true matches after junk removal), ``ap`` and ``inp`` (float64, 0 for
         queries without a match), ``first_match`` (int64 1-based rank of the
         first true match among kept items, 0 without a match).
+
+    Raises:
+        ValueError: if the distances hold NaN or the shapes disagree.
     """
-    return _block_stats(distmat, q_pids, g_pids, q_camids, g_camids)
+    distmat = torch.as_tensor(distmat)
+    device = distmat.device
+    return _rank_blocks([(0, distmat)], _as_long(q_pids, device),
+                        _as_long(g_pids, device), _as_long(q_camids, device),
+                        _as_long(g_camids, device))
 
 
 def _as_long(values: ArrayLike, device: torch.device) -> torch.Tensor:
@@ -257,6 +245,12 @@ def _summarise(stats: Dict[str, torch.Tensor],
     return results
 
 
+def _check_chunk_size(chunk_size: int) -> None:
+    """Raise ValueError unless ``chunk_size`` is at least 1."""
+    if int(chunk_size) < 1:
+        raise ValueError(f'chunk_size must be >= 1, got {chunk_size}')
+
+
 def _check_topk(topk: Sequence[int]) -> Tuple[int, ...]:
     topk = (topk, ) if isinstance(topk, int) else tuple(topk)
     if not topk or any(int(k) < 1 for k in topk):
@@ -280,27 +274,9 @@ def _evaluate_blocks(blocks: Iterable[Tuple[int, torch.Tensor]],
             'pids and camids must have one entry per image: got '
             f'q_pids {tuple(q_pids.shape)}, q_camids {tuple(q_camids.shape)}, '
             f'g_pids {tuple(g_pids.shape)}, g_camids {tuple(g_camids.shape)}')
-    draws = (_SingleShotDraws(g_pids, num_repeats, seed)
+    draws = (SingleShotDraws(g_pids, num_repeats, seed)
              if single_gallery_shot else None)
-    chunks = []
-    for start, block in blocks:
-        stop = start + block.size(0)
-        if block.size(1) != g_pids.numel():
-            raise ValueError(f'distances have {block.size(1)} gallery '
-                             f'columns but there are {g_pids.numel()} '
-                             'gallery pids')
-        chunks.append(
-            _block_stats(block.to(device), q_pids[start:stop], g_pids,
-                         q_camids[start:stop], g_camids, draws))
-    if not chunks:
-        raise ValueError('there are no queries to evaluate')
-    stats = {
-        key: torch.cat([c[key] for c in chunks]).cpu()
-        for key in chunks[0]
-    }
-    if stats['num_matches'].numel() != q_pids.numel():
-        raise ValueError(f'distances cover {stats["num_matches"].numel()} '
-                         f'queries but there are {q_pids.numel()} query pids')
+    stats = _rank_blocks(blocks, q_pids, g_pids, q_camids, g_camids, draws)
     return _summarise(stats, topk)
 
 
@@ -332,8 +308,10 @@ def evaluate_rank(distmat: ArrayLike,
         percent, plus ``num_valid_queries`` and ``num_skipped_queries``.
 
     Raises:
-        ValueError: if no query has a true match, or shapes disagree.
+        ValueError: if no query has a true match, the shapes disagree, the
+            distances hold NaN or ``chunk_size`` is smaller than 1.
     """
+    _check_chunk_size(chunk_size)
     distmat = torch.as_tensor(distmat)
     if distmat.dim() != 2:
         raise ValueError('distmat must have shape (Q, G), got '
@@ -347,32 +325,58 @@ def evaluate_rank(distmat: ArrayLike,
 
 def feature_distance_blocks(q_feats: torch.Tensor,
                             g_feats: torch.Tensor,
-                            chunk_size: int = 256
+                            chunk_size: int = 256,
+                            reuse: bool = False
                             ) -> Iterable[Tuple[int, torch.Tensor]]:
     """Squared Euclidean distances of L2-normalised features, by blocks.
 
-    The features are not copied: each block of cosines is the product of
-    the raw features divided by their norms.
+    The features are not copied: each block is the product of the query
+    features scaled by ``-2 / |q|`` with the raw gallery features, then
+    scaled by ``1 / |g|`` and shifted by 2 in one pass.
 
     Args:
         q_feats (Tensor): ``(Q, D)`` query features (normalised here).
         g_feats (Tensor): ``(G, D)`` gallery features (normalised here).
         chunk_size (int): queries per block. Defaults to 256.
+        reuse (bool): write every block into the same buffer, which spares
+            the memory system a fresh ``(chunk_size, G)`` tensor per block
+            (about 10 % of the time on CPU); a block is then overwritten by
+            the next one, so use each before asking for the next. Defaults
+            to False.
+
+    Raises:
+        ValueError: if ``chunk_size`` is smaller than 1.
 
     Yields:
         tuple[int, Tensor]: the first query of the block and its ``(B, G)``
         float32 distances ``2 - 2 cos``.
     """
+    _check_chunk_size(chunk_size)
     q_feats = torch.as_tensor(q_feats).float()
     g_feats = torch.as_tensor(g_feats).float()
     eps = 1e-12  # as F.normalize
     q_norms = q_feats.norm(dim=1).clamp_(min=eps)
     g_norms = g_feats.norm(dim=1).clamp_(min=eps)
+    # -2 / |q| scales the query rows before the product and 1 / |g| the
+    # columns after it, in the pass that adds 2.
+    q_scales = q_norms.reciprocal_().mul_(-2)[:, None]
+    g_scales = g_norms.reciprocal_()[None, :]
+    two = torch.tensor(2, dtype=torch.float32, device=g_feats.device)
+    buffer = None
     for start in range(0, q_feats.size(0), chunk_size):
-        block = q_feats[start:start + chunk_size] @ g_feats.t()
-        block /= q_norms[start:start + chunk_size, None]
-        block /= g_norms[None, :]
-        yield start, block.mul_(-2).add_(2)
+        scaled = (q_feats[start:start + chunk_size] *
+                  q_scales[start:start + chunk_size])
+        if reuse:
+            if buffer is None:
+                buffer = g_feats.new_empty(
+                    (min(chunk_size, q_feats.size(0)), g_feats.size(0)))
+            block = torch.mm(
+                scaled, g_feats.t(), out=buffer[:scaled.size(0)])
+        else:
+            block = scaled @ g_feats.t()
+        del scaled
+        yield start, torch.addcmul(two, block, g_scales, out=block)
+        del block  # before the next block is computed
 
 
 def evaluate_rank_from_features(q_feats: torch.Tensor,
@@ -415,8 +419,10 @@ def evaluate_rank_from_features(q_feats: torch.Tensor,
         dict: as :func:`evaluate_rank`.
 
     Raises:
-        ValueError: if no query has a true match.
+        ValueError: if no query has a true match, the shapes disagree or
+            ``chunk_size`` is smaller than 1.
     """
+    _check_chunk_size(chunk_size)
     q_feats = torch.as_tensor(q_feats)
     g_feats = torch.as_tensor(g_feats)
     if q_feats.dim() != 2 or g_feats.dim() != 2 or (q_feats.size(1) !=
@@ -428,7 +434,9 @@ def evaluate_rank_from_features(q_feats: torch.Tensor,
         blocks = k_reciprocal_rerank_blocks(
             q_feats, g_feats, chunk_size=chunk_size, **rerank)
     else:
-        blocks = feature_distance_blocks(q_feats, g_feats, chunk_size)
+        # Each block is done with before the next: one buffer for all.
+        blocks = feature_distance_blocks(
+            q_feats, g_feats, chunk_size, reuse=True)
     return _evaluate_blocks(blocks, q_pids, g_pids, q_camids, g_camids, topk,
                             single_gallery_shot, num_repeats, seed,
                             q_feats.device)

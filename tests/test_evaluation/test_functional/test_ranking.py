@@ -2,10 +2,13 @@
 import numpy as np
 import pytest
 import torch
+from ranking_reference import reference_query_stats, reference_scores
 from sklearn.metrics import average_precision_score
 
 from mmreid_unsup.evaluation import (evaluate_rank,
                                      evaluate_rank_from_features)
+from mmreid_unsup.evaluation.functional import (feature_distance_blocks,
+                                                query_rank_stats)
 
 
 def reference_rank(distmat, q_pids, g_pids, q_camids, g_camids, topk):
@@ -113,3 +116,82 @@ def test_no_valid_query_is_an_error():
         evaluate_rank([[0.1, 0.2]], [1], [1, 2], [0], [0, 1])
     with pytest.raises(ValueError, match='no queries'):
         evaluate_rank(np.zeros((0, 2)), [], [1, 2], [], [0, 1])
+
+
+def tied_problem(seed, num_q=30, num_g=200, num_ids=6, num_cams=3):
+    """Distances on a coarse grid (many ties), few identities (many true
+    matches per query), query identities missing from the gallery, and an
+    identity whose gallery images all share its queries' camera (queries
+    without a true match)."""
+    rng = np.random.default_rng(seed)
+    distmat = (np.round(rng.random((num_q, num_g)) * 40) / 16).astype(
+        np.float32)
+    q_pids = rng.integers(0, num_ids + 2, num_q)
+    g_pids = rng.integers(0, num_ids, num_g)
+    q_cams = rng.integers(0, num_cams, num_q)
+    g_cams = rng.integers(0, num_cams, num_g)
+    q_cams[q_pids == 0] = 0
+    g_cams[g_pids == 0] = 0
+    return distmat, q_pids, g_pids, q_cams, g_cams
+
+
+@pytest.mark.parametrize('seed', [0, 1])
+def test_query_rank_stats_equal_per_query_reference(seed):
+    problem = tied_problem(seed)
+    expected = reference_query_stats(*problem)
+    got = query_rank_stats(*(torch.as_tensor(x) for x in problem))
+    assert (got['num_matches'] == 0).any() and (got['num_matches'] > 5).any()
+    for q, ref in enumerate(expected):
+        assert got['num_matches'][q] == ref['num_matches']
+        assert got['first_match'][q] == ref['first_match']
+        assert got['ap'][q].item() == pytest.approx(ref['ap'], abs=1e-12)
+        assert got['inp'][q].item() == pytest.approx(ref['inp'], abs=1e-12)
+
+
+@pytest.mark.parametrize('chunk_size', [1, 7, 64])
+def test_tied_problems_equal_reference(chunk_size):
+    for seed in (2, 3):
+        problem = tied_problem(seed)
+        expected = reference_scores(*problem, topk=(1, 2, 5, 20))
+        got = evaluate_rank(
+            *problem, topk=(1, 2, 5, 20), chunk_size=chunk_size)
+        assert got.keys() == expected.keys()
+        for key in expected:
+            assert got[key] == pytest.approx(expected[key], abs=1e-6), key
+
+
+def test_feature_distances_equal_reference():
+    # Noisy features of few identities: float32 distances close to each
+    # other around 2, ranked exactly like a per-query argsort of the very
+    # same distances.
+    gen = torch.Generator().manual_seed(4)
+    centres = torch.randn(5, 32, generator=gen)
+    q_pids = torch.randint(0, 5, (40, ), generator=gen)
+    g_pids = torch.randint(0, 5, (900, ), generator=gen)
+    q_feats = centres[q_pids] + 3 * torch.randn(40, 32, generator=gen)
+    g_feats = centres[g_pids] + 3 * torch.randn(900, 32, generator=gen)
+    q_cams = torch.randint(0, 3, (40, ), generator=gen)
+    g_cams = torch.randint(0, 3, (900, ), generator=gen)
+    distmat = torch.cat(
+        [b for _, b in feature_distance_blocks(q_feats, g_feats, 16)])
+    expected = reference_scores(distmat.numpy(), q_pids, g_pids, q_cams,
+                                g_cams)
+    got = evaluate_rank_from_features(
+        q_feats, g_feats, q_pids, g_pids, q_cams, g_cams, chunk_size=16)
+    for key in expected:
+        assert got[key] == pytest.approx(expected[key], abs=1e-6), key
+
+
+def test_invalid_chunk_size_is_an_error():
+    with pytest.raises(ValueError, match='chunk_size must be >= 1'):
+        evaluate_rank([[0.1, 0.2]], [1], [1, 2], [0], [1, 1], chunk_size=0)
+    with pytest.raises(ValueError, match='chunk_size must be >= 1'):
+        evaluate_rank_from_features(
+            torch.ones(1, 2), torch.ones(2, 2), [1], [1, 2], [0], [1, 1],
+            chunk_size=0)
+
+
+def test_distances_that_require_grad_are_ranked():
+    distmat = torch.tensor([[0.5, 0.5, 0.9]], requires_grad=True)
+    scores = evaluate_rank(distmat, [1], [5, 1, 7], [0], [1, 1, 1])
+    assert scores['rank1'] == 0 and scores['mAP'] == pytest.approx(50)

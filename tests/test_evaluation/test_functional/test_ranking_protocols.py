@@ -183,3 +183,15 @@ def test_features_single_gallery_shot_equals_distance_path():
     assert evaluate_rank_from_features(q, g, q_pids, g_pids, q_cams, g_cams,
                                        chunk_size=7, **kwargs) == \
         evaluate_rank(distmat, q_pids, g_pids, q_cams, g_cams, **kwargs)
+
+
+def test_reused_feature_blocks_equal_fresh_ones():
+    gen = torch.Generator().manual_seed(3)
+    q, g = torch.randn(10, 4, generator=gen), torch.randn(7, 4, generator=gen)
+    fresh = list(feature_distance_blocks(q, g, chunk_size=4))
+    starts = []
+    for (start, block), (_, expected) in zip(
+            feature_distance_blocks(q, g, chunk_size=4, reuse=True), fresh):
+        starts.append(start)
+        assert torch.equal(block, expected)
+    assert starts == [0, 4, 8]

@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from ranking_reference import reference_scores
 
 from mmreid_unsup.evaluation import ReIDMetric
 from mmreid_unsup.evaluation.functional import (evaluate_rank,
@@ -145,3 +146,23 @@ def test_invalid_settings():
         next(k_reciprocal_rerank_blocks(q, g, k1=3, k2=4))
     with pytest.raises(ValueError, match='number of query'):
         next(k_reciprocal_rerank_blocks(q, g, k1=100, k2=4))
+
+
+@pytest.mark.parametrize('single_gallery_shot', [False, True])
+def test_reranked_ranking_equals_per_query_reference(single_gallery_shot):
+    q, g, q_pids, g_pids = clustered_features(6, num_q=20, num_g=90)
+    gen = torch.Generator().manual_seed(6)
+    q_cams = torch.randint(0, 3, (20, ), generator=gen)
+    g_cams = torch.randint(0, 3, (90, ), generator=gen)
+    rerank = dict(k1=10, k2=4, lambda_value=0.3, knn_backend='torch')
+    distmat = k_reciprocal_rerank(q, g, **rerank)
+    got = evaluate_rank_from_features(
+        q, g, q_pids, g_pids, q_cams, g_cams, rerank=rerank, chunk_size=6,
+        single_gallery_shot=single_gallery_shot)
+    expected = reference_scores(distmat.numpy(), q_pids, g_pids, q_cams,
+                                g_cams)
+    # mAP and mINP always use the whole gallery; so does CMC without
+    # single-gallery-shot.
+    keys = expected if not single_gallery_shot else ('mAP', 'mINP')
+    for key in keys:
+        assert got[key] == pytest.approx(expected[key], abs=1e-6), key

@@ -108,3 +108,11 @@ def test_missing_fields_and_sets():
     metric.process(None, [sample])
     with pytest.raises(ValueError, match='both query and gallery'):
         metric.compute_metrics(metric.results)
+
+
+def test_default_chunk_size_depends_on_rerank():
+    assert ReIDMetric().chunk_size == 1024
+    assert ReIDMetric(rerank=True).chunk_size == 256
+    assert ReIDMetric(chunk_size=7, rerank=True).chunk_size == 7
+    with pytest.raises(ValueError, match='chunk_size must be >= 1'):
+        ReIDMetric(chunk_size=0)
