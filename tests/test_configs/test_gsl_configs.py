@@ -1,7 +1,7 @@
 """configs/gsl: every config builds a GSL model with its memories' hooks;
 the paper recipes carry PAUL's settings; the CUHK03 CPU recipe has the
-Cluster-Contrast CPU recipe's budget; the protocol ablations drop one
-branch and change nothing else."""
+Cluster-Contrast CPU recipe's budget; the tuned protocol recipe and the
+patch-only ablation are the two-branch protocol recipe less one branch."""
 from pathlib import Path
 
 import pytest
@@ -16,10 +16,11 @@ CC_CPU = (REPO_ROOT / 'configs' / 'cluster_contrast' /
 MARKET = GSL_DIR / 'gsl_r50_1xb84-60e_market1501.py'
 DUKE = GSL_DIR / 'gsl_r50_1xb80-60e_dukemtmcreid.py'
 PROTOCOL = GSL_DIR / 'gsl_osnet-x0.25-msmt17-pre_1xb64-5e_cuhk03-dev.py'
-# Ablation -> the branches it keeps.
-ABLATIONS = {
-    'gsl-global-only_osnet-x0.25-msmt17-pre_1xb64-5e_cuhk03-dev.py':
-    ('neck', 'head'),
+BOTH_BRANCHES = GSL_DIR / ('gsl-global-and-patch_osnet-x0.25-msmt17-pre_'
+                           '1xb64-5e_cuhk03-dev.py')
+# One-branch protocol config -> the branches it keeps of BOTH_BRANCHES.
+ONE_BRANCH = {
+    PROTOCOL.name: ('neck', 'head'),
     'gsl-patch-only_osnet-x0.25-msmt17-pre_1xb64-5e_cuhk03-dev.py':
     ('patch_neck', 'patch_head'),
 }
@@ -118,7 +119,7 @@ def test_cpu_recipe_matches_cluster_contrast_budget():
 
 
 def test_protocol_recipe_keeps_the_protocol_s_augmentation_and_budget():
-    cfg = _load(PROTOCOL)
+    cfg = _load(BOTH_BRANCHES)
     protocol = _load(REPO_ROOT / 'configs' / '_base_' / 'protocols' /
                      'cpu_cuhk03-dev_osnet-x0.25-msmt17.py')
     views = _multi_view(cfg)['views']
@@ -137,9 +138,16 @@ def test_protocol_recipe_keeps_the_protocol_s_augmentation_and_budget():
     assert embed.init_cfg.checkpoint == protocol.protocol_weights
 
 
-@pytest.mark.parametrize('name,kept', sorted(ABLATIONS.items()))
-def test_ablations_drop_one_branch_only(name, kept):
-    recipe = _load(PROTOCOL).to_dict()
+def test_protocol_recipe_takes_credible_samples_from_other_cameras():
+    selector = _load(PROTOCOL).model.head.selector
+    assert selector.type == 'CredibleSampleSelector'
+    assert (selector.num_neighbours, selector.rules) == (4, [])
+    assert selector.camera_centering and selector.cross_camera
+
+
+@pytest.mark.parametrize('name,kept', sorted(ONE_BRANCH.items()))
+def test_one_branch_configs_drop_a_branch_only(name, kept):
+    recipe = _load(BOTH_BRANCHES).to_dict()
     ours = _load(GSL_DIR / name).to_dict()
     for key in BRANCHES:
         if key in kept:
@@ -156,10 +164,10 @@ def test_ablations_drop_one_branch_only(name, kept):
 def test_the_protocol_configs_are_the_documented_ones():
     names = sorted(p.name for p in GSL_DIR.glob('*_cuhk03-dev.py')
                    if 'osnet' in p.name)
-    assert names == sorted([PROTOCOL.name, *ABLATIONS])
+    assert names == sorted([BOTH_BRANCHES.name, *ONE_BRANCH])
 
 
-@pytest.mark.parametrize('name', [PROTOCOL.name, *sorted(ABLATIONS)])
+@pytest.mark.parametrize('name', [BOTH_BRANCHES.name, *sorted(ONE_BRANCH)])
 def test_protocol_recipes_freeze_the_patch_generator(name):
     # PAUL's unsupervised stage trains everything but the patch generator
     # (lr 0): the generated patches stay the initial stripes.

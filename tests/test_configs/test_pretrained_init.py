@@ -121,7 +121,7 @@ def test_gsl_patch_embeddings_start_from_the_msmt17_fc(monkeypatch):
     monkeypatch.chdir(REPO_ROOT)
     _, model = _build_initialised(
         REPO_ROOT / 'configs' / 'gsl' /
-        'gsl_osnet-x0.25-msmt17-pre_1xb64-5e_cuhk03-dev.py')
+        'gsl-global-and-patch_osnet-x0.25-msmt17-pre_1xb64-5e_cuhk03-dev.py')
     fc = _checkpoint_state(str(WEIGHTS), 'fc.')
     assert len(model.patch_neck.patch_embeds) == 6
     for embed in model.patch_neck.patch_embeds:
