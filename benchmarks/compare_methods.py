@@ -42,13 +42,15 @@ import argparse
 import datetime
 import json
 import os
-import platform
 import statistics
 import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from machine_info import cpu, machine  # noqa: E402
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 #: A config follows the protocol when one of its bases is this file.
@@ -336,38 +338,6 @@ def git_commit() -> str:
     except (OSError, subprocess.CalledProcessError):
         return ''
     return commit + ('-dirty' if dirty else '')
-
-
-def cpu() -> Dict:
-    """The CPU's model name and the vector extensions that change speed."""
-    model, flags = platform.processor(), set()
-    try:
-        with open('/proc/cpuinfo') as f:
-            for line in f:
-                key, _, value = line.partition(':')
-                if key.strip() == 'model name':
-                    model = value.strip()
-                elif key.strip() == 'flags':
-                    flags = set(value.split())
-                    break
-    except OSError:
-        pass
-    return dict(
-        model=model,
-        extensions=[f for f in ('avx2', 'avx512f', 'avx512_bf16', 'amx_bf16')
-                    if f in flags])
-
-
-def machine() -> Dict:
-    """What the numbers were measured on."""
-    import torch
-    return dict(
-        platform=platform.platform(),
-        cpu=cpu(),
-        cpus=os.cpu_count(),
-        torch=torch.__version__,
-        torch_threads=torch.get_num_threads(),
-        cuda=torch.cuda.is_available())
 
 
 def run_record() -> Dict:

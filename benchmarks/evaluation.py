@@ -58,6 +58,8 @@ import numpy as np
 import torch
 from sklearn.metrics import average_precision_score
 
+sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
+from machine_info import cpu  # noqa: E402
 from mmreid_unsup.evaluation.functional import feature_distance_blocks
 from mmreid_unsup.evaluation.metrics.reid_metric import DEFAULT_CHUNK_SIZE
 
@@ -288,29 +290,6 @@ def table(results: dict) -> str:
                 f'{s["rank1"]:.2f} | {s["rank5"]:.2f} | {s["rank10"]:.2f} | '
                 f'{s["mINP"]:.4f} |')
     return '\n'.join(lines)
-
-
-def cpu() -> dict:
-    """The CPU model (``lscpu``'s model name) and its AVX-512 support."""
-    model, flags = platform.processor() or platform.machine(), set()
-    try:
-        with open('/proc/cpuinfo') as f:
-            for line in f:
-                key, _, value = line.partition(':')
-                if key.strip() == 'model name':
-                    model = value.strip()
-                elif key.strip() == 'flags':
-                    flags = set(value.split())
-                    break
-    except OSError:
-        pass
-    return dict(
-        model=model,
-        avx512f='avx512f' in flags,
-        extensions=[
-            f for f in ('avx2', 'avx512f', 'avx512_bf16', 'amx_bf16')
-            if f in flags
-        ])
 
 
 def check_agreement(problem: str, runs: dict) -> None:

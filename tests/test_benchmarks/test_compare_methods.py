@@ -62,7 +62,7 @@ def test_two_methods_one_epoch_each(tiny_synthetic_root, tmp_path):
     assert len(table) == 2 + len(rows)
     assert all(line.count('|') == 12 for line in table)
     assert '`tiny_synthetic_gracl.py`' in table[-1]
-    assert set(result['machine']['cpu']) == {'model', 'extensions'}
+    assert set(result['machine']['cpu']) == {'model', 'avx512f', 'extensions'}
 
 
 def test_no_train_gives_the_untrained_rows_only(tiny_synthetic_root,

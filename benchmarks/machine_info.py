@@ -1,0 +1,44 @@
+"""What a benchmark ran on: the CPU (model, vector extensions) and torch."""
+import os
+import platform
+from typing import Dict
+
+#: The vector extensions that change the speed of the kernels measured.
+EXTENSIONS = ('avx2', 'avx512f', 'avx512_bf16', 'amx_bf16')
+
+
+def cpu() -> Dict:
+    """The CPU's model name (``lscpu``'s) and its speed-relevant extensions.
+
+    Returns:
+        dict: ``model``, ``avx512f`` (bool) and ``extensions`` (those of
+        :data:`EXTENSIONS` the CPU has).
+    """
+    model, flags = platform.processor() or platform.machine(), set()
+    try:
+        with open('/proc/cpuinfo') as f:
+            for line in f:
+                key, _, value = line.partition(':')
+                if key.strip() == 'model name':
+                    model = value.strip()
+                elif key.strip() == 'flags':
+                    flags = set(value.split())
+                    break
+    except OSError:
+        pass
+    return dict(
+        model=model,
+        avx512f='avx512f' in flags,
+        extensions=[f for f in EXTENSIONS if f in flags])
+
+
+def machine() -> Dict:
+    """The platform, CPU, core count and torch build and threads."""
+    import torch
+    return dict(
+        platform=platform.platform(),
+        cpu=cpu(),
+        cpus=os.cpu_count(),
+        torch=torch.__version__,
+        torch_threads=torch.get_num_threads(),
+        cuda=torch.cuda.is_available())
