@@ -7,10 +7,12 @@ from typing import Dict, Iterator, Optional, Union
 import numpy as np
 import torch
 
-from .bad_features import (check_bad_feature_policy, find_bad_feature_rows,
-                           handle_bad_feature_rows)
-from .camera_centering import camera_centered
-from .profiling import ProgressCallback, StageProfiler
+from mmreid_unsup.ops import camera_centered
+from mmreid_unsup.utils.bad_features import (check_bad_feature_policy,
+                                             find_bad_feature_rows,
+                                             handle_bad_feature_rows)
+from mmreid_unsup.utils.progress import ProgressCallback
+from .profiling import StageProfiler
 
 __all__ = ['BaseLabeler', 'relabel_contiguous']
 

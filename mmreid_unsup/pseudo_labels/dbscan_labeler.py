@@ -8,11 +8,12 @@ from mmengine.logging import print_log
 from sklearn.cluster import DBSCAN
 
 from mmreid_unsup.registry import PSEUDO_LABELERS
+from mmreid_unsup.ops import (jaccard_distance_from_encoding,
+                              k_reciprocal_encoding, knn_search, l2_normalize,
+                              local_query_expansion,
+                              sparse_jaccard_from_encoding)
+from mmreid_unsup.ops.sparse_jaccard import DEFAULT_MAX_TRIPLES
 from .base_labeler import BaseLabeler
-from .jaccard_distance import (jaccard_distance_from_encoding,
-                               k_reciprocal_encoding, local_query_expansion)
-from .knn import knn_search, l2_normalize
-from .sparse_jaccard import _MAX_TRIPLES, sparse_jaccard_from_encoding
 
 __all__ = ['DBSCANLabeler']
 
@@ -83,7 +84,7 @@ class DBSCANLabeler(BaseLabeler):
                  n_jobs: int = -1,
                  sparse: bool = True,
                  dtype: str = 'float32',
-                 max_triples: int = _MAX_TRIPLES,
+                 max_triples: int = DEFAULT_MAX_TRIPLES,
                  progress: bool = False,
                  camera_centering: bool = False,
                  on_bad_features: str = 'outlier') -> None:

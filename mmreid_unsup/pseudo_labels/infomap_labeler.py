@@ -5,12 +5,12 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 
+# ``mmreid_unsup.ops`` imports faiss, which must be loaded before infomap:
+# with the wheels of faiss-cpu 1.15 and infomap 2.16, importing faiss *after*
+# infomap makes ``infomap.run`` crash the process (segmentation fault).
+from mmreid_unsup.ops import knn_search, l2_normalize
 from mmreid_unsup.registry import PSEUDO_LABELERS
 from .base_labeler import BaseLabeler
-# ``.knn`` imports faiss, which must be loaded before infomap: with the
-# wheels of faiss-cpu 1.15 and infomap 2.16, importing faiss *after* infomap
-# makes ``infomap.run`` crash the process (segmentation fault).
-from .knn import knn_search, l2_normalize
 
 try:
     import infomap

@@ -4,9 +4,9 @@ from typing import Optional
 import numpy as np
 import torch
 
+from mmreid_unsup.ops import knn_search, l2_normalize
 from mmreid_unsup.registry import PSEUDO_LABELERS
 from .base_labeler import BaseLabeler
-from .knn import knn_search, l2_normalize
 
 __all__ = ['PseudoPairLabeler', 'separation_index']
 

@@ -11,10 +11,10 @@ from torch.utils.data import DataLoader
 
 from mmreid_unsup.pseudo_labels import (DegenerateLabelPolicy,
                                         cluster_label_stats,
-                                        find_bad_feature_rows,
                                         pseudo_label_quality,
                                         pseudo_pair_quality)
 from mmreid_unsup.registry import HOOKS, PSEUDO_LABELERS
+from mmreid_unsup.utils.bad_features import find_bad_feature_rows
 from .train_set_state import TrainSetStateMixin
 from ..feature_extraction import (build_extraction_dataloader,
                                   extract_dataset_features, unwrap_model)
@@ -108,9 +108,9 @@ class ClusterRefreshHook(TrainSetStateMixin, Hook):
     ``nonfinite_rows`` (a NaN or infinite element) and ``zero_rows`` (zero
     norm: the model's L2 normalisation keeps a zero row zero), e.g.
     ``train/pseudo_nonfinite_rows``; the labeler makes them outliers (its
-    ``on_bad_features``, see :mod:`~mmreid_unsup.pseudo_labels.\
-    bad_features`), and the memories are initialised with the non-finite
-    rows set to zero, so that one NaN row cannot spread through a memory.
+    ``on_bad_features``, see :mod:`~mmreid_unsup.utils.bad_features`), and
+    the memories are initialised with the non-finite rows set to zero, so
+    that one NaN row cannot spread through a memory.
     """
 
     priority = 'ABOVE_NORMAL'
