@@ -27,7 +27,7 @@ class DBSCANLabeler(BaseLabeler):
     Cameras are not used.
 
     By default the distance is the sparse graph of
-    :func:`~mmreid_unsup.pseudo_labels.sparse_jaccard_from_encoding`, cut at
+    :func:`~mmreid_unsup.ops.sparse_jaccard_from_encoding`, cut at
     ``eps``: DBSCAN only looks at pairs within ``eps``, so its labels are
     those of the dense distance (``sparse=False``, the reference
     implementation, which needs ``N ** 2`` floats) while memory grows with
@@ -48,7 +48,7 @@ class DBSCANLabeler(BaseLabeler):
             Defaults to 4.
         knn_backend (str): ``'auto'``, ``'faiss'``, ``'torch'`` or
             ``'torch_bf16'``, see
-            :func:`~mmreid_unsup.pseudo_labels.knn.knn_search`. Defaults to
+            :func:`~mmreid_unsup.ops.knn_search`. Defaults to
             ``'auto'``.
         n_jobs (int): DBSCAN's parallel jobs, ``-1`` for all cores.
             Defaults to -1.
@@ -58,8 +58,7 @@ class DBSCANLabeler(BaseLabeler):
             Jaccard stage (Cluster-Contrast's ``use_float16``). Defaults to
             ``'float32'``.
         max_triples (int): working-set bound of the sparse Jaccard stage,
-            see :func:`~mmreid_unsup.pseudo_labels.sparse_jaccard.\
-            sparse_jaccard_from_encoding`.
+            see :func:`~mmreid_unsup.ops.sparse_jaccard_from_encoding`.
         progress (bool): Show a progress bar per stage. Defaults to False.
         camera_centering (bool): Remove each camera's mean feature first,
             see :class:`~mmreid_unsup.pseudo_labels.BaseLabeler`. Defaults

@@ -31,7 +31,7 @@ def knn_similarity_graph(features: torch.Tensor,
         k (int): neighbours per sample, itself included (and then dropped).
         min_sim (float): edges with cosine similarity below this are dropped.
         backend (str): kNN backend, see
-            :func:`~mmreid_unsup.pseudo_labels.knn.knn_search`.
+            :func:`~mmreid_unsup.ops.knn_search`.
 
     Returns:
         scipy.sparse.csr_matrix: ``(N, N)`` float32 with ``A[i, j] =
@@ -77,7 +77,7 @@ class InfomapLabeler(BaseLabeler):
             Defaults to 1.
         seed (int): InfoMap's random seed, ``>= 1``. Defaults to 1.
         knn_backend (str): see
-            :func:`~mmreid_unsup.pseudo_labels.knn.knn_search`. Defaults to
+            :func:`~mmreid_unsup.ops.knn_search`. Defaults to
             ``'auto'``.
         progress (bool): Show a progress bar per stage. Defaults to False.
         camera_centering (bool): Remove each camera's mean feature first,

@@ -87,7 +87,7 @@ class PseudoPairLabeler(BaseLabeler):
             (needs ``camids``). Defaults to 0.
         cross_camera (bool): Partners from other cameras only (needs
             ``camids``). Defaults to False.
-        knn_backend (str): See :func:`~mmreid_unsup.pseudo_labels.knn_search`.
+        knn_backend (str): See :func:`~mmreid_unsup.ops.knn_search`.
             Defaults to ``'auto'``.
         progress (bool): Show a progress bar per stage. Defaults to False.
         camera_centering (bool): Remove each camera's mean feature first,
