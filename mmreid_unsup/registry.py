@@ -99,7 +99,7 @@ VISBACKENDS = Registry('vis_backend', parent=MMENGINE_VISBACKENDS)
 PSEUDO_LABELERS = Registry(
     'pseudo labeler', locations=['mmreid_unsup.pseudo_labels'])
 KNN_BACKENDS = Registry(
-    'knn backend', locations=['mmreid_unsup.pseudo_labels'])
+    'knn backend', locations=['mmreid_unsup.ops'])
 
 # Clear config errors for every build: MMEngine's roots (used by ``Runner``)
 # first, so children created from them inherit the wrapped build function,

@@ -1,8 +1,12 @@
 """Shared fixtures: a tiny synthetic dataset; the model zoo's test
-environment and HTTP server (``zoo_env``, ``zoo_server``)."""
+environment and HTTP server (``zoo_env``, ``zoo_server``); the messages
+logged through MMEngine's logger (``log_lines``)."""
+import logging
 from pathlib import Path
+from typing import List
 
 import pytest
+from mmengine.logging import MMLogger
 from zoo_test_server import zoo_env, zoo_server  # noqa: F401
 
 
@@ -37,3 +41,20 @@ def e2e_synthetic_root(tmp_path_factory) -> Path:
         img_size=(64, 32),
         progress=False)
     return root
+
+
+@pytest.fixture
+def log_lines():
+    """Messages logged through MMEngine's current logger during the test."""
+    lines: List[str] = []
+
+    class Collect(logging.Handler):
+
+        def emit(self, record):
+            lines.append(f'{record.levelname} {record.getMessage()}')
+
+    logger = MMLogger.get_current_instance()
+    handler = Collect()
+    logger.addHandler(handler)
+    yield lines
+    logger.removeHandler(handler)

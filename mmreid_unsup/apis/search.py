@@ -4,7 +4,7 @@ from typing import Tuple
 import torch
 import torch.nn.functional as F
 
-from mmreid_unsup.pseudo_labels.knn import is_faiss_available
+from mmreid_unsup.ops import is_faiss_available
 
 __all__ = ['search_gallery']
 

@@ -1,4 +1,8 @@
 """Extract the features of a whole dataset, in dataset order, on all ranks."""
+import time
+from typing import NamedTuple
+
+import numpy as np
 import torch
 from mmengine.dist import all_gather, get_dist_info, is_main_process
 from mmengine.model import is_model_wrapper
@@ -122,6 +126,67 @@ def build_extraction_dataloader(runner, dataloader, owner: str) -> DataLoader:
                 '`cluster_dataloader` in the config: the training set '
                 'with the test pipeline (see configs/_base_/datasets/)')
     return runner.build_dataloader(cfg, seed=runner.seed)
+
+
+class TrainSetFeatures(NamedTuple):
+    """The training set's features, extracted for a hook.
+
+    Attributes:
+        dataloader (DataLoader): The extraction dataloader.
+        features (Tensor): ``(N, D)`` features in dataset order, on the CPU.
+        camids (Tensor): ``(N,)`` cameras of the samples.
+        seconds (float): Wall time of the extraction itself.
+    """
+
+    dataloader: DataLoader
+    features: torch.Tensor
+    camids: torch.Tensor
+    seconds: float
+
+
+def extract_train_set_features(runner,
+                               loader: DataLoader,
+                               owner: str,
+                               progress: bool = True,
+                               desc: str = 'extract features'
+                               ) -> TrainSetFeatures:
+    """The start of every hook that works on the training set's features.
+
+    Checks that the extraction dataloader (the training set with the test
+    pipeline, :func:`build_extraction_dataloader`) lists as many samples as
+    the training set, extracts the features on every rank
+    (:func:`extract_dataset_features`) and reads the cameras. Used by
+    :class:`~mmreid_unsup.engine.hooks.ClusterRefreshHook` and
+    :class:`~mmreid_unsup.engine.hooks.InstanceMemoryHook`.
+
+    Args:
+        runner (Runner): The runner (its model and training set).
+        loader (DataLoader): The built extraction dataloader.
+        owner (str): The hook's name, for the messages.
+        progress (bool): Show a progress bar on the main process.
+        desc (str): The progress bar's label.
+
+    Returns:
+        TrainSetFeatures: The dataloader, features, cameras and the
+        extraction's wall time.
+
+    Raises:
+        ValueError: If the extraction dataloader and the training set differ
+            in length.
+    """
+    dataset = loader.dataset
+    train_dataset = runner.train_dataloader.dataset
+    if len(dataset) != len(train_dataset):
+        raise ValueError(
+            f'{owner}: the extraction dataloader has {len(dataset)} samples '
+            f'but the training set has {len(train_dataset)}; both must list '
+            'the same images')
+    start = time.perf_counter()
+    feats = extract_dataset_features(
+        runner.model, loader, progress=progress, desc=desc)
+    seconds = time.perf_counter() - start
+    camids = torch.as_tensor(np.asarray(dataset.get_camids()))
+    return TrainSetFeatures(loader, feats, camids, seconds)
 
 
 def unwrap_model(runner) -> torch.nn.Module:

@@ -7,10 +7,12 @@ from typing import Dict, Iterator, Optional, Union
 import numpy as np
 import torch
 
-from .bad_features import (check_bad_feature_policy, find_bad_feature_rows,
-                           handle_bad_feature_rows)
-from .camera_centering import camera_centered
-from .profiling import ProgressCallback, StageProfiler
+from mmreid_unsup.ops import camera_centered
+from mmreid_unsup.utils.bad_features import (check_bad_feature_policy,
+                                             find_bad_feature_rows,
+                                             handle_bad_feature_rows)
+from mmreid_unsup.utils.progress import ProgressCallback
+from .profiling import StageProfiler
 
 __all__ = ['BaseLabeler', 'relabel_contiguous']
 
@@ -45,7 +47,7 @@ class BaseLabeler(metaclass=ABCMeta):
 
     Feature rows with a NaN or infinite element, or of zero norm, are
     checked for here, once for every labeler
-    (:mod:`~mmreid_unsup.pseudo_labels.bad_features`): by default they are
+    (:mod:`~mmreid_unsup.utils.bad_features`): by default they are
     labelled ``-1`` and :meth:`label` sees only the other rows, so those
     are labelled as if the bad ones were absent; a warning names how many
     rows and the first indices.
@@ -56,8 +58,8 @@ class BaseLabeler(metaclass=ABCMeta):
     Args:
         progress (bool): Show a progress bar per stage. Defaults to False.
         camera_centering (bool): Remove each camera's mean feature before
-            labelling (:func:`~mmreid_unsup.pseudo_labels.camera_centering.\
-            camera_centered`); needs ``camids``. Defaults to False.
+            labelling (:func:`~mmreid_unsup.ops.camera_centered`); needs
+            ``camids``. Defaults to False.
         on_bad_features (str): ``'outlier'`` (bad rows labelled -1, left out
             of the search, with a warning) or ``'error'`` (stop with that
             message). Defaults to ``'outlier'``.

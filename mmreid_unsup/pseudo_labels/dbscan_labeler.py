@@ -8,11 +8,12 @@ from mmengine.logging import print_log
 from sklearn.cluster import DBSCAN
 
 from mmreid_unsup.registry import PSEUDO_LABELERS
+from mmreid_unsup.ops import (jaccard_distance_from_encoding,
+                              k_reciprocal_encoding, knn_search, l2_normalize,
+                              local_query_expansion,
+                              sparse_jaccard_from_encoding)
+from mmreid_unsup.ops.sparse_jaccard import DEFAULT_MAX_TRIPLES
 from .base_labeler import BaseLabeler
-from .jaccard_distance import (jaccard_distance_from_encoding,
-                               k_reciprocal_encoding, local_query_expansion)
-from .knn import knn_search, l2_normalize
-from .sparse_jaccard import _MAX_TRIPLES, sparse_jaccard_from_encoding
 
 __all__ = ['DBSCANLabeler']
 
@@ -26,7 +27,7 @@ class DBSCANLabeler(BaseLabeler):
     Cameras are not used.
 
     By default the distance is the sparse graph of
-    :func:`~mmreid_unsup.pseudo_labels.sparse_jaccard_from_encoding`, cut at
+    :func:`~mmreid_unsup.ops.sparse_jaccard_from_encoding`, cut at
     ``eps``: DBSCAN only looks at pairs within ``eps``, so its labels are
     those of the dense distance (``sparse=False``, the reference
     implementation, which needs ``N ** 2`` floats) while memory grows with
@@ -47,7 +48,7 @@ class DBSCANLabeler(BaseLabeler):
             Defaults to 4.
         knn_backend (str): ``'auto'``, ``'faiss'``, ``'torch'`` or
             ``'torch_bf16'``, see
-            :func:`~mmreid_unsup.pseudo_labels.knn.knn_search`. Defaults to
+            :func:`~mmreid_unsup.ops.knn_search`. Defaults to
             ``'auto'``.
         n_jobs (int): DBSCAN's parallel jobs, ``-1`` for all cores.
             Defaults to -1.
@@ -57,8 +58,7 @@ class DBSCANLabeler(BaseLabeler):
             Jaccard stage (Cluster-Contrast's ``use_float16``). Defaults to
             ``'float32'``.
         max_triples (int): working-set bound of the sparse Jaccard stage,
-            see :func:`~mmreid_unsup.pseudo_labels.sparse_jaccard.\
-            sparse_jaccard_from_encoding`.
+            see :func:`~mmreid_unsup.ops.sparse_jaccard_from_encoding`.
         progress (bool): Show a progress bar per stage. Defaults to False.
         camera_centering (bool): Remove each camera's mean feature first,
             see :class:`~mmreid_unsup.pseudo_labels.BaseLabeler`. Defaults
@@ -83,7 +83,7 @@ class DBSCANLabeler(BaseLabeler):
                  n_jobs: int = -1,
                  sparse: bool = True,
                  dtype: str = 'float32',
-                 max_triples: int = _MAX_TRIPLES,
+                 max_triples: int = DEFAULT_MAX_TRIPLES,
                  progress: bool = False,
                  camera_centering: bool = False,
                  on_bad_features: str = 'outlier') -> None:

@@ -5,12 +5,12 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 
+# ``mmreid_unsup.ops`` imports faiss, which must be loaded before infomap:
+# with the wheels of faiss-cpu 1.15 and infomap 2.16, importing faiss *after*
+# infomap makes ``infomap.run`` crash the process (segmentation fault).
+from mmreid_unsup.ops import knn_search, l2_normalize
 from mmreid_unsup.registry import PSEUDO_LABELERS
 from .base_labeler import BaseLabeler
-# ``.knn`` imports faiss, which must be loaded before infomap: with the
-# wheels of faiss-cpu 1.15 and infomap 2.16, importing faiss *after* infomap
-# makes ``infomap.run`` crash the process (segmentation fault).
-from .knn import knn_search, l2_normalize
 
 try:
     import infomap
@@ -31,7 +31,7 @@ def knn_similarity_graph(features: torch.Tensor,
         k (int): neighbours per sample, itself included (and then dropped).
         min_sim (float): edges with cosine similarity below this are dropped.
         backend (str): kNN backend, see
-            :func:`~mmreid_unsup.pseudo_labels.knn.knn_search`.
+            :func:`~mmreid_unsup.ops.knn_search`.
 
     Returns:
         scipy.sparse.csr_matrix: ``(N, N)`` float32 with ``A[i, j] =
@@ -77,7 +77,7 @@ class InfomapLabeler(BaseLabeler):
             Defaults to 1.
         seed (int): InfoMap's random seed, ``>= 1``. Defaults to 1.
         knn_backend (str): see
-            :func:`~mmreid_unsup.pseudo_labels.knn.knn_search`. Defaults to
+            :func:`~mmreid_unsup.ops.knn_search`. Defaults to
             ``'auto'``.
         progress (bool): Show a progress bar per stage. Defaults to False.
         camera_centering (bool): Remove each camera's mean feature first,

@@ -5,9 +5,10 @@ from typing import Optional
 import numpy as np
 import torch
 
+from mmreid_unsup.ops import l2_normalize
+from mmreid_unsup.ops.knn_faiss import faiss, faiss_gpu_count
 from mmreid_unsup.registry import PSEUDO_LABELERS
 from .base_labeler import BaseLabeler
-from .knn import faiss, faiss_gpu_count, l2_normalize
 
 __all__ = ['KMeansLabeler']
 

@@ -17,17 +17,15 @@ import resource
 import sys
 import time
 from contextlib import contextmanager
-from typing import Callable, Dict, Iterator, Optional, Union
+from typing import Dict, Iterator, Optional, Union
 
 import torch
 from tqdm import tqdm
 
-__all__ = ['StageProfiler', 'ProgressCallback', 'current_rss_mb',
-           'peak_rss_mb', 'reset_peak_rss']
+from mmreid_unsup.utils.progress import ProgressCallback
 
-#: ``progress(num_done, num_total)``: called by a chunked stage after each
-#: chunk, with counts in any unit the stage chooses (rows, chunks, ...).
-ProgressCallback = Callable[[int, int], None]
+__all__ = ['StageProfiler', 'current_rss_mb', 'peak_rss_mb',
+           'reset_peak_rss']
 
 _MIB = float(1 << 20)
 

@@ -4,9 +4,9 @@ from typing import Optional
 import numpy as np
 import torch
 
+from mmreid_unsup.ops import knn_search, l2_normalize
 from mmreid_unsup.registry import PSEUDO_LABELERS
 from .base_labeler import BaseLabeler
-from .knn import knn_search, l2_normalize
 
 __all__ = ['PseudoPairLabeler', 'separation_index']
 
@@ -87,7 +87,7 @@ class PseudoPairLabeler(BaseLabeler):
             (needs ``camids``). Defaults to 0.
         cross_camera (bool): Partners from other cameras only (needs
             ``camids``). Defaults to False.
-        knn_backend (str): See :func:`~mmreid_unsup.pseudo_labels.knn_search`.
+        knn_backend (str): See :func:`~mmreid_unsup.ops.knn_search`.
             Defaults to ``'auto'``.
         progress (bool): Show a progress bar per stage. Defaults to False.
         camera_centering (bool): Remove each camera's mean feature first,

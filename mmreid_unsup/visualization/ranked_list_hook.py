@@ -9,9 +9,9 @@ import torch
 from mmengine.dist import collect_results, is_main_process
 from mmengine.hooks import Hook
 
+from mmreid_unsup.ops import k_reciprocal_rerank_blocks
 from mmreid_unsup.registry import HOOKS
-from ..evaluation.functional import (feature_distance_blocks,
-                                     k_reciprocal_rerank_blocks)
+from ..evaluation.functional import feature_distance_blocks
 from .ranked_list import (RankedListLayout, draw_ranked_list,
                           gallery_statuses, read_rgb)
 

@@ -3,7 +3,7 @@ import pytest
 import torch
 
 from mmreid_unsup.apis import search_gallery
-from mmreid_unsup.pseudo_labels.knn import is_faiss_available
+from mmreid_unsup.ops import is_faiss_available
 
 
 def brute_force(queries, gallery, topk):

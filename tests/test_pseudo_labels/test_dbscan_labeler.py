@@ -7,8 +7,9 @@ from jaccard_reference import dense_jaccard, noisy_blobs
 from sklearn.cluster import DBSCAN
 from sklearn.metrics import adjusted_rand_score
 
+from mmreid_unsup.ops import is_faiss_available
 from mmreid_unsup.pseudo_labels import (BaseLabeler, DBSCANLabeler,
-                                        is_faiss_available, relabel_contiguous)
+                                        relabel_contiguous)
 from mmreid_unsup.registry import PSEUDO_LABELERS
 
 BACKENDS = ['torch'] + (['faiss'] if is_faiss_available() else [])

@@ -3,7 +3,8 @@ import pytest
 from sklearn.metrics import adjusted_rand_score
 from test_dbscan_labeler import planted_clusters
 
-from mmreid_unsup.pseudo_labels import KMeansLabeler, is_faiss_available
+from mmreid_unsup.ops import is_faiss_available
+from mmreid_unsup.pseudo_labels import KMeansLabeler
 from mmreid_unsup.registry import PSEUDO_LABELERS
 
 BACKENDS = ['sklearn'] + (['faiss'] if is_faiss_available() else [])

@@ -11,27 +11,18 @@ from torch.utils.data import DataLoader
 
 from mmreid_unsup.pseudo_labels import (DegenerateLabelPolicy,
                                         cluster_label_stats,
-                                        find_bad_feature_rows,
                                         pseudo_label_quality,
                                         pseudo_pair_quality)
 from mmreid_unsup.registry import HOOKS, PSEUDO_LABELERS
+from mmreid_unsup.utils.bad_features import find_bad_feature_rows
 from .train_set_state import TrainSetStateMixin
-from ..feature_extraction import (build_extraction_dataloader,
-                                  extract_dataset_features, unwrap_model)
+from ..contracts import (EpochAwareModel, LabelledSampler, PartnerLabeler,
+                         ProgressLabeler, PseudoLabelledModel, PseudoLabeler,
+                         ReIDDataset, check_sampler_batch_size, find_sampler)
+from ..feature_extraction import extract_train_set_features, unwrap_model
 
 #: Key of the hook's state in a checkpoint's ``meta``.
 META_KEY = 'pseudo_labels'
-
-
-def _train_sampler(runner: Runner):
-    """The sampler of the training dataloader (the one with ``set_labels``)."""
-    loader = runner.train_dataloader
-    for sampler in (getattr(loader, 'sampler', None),
-                    getattr(getattr(loader, 'batch_sampler', None), 'sampler',
-                            None)):
-        if hasattr(sampler, 'set_labels'):
-            return sampler
-    return None
 
 
 @HOOKS.register_module()
@@ -59,6 +50,13 @@ class ClusterRefreshHook(TrainSetStateMixin, Hook):
     a ``(N, K)`` matrix of each sample's partners (``-1`` padding). Before
     every train epoch the hook also calls ``model.set_epoch(epoch)`` when
     the model has it (methods whose losses change with the epoch).
+
+    What the hook needs of its partners is written in
+    :mod:`mmreid_unsup.engine.contracts`: the model is a
+    ``PseudoLabelledModel`` (and maybe an ``EpochAwareModel``), the labeler
+    a ``PseudoLabeler`` (a ``PartnerLabeler`` for partner matrices), the
+    training sampler a ``LabelledSampler`` and the datasets are
+    ``ReIDDataset``.
 
     Args:
         labeler (dict): Config of the pseudo labeler (``PSEUDO_LABELERS``).
@@ -108,9 +106,9 @@ class ClusterRefreshHook(TrainSetStateMixin, Hook):
     ``nonfinite_rows`` (a NaN or infinite element) and ``zero_rows`` (zero
     norm: the model's L2 normalisation keeps a zero row zero), e.g.
     ``train/pseudo_nonfinite_rows``; the labeler makes them outliers (its
-    ``on_bad_features``, see :mod:`~mmreid_unsup.pseudo_labels.\
-    bad_features`), and the memories are initialised with the non-finite
-    rows set to zero, so that one NaN row cannot spread through a memory.
+    ``on_bad_features``, see :mod:`~mmreid_unsup.utils.bad_features`), and
+    the memories are initialised with the non-finite rows set to zero, so
+    that one NaN row cannot spread through a memory.
     """
 
     priority = 'ABOVE_NORMAL'
@@ -131,8 +129,9 @@ class ClusterRefreshHook(TrainSetStateMixin, Hook):
                                                 giant_cluster_fraction)
         except ValueError as err:
             raise ValueError(f'ClusterRefreshHook: {err}') from None
-        self.labeler = PSEUDO_LABELERS.build(labeler)
-        if 'progress' not in labeler and hasattr(self.labeler, 'progress'):
+        self.labeler: PseudoLabeler = PSEUDO_LABELERS.build(labeler)
+        if 'progress' not in labeler and isinstance(self.labeler,
+                                                    ProgressLabeler):
             self.labeler.progress = progress
         self._dataloader_cfg = dataloader
         self.interval = interval
@@ -146,12 +145,12 @@ class ClusterRefreshHook(TrainSetStateMixin, Hook):
 
     def before_train_epoch(self, runner: Runner) -> None:
         """Refresh labels when due, or hand restored ones to the sampler."""
-        model = unwrap_model(runner)
+        model: PseudoLabelledModel = unwrap_model(runner)
         num_samples = len(runner.train_dataloader.dataset)
         has_labels = (model.pseudo_labels.numel() > 0
                       and model.pseudo_labels.shape[0] == num_samples)
         epoch = runner.epoch
-        if hasattr(model, 'set_epoch'):
+        if isinstance(model, EpochAwareModel):
             model.set_epoch(epoch)
         due = (epoch >= self.start_epoch
                and (epoch - self.start_epoch) % self.interval == 0)
@@ -203,24 +202,16 @@ class ClusterRefreshHook(TrainSetStateMixin, Hook):
         Returns:
             Tensor: The new labels, shape ``(N,)``.
         """
-        model = unwrap_model(runner)
-        dataloader = self._get_dataloader(runner)
-        dataset = dataloader.dataset
-        train_dataset = runner.train_dataloader.dataset
-        if len(dataset) != len(train_dataset):
-            raise ValueError(
-                'ClusterRefreshHook: the extraction dataloader has '
-                f'{len(dataset)} samples but the training set has '
-                f'{len(train_dataset)}; both must list the same images')
+        model: PseudoLabelledModel = unwrap_model(runner)
+        extracted = extract_train_set_features(
+            runner, self._get_dataloader(runner), 'ClusterRefreshHook',
+            progress=self.progress)
+        dataset: ReIDDataset = extracted.dataloader.dataset
+        feats, camids = extracted.features, extracted.camids
+        timings: Dict[str, float] = dict(extract=extracted.seconds)
 
-        timings: Dict[str, float] = {}
-        start = time.perf_counter()
-        feats = extract_dataset_features(
-            runner.model, dataloader, progress=self.progress)
-        timings['extract'] = time.perf_counter() - start
-
-        camids = torch.as_tensor(np.asarray(dataset.get_camids()))
-        width = getattr(self.labeler, 'label_width', None)
+        width = (self.labeler.label_width
+                 if isinstance(self.labeler, PartnerLabeler) else None)
         shape = (len(dataset), ) if width is None else (len(dataset), width)
         labels = torch.empty(shape, dtype=torch.long)
         if is_main_process():
@@ -269,19 +260,10 @@ class ClusterRefreshHook(TrainSetStateMixin, Hook):
             kept_previous_labels=float(decision.kept_previous),
             instance_labels=float(decision.instance_labels))
 
-    def _get_dataloader(self, runner: Runner) -> DataLoader:
-        self._dataloader_cfg = build_extraction_dataloader(
-            runner, self._dataloader_cfg, 'ClusterRefreshHook')
-        return self._dataloader_cfg
-
     def _sync_sampler(self, runner: Runner, labels: torch.Tensor) -> None:
-        sampler = _train_sampler(runner)
-        loader_batch = runner.train_dataloader.batch_size
-        if sampler is not None and sampler.batch_size != loader_batch:
-            raise ValueError(
-                'ClusterRefreshHook: train_dataloader.sampler.batch_size='
-                f'{sampler.batch_size} differs from train_dataloader.'
-                f'batch_size={loader_batch}; set both to the same value')
+        loader = runner.train_dataloader
+        sampler = find_sampler(loader, LabelledSampler)
+        check_sampler_batch_size(sampler, loader, 'ClusterRefreshHook')
         if sampler is None:
             runner.logger.warning(
                 'ClusterRefreshHook: the training sampler has no '

@@ -10,8 +10,10 @@ from torch.utils.data import DataLoader
 
 from mmreid_unsup.registry import HOOKS
 from .train_set_state import TrainSetStateMixin
-from ..feature_extraction import (build_extraction_dataloader,
-                                  extract_dataset_features, unwrap_model)
+from ..contracts import (BatchBuildingSampler, EpochAwareModel,
+                         InstanceMemoryModel, NeighbourStatsModel,
+                         ReIDDataset, check_sampler_batch_size, find_sampler)
+from ..feature_extraction import extract_train_set_features, unwrap_model
 
 #: Key of the hook's state in a checkpoint's ``meta``.
 META_KEY = 'instance_memory'
@@ -42,11 +44,13 @@ class InstanceMemoryHook(TrainSetStateMixin, Hook):
     that camera terms have nothing to act on (a same-camera penalty then
     shifts every distance alike) and training continues.
 
-    The model must offer ``init_memories(features, camids)``,
-    ``num_memory_instances`` (0 when empty) and, optionally,
-    ``set_epoch(epoch)``.
+    The model must offer ``init_memories(features, camids)`` and
+    ``num_memory_instances`` (0 when empty), and may offer
+    ``set_epoch(epoch)`` (the ``InstanceMemoryModel`` and
+    ``EpochAwareModel`` contracts of :mod:`mmreid_unsup.engine.contracts`).
 
-    Diagnostics: when the model offers ``neighbour_stats(pids)`` and the
+    Diagnostics: when the model offers ``neighbour_stats(pids)``
+    (``NeighbourStatsModel``) and the
     training set has true identities (``get_pids()``), the statistics it
     returns for the memories at the end of each train epoch (for SCL, how
     many selected positives have the anchor's identity and how many come
@@ -79,31 +83,27 @@ class InstanceMemoryHook(TrainSetStateMixin, Hook):
     def before_train(self, runner: Runner) -> None:
         """Check that the sampler and the dataloader agree on the batch."""
         loader = runner.train_dataloader
-        sampler = getattr(loader, 'sampler', None)
-        sampler_batch = getattr(sampler, 'batch_size', None)
-        if sampler_batch is not None and sampler_batch != loader.batch_size:
-            raise ValueError(
-                'InstanceMemoryHook: train_dataloader.sampler.batch_size='
-                f'{sampler_batch} differs from train_dataloader.batch_size='
-                f'{loader.batch_size}; set both to the same value')
+        check_sampler_batch_size(
+            find_sampler(loader, BatchBuildingSampler), loader,
+            'InstanceMemoryHook')
 
     def before_train_epoch(self, runner: Runner) -> None:
         """Initialise the memories if needed, then set the model's epoch."""
-        model = unwrap_model(runner)
+        model: InstanceMemoryModel = unwrap_model(runner)
         num_samples = len(runner.train_dataloader.dataset)
         if not self._ready or model.num_memory_instances != num_samples:
             self.init_memories(runner)
-        if hasattr(model, 'set_epoch'):
+        if isinstance(model, EpochAwareModel):
             model.set_epoch(runner.epoch)
 
     def after_train_epoch(self, runner: Runner) -> None:
         """Log the model's neighbour statistics against the true ids."""
         model = unwrap_model(runner)
-        if not (self.log_stats and hasattr(model, 'neighbour_stats')):
+        if not (self.log_stats and isinstance(model, NeighbourStatsModel)):
             return
         dataset = runner.train_dataloader.dataset
-        pids = np.asarray(dataset.get_pids()) if hasattr(
-            dataset, 'get_pids') else np.zeros(0)
+        pids = np.asarray(dataset.get_pids()) if isinstance(
+            dataset, ReIDDataset) else np.zeros(0)
         if pids.size == 0 or (pids < 0).any():
             return
         stats = model.neighbour_stats(torch.as_tensor(pids))
@@ -137,20 +137,13 @@ class InstanceMemoryHook(TrainSetStateMixin, Hook):
 
     def init_memories(self, runner: Runner) -> None:
         """Extract the training set's features and fill the memories."""
-        model = unwrap_model(runner)
-        dataloader = self._get_dataloader(runner)
-        dataset = dataloader.dataset
-        train_dataset = runner.train_dataloader.dataset
-        if len(dataset) != len(train_dataset):
-            raise ValueError(
-                'InstanceMemoryHook: the extraction dataloader has '
-                f'{len(dataset)} samples but the training set has '
-                f'{len(train_dataset)}; both must list the same images')
-        start = time.perf_counter()
-        feats = extract_dataset_features(
-            runner.model, dataloader, progress=self.progress,
-            desc='init memories')
-        camids = torch.as_tensor(np.asarray(dataset.get_camids()))
+        model: InstanceMemoryModel = unwrap_model(runner)
+        extracted = extract_train_set_features(
+            runner, self._get_dataloader(runner), 'InstanceMemoryHook',
+            progress=self.progress, desc='init memories')
+        # The reported time runs from the start of the extraction.
+        start = time.perf_counter() - extracted.seconds
+        feats, camids = extracted.features, extracted.camids
         if camids.numel() and bool((camids == camids[0]).all()):
             runner.logger.warning(
                 'InstanceMemoryHook: every training image comes from camera '
@@ -163,9 +156,4 @@ class InstanceMemoryHook(TrainSetStateMixin, Hook):
         runner.message_hub.update_scalar('train/memory_init_time', seconds)
         runner.logger.info(
             f'InstanceMemoryHook epoch {runner.epoch}: initialised the '
-            f'memories of {len(dataset)} instances in {seconds:.1f}s')
-
-    def _get_dataloader(self, runner: Runner) -> DataLoader:
-        self._dataloader_cfg = build_extraction_dataloader(
-            runner, self._dataloader_cfg, 'InstanceMemoryHook')
-        return self._dataloader_cfg
+            f'memories of {len(feats)} instances in {seconds:.1f}s')

@@ -4,6 +4,7 @@ from typing import Optional, Sequence
 from mmengine.hooks import Hook
 
 from mmreid_unsup.registry import HOOKS
+from ..contracts import MemoryOwner
 from ..feature_extraction import unwrap_model
 
 
@@ -17,6 +18,9 @@ class MemoryMomentumHook(Hook):
     the backward pass). Each memory all-gathers the pending features and
     labels from every rank before the update, so all ranks apply the same
     update and their banks stay identical without ``broadcast_buffers``.
+
+    The model is a ``MemoryOwner`` and its memories ``PendingUpdateMemory``
+    (:mod:`mmreid_unsup.engine.contracts`).
     """
 
     priority = 'NORMAL'
@@ -27,6 +31,6 @@ class MemoryMomentumHook(Hook):
                          data_batch: Optional[dict] = None,
                          outputs: Optional[Sequence] = None) -> None:
         """Apply every memory's pending update."""
-        model = unwrap_model(runner)
+        model: MemoryOwner = unwrap_model(runner)
         for memory in model.memories():
             memory.apply_pending_update()

@@ -9,6 +9,7 @@ from mmengine.hooks import Hook
 from mmengine.runner import Runner
 
 from mmreid_unsup.registry import HOOKS
+from ..contracts import LossParsingModel
 from ..feature_extraction import unwrap_model
 
 
@@ -71,7 +72,7 @@ class NonFiniteLossHook(Hook):
         """Wrap the model's ``parse_losses`` with the check."""
         model = unwrap_model(runner)
         self._runner = runner
-        if not callable(getattr(model, 'parse_losses', None)):
+        if not isinstance(model, LossParsingModel):
             runner.logger.warning(
                 'NonFiniteLossHook: the model has no parse_losses(); losses '
                 'are checked after the optimizer step only')

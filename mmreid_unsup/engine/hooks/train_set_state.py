@@ -1,24 +1,44 @@
 """Per-image state in checkpoints: is it still the training set's?"""
-from typing import Any, Dict, Optional
+from typing import Any, Dict, Optional, Union
 
 from mmengine.runner import BaseLoop, Runner
+from torch.utils.data import DataLoader
 
 from mmreid_unsup.datasets.fingerprint import (dataset_fingerprint,
                                                describe_change)
+from ..feature_extraction import build_extraction_dataloader
 
 
 class TrainSetStateMixin:
     """For hooks whose checkpointed state has one row per training image.
 
-    Such a hook records :meth:`train_set_fingerprint` in its checkpoint
-    ``meta`` entry and, on resume, asks :meth:`train_set_change` whether the
-    current training set is still the one the state was computed on. The
-    fingerprint is computed once per dataset object (a pass over the sample
-    list) and reused for every later checkpoint.
+    Such a hook computes its state from the training set's features,
+    extracted with the test pipeline through the loader
+    :meth:`_get_dataloader` builds once from the hook's ``dataloader``
+    argument (kept in ``_dataloader_cfg``). It records
+    :meth:`train_set_fingerprint` in its checkpoint ``meta`` entry and, on
+    resume, asks :meth:`train_set_change` whether the current training set
+    is still the one the state was computed on. The fingerprint is computed
+    once per dataset object (a pass over the sample list) and reused for
+    every later checkpoint.
     """
 
     _fingerprint: Optional[Dict[str, Any]] = None
     _fingerprinted: Any = None
+    _dataloader_cfg: Union[DataLoader, dict, None] = None
+
+    def _get_dataloader(self, runner: Runner) -> DataLoader:
+        """The extraction dataloader, built on first use and kept.
+
+        Args:
+            runner (Runner): The runner (its config and seed).
+
+        Returns:
+            DataLoader: The training set with the test pipeline.
+        """
+        self._dataloader_cfg = build_extraction_dataloader(
+            runner, self._dataloader_cfg, type(self).__name__)
+        return self._dataloader_cfg
 
     def train_set_fingerprint(self, runner: Runner) -> Dict[str, Any]:
         """:func:`~mmreid_unsup.datasets.dataset_fingerprint` of the

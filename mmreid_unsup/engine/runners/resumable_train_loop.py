@@ -4,21 +4,11 @@ from typing import Iterator, Optional, Sequence
 from mmengine.runner import EpochBasedTrainLoop
 
 from mmreid_unsup.registry import LOOPS
+from ..contracts import SkippableSampler, find_sampler
 
 #: Runtime-info key (message hub, saved in every checkpoint) of the
 #: position in the epoch: ``dict(epoch, batches_done, epoch_length)``.
 EPOCH_PROGRESS_KEY = 'train_epoch_progress'
-
-
-def _skippable_sampler(dataloader):
-    """The sampler with ``skip_batches`` behind the dataloader, or None."""
-    candidates = (getattr(getattr(dataloader, 'batch_sampler', None),
-                          'sampler', None), getattr(dataloader, 'sampler',
-                                                    None))
-    for sampler in candidates:
-        if hasattr(sampler, 'skip_batches'):
-            return sampler
-    return None
 
 
 @LOOPS.register_module()
@@ -45,7 +35,8 @@ class ResumableEpochBasedTrainLoop(EpochBasedTrainLoop):
     (:class:`~mmreid_unsup.datasets.samplers.seeded_index.SeededIndex`),
     the rest of the run is the one an uninterrupted run would have done.
 
-    A sampler without ``skip_batches`` is fast-forwarded by loading and
+    A sampler without ``skip_batches`` (the ``SkippableSampler`` contract of
+    :mod:`mmreid_unsup.engine.contracts`) is fast-forwarded by loading and
     dropping the batches (slower, and exact only if its augmentation does
     not depend on the process). A checkpoint without the position (saved by
     another loop) is resumed the MMEngine way, with a warning.
@@ -118,7 +109,7 @@ class ResumableEpochBasedTrainLoop(EpochBasedTrainLoop):
         length = len(self.dataloader)
         if start == length:  # saved after the epoch's last batch
             return iter(())
-        sampler = _skippable_sampler(self.dataloader)
+        sampler = find_sampler(self.dataloader, SkippableSampler)
         if sampler is not None:
             sampler.skip_batches(start)
             self.runner.logger.info(

@@ -1,9 +1,8 @@
 """Metric functions usable without MMEngine (tools, benchmarks)."""
 from .ranking import (evaluate_rank, evaluate_rank_from_features,
                       feature_distance_blocks, query_rank_stats)
-from .reranking import k_reciprocal_rerank, k_reciprocal_rerank_blocks
 
 __all__ = [
     'evaluate_rank', 'evaluate_rank_from_features', 'feature_distance_blocks',
-    'query_rank_stats', 'k_reciprocal_rerank', 'k_reciprocal_rerank_blocks'
+    'query_rank_stats'
 ]

@@ -407,7 +407,7 @@ def evaluate_rank_from_features(q_feats: torch.Tensor,
         chunk_size (int): queries ranked at once. Defaults to 256.
         rerank (dict, optional): rank by the k-reciprocal re-ranked distance
             instead, with these arguments of
-            :func:`~.reranking.k_reciprocal_rerank_blocks`
+            :func:`~mmreid_unsup.ops.reranking.k_reciprocal_rerank_blocks`
             (``k1``, ``k2``, ``lambda_value``, ``knn_backend``; ``{}`` for
             the defaults). Defaults to None (no re-ranking).
         single_gallery_shot (bool): CMC of the classic CUHK03 protocol.
@@ -430,7 +430,7 @@ def evaluate_rank_from_features(q_feats: torch.Tensor,
         raise ValueError('features must be (Q, D) and (G, D), got '
                          f'{tuple(q_feats.shape)} and {tuple(g_feats.shape)}')
     if rerank is not None:
-        from .reranking import k_reciprocal_rerank_blocks
+        from mmreid_unsup.ops.reranking import k_reciprocal_rerank_blocks
         blocks = k_reciprocal_rerank_blocks(
             q_feats, g_feats, chunk_size=chunk_size, **rerank)
     else:

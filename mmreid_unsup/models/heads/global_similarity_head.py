@@ -5,7 +5,7 @@ from typing import Dict, Optional, Union
 import torch
 from mmengine.model import BaseModule
 
-from mmreid_unsup.registry import MODELS, PSEUDO_LABELERS
+from mmreid_unsup.registry import MODELS
 
 
 @MODELS.register_module()
@@ -18,7 +18,8 @@ class GlobalSimilarityHead(BaseModule):
     holds one unit vector per training image, each image is its own class,
     and ``p(j | x) = softmax_j(v_j . x / tau)`` over the whole memory. With
     ``C(i)`` the credible samples of image ``i`` (the ``selector``, a
-    :class:`~mmreid_unsup.pseudo_labels.CredibleSampleSelector`) the loss of
+    :class:`~mmreid_unsup.models.sample_selectors.CredibleSampleSelector`)
+    the loss of
     a feature ``x`` of image ``i`` is::
 
         L = - self_weight * log p(i | x)
@@ -37,7 +38,7 @@ class GlobalSimilarityHead(BaseModule):
         memory (dict): Config of ``V``. Defaults to a 2048-d
             ``InstanceMemory`` with momentum 0.5.
         selector (dict): Config of the credible-sample selector
-            (``PSEUDO_LABELERS``). Defaults to
+            (``MODELS``). Defaults to
             ``dict(type='CredibleSampleSelector')``.
         loss (dict): Config of the loss. Defaults to
             ``MultiPositiveMemoryLoss`` with ``temperature=0.05``,
@@ -60,7 +61,7 @@ class GlobalSimilarityHead(BaseModule):
         if getattr(self.memory, 'num_parts', None) is not None:
             raise ValueError('GlobalSimilarityHead: the memory holds one '
                              'vector per image (num_parts=None)')
-        self.selector = PSEUDO_LABELERS.build(selector)
+        self.selector = MODELS.build(selector)
         self.loss_module = MODELS.build(loss)
 
     @property

@@ -4,7 +4,7 @@ from typing import Dict, Optional, Union
 import torch
 from mmengine.model import BaseModule
 
-from mmreid_unsup.registry import MODELS, PSEUDO_LABELERS
+from mmreid_unsup.registry import MODELS
 from ..utils import ResizableBufferMixin
 
 
@@ -24,9 +24,9 @@ class SCLHead(ResizableBufferMixin, BaseModule):
       every *positive* of an anchor, not only the anchor's own entry, is
       moved towards the anchor's features: hence "mixture".
 
-    For each batch the ``selector``
-    (:class:`~mmreid_unsup.pseudo_labels.NeighbourSelector`) picks each
-    anchor's positives and negatives from ``G`` and ``L``; the candidates
+    For each batch the ``selector`` (a
+    :class:`~mmreid_unsup.models.sample_selectors.NeighbourSelector`) picks
+    each anchor's positives and negatives from ``G`` and ``L``; the candidates
     ``[self, positives, negatives]`` of ``M`` give similarities for the
     global and the local features, and the ``loss``
     (:class:`~mmreid_unsup.models.losses.MultiPositiveMemoryLoss`) turns
@@ -45,8 +45,7 @@ class SCLHead(ResizableBufferMixin, BaseModule):
         global_memory (dict): Config of ``G``.
         local_memory (dict): Config of ``L``.
         mixture_memory (dict): Config of ``M``.
-        selector (dict): Config of the neighbour selector
-            (``PSEUDO_LABELERS``).
+        selector (dict): Config of the neighbour selector (``MODELS``).
         loss (dict): Config of the loss on the ``M`` similarities.
         local_loss_weight (float): ``lambda_p``. Defaults to 0.3 (SCL's
             ``config/defaults.py`` and released logs; its ``test.yml`` has
@@ -80,7 +79,7 @@ class SCLHead(ResizableBufferMixin, BaseModule):
         self.global_memory = MODELS.build(global_memory)
         self.local_memory = MODELS.build(local_memory)
         self.mixture_memory = MODELS.build(mixture_memory)
-        self.selector = PSEUDO_LABELERS.build(selector)
+        self.selector = MODELS.build(selector)
         self.loss_module = MODELS.build(loss)
         self.local_loss_weight = local_loss_weight
         local_dim = self.local_memory.num_parts * self.local_memory.feat_dim
@@ -133,8 +132,8 @@ class SCLHead(ResizableBufferMixin, BaseModule):
             epoch (int): The current 0-based epoch.
 
         Returns:
-            NeighbourSelection: see
-            :meth:`~mmreid_unsup.pseudo_labels.NeighbourSelector.select`.
+            NeighbourSelection: see :meth:`~mmreid_unsup.models.\
+sample_selectors.NeighbourSelector.select`.
         """
         if self.num_instances == 0:
             raise RuntimeError(

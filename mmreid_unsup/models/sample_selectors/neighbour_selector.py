@@ -3,9 +3,9 @@ from typing import NamedTuple, Optional
 
 import torch
 
-from mmreid_unsup.registry import PSEUDO_LABELERS
-from .bad_features import BadRowMonitor
-from .camera_centering import centred_on_memory, vanished_rows
+from mmreid_unsup.ops import centred_on_memory, vanished_rows
+from mmreid_unsup.registry import MODELS
+from mmreid_unsup.utils.bad_features import BadRowMonitor
 
 __all__ = ['NeighbourSelector', 'NeighbourSelection']
 
@@ -29,7 +29,7 @@ class NeighbourSelection(NamedTuple):
         return torch.cat([self.positives, self.negatives], dim=1)
 
 
-@PSEUDO_LABELERS.register_module()
+@MODELS.register_module()
 class NeighbourSelector:
     """SCL's pseudo supervision: each anchor's nearest memory entries.
 
@@ -46,7 +46,7 @@ class NeighbourSelector:
     camera term makes same-camera entries farther, so cross-camera
     neighbours rank higher. With ``camera_centering=True`` (this toolbox's
     camera-aware option, the same as every labeler's,
-    :mod:`~mmreid_unsup.pseudo_labels.camera_centering`) the distance is
+    :mod:`~mmreid_unsup.ops.camera_centering`) the distance is
     taken between camera-centred features instead: each camera's mean over
     the memory (per stripe for ``L``) is removed from the memory entries
     and from the anchors of that camera, and the rows renormalised. The
@@ -65,13 +65,14 @@ class NeighbourSelector:
 
     The selector plays the pseudo labeler's role for SCL, but it is not a
     :class:`~mmreid_unsup.pseudo_labels.BaseLabeler`: it is called per
-    batch by ``SCLHead`` with the memories, not once per epoch by
-    ``ClusterRefreshHook``. It keeps no state, so every rank selects for its
-    own batch from its own (identical) memories and nothing is broadcast.
+    batch by ``SCLHead`` (which builds it from ``MODELS``) with the
+    memories, not once per epoch by ``ClusterRefreshHook``. It keeps no
+    state, so every rank selects for its own batch from its own (identical)
+    memories and nothing is broadcast.
 
     Memory entries with a NaN or infinite element or of zero norm (in the
     global or the local memory), and anchors whose batch features are, are
-    handled by one policy (:mod:`~mmreid_unsup.pseudo_labels.bad_features`):
+    handled by one policy (:mod:`~mmreid_unsup.utils.bad_features`):
     with ``on_bad_features='outlier'`` such entries are ranked after every
     other one (never a positive while enough good entries exist), and such
     an anchor's only positive is its own entry (repeated to fill the ``P``

@@ -1,7 +1,7 @@
 """Sparse, chunked k-reciprocal Jaccard distance.
 
 The same distance as
-:func:`~mmreid_unsup.pseudo_labels.compute_jaccard_distance`, the dense
+:func:`~mmreid_unsup.ops.compute_jaccard_distance`, the dense
 reference, which stays (Cluster-Contrast's ``compute_jaccard_distance``:
 k-reciprocal encoding with ``k1``, local query expansion with ``k2``), here
 returned as a sparse graph instead of a dense ``(N, N)`` array, so that
@@ -29,17 +29,22 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 
-from .jaccard_distance import (_check_ks, _row_chunks, k_reciprocal_encoding,
-                               local_query_expansion)
-from .knn import knn_search, l2_normalize
-from .profiling import ProgressCallback
+from mmreid_unsup.utils.progress import ProgressCallback
+from .feature_rows import l2_normalize
+from .jaccard_distance import row_chunks
+from .k_reciprocal import (check_k1_k2, k_reciprocal_encoding,
+                           local_query_expansion)
+from .knn import knn_search
 
-__all__ = ['sparse_jaccard_from_encoding', 'compute_sparse_jaccard_distance']
+__all__ = [
+    'sparse_jaccard_from_encoding', 'compute_sparse_jaccard_distance',
+    'DEFAULT_MAX_TRIPLES'
+]
 
 #: ``(i, k, j)`` triples enumerated at once by the Jaccard stage (about 40
 #: bytes of working memory each). Small chunks stay in the CPU caches: on the
 #: development machine 2 ** 18 ran 2.5x faster than 2 ** 22.
-_MAX_TRIPLES = 1 << 18
+DEFAULT_MAX_TRIPLES = 1 << 18
 
 _ENCODING_DTYPES = {'float32': np.float32, 'float16': np.float16}
 
@@ -69,7 +74,7 @@ def sparse_jaccard_from_encoding(
         encoding: sp.spmatrix,
         max_distance: Optional[float] = None,
         dtype: str = 'float32',
-        max_triples: int = _MAX_TRIPLES,
+        max_triples: int = DEFAULT_MAX_TRIPLES,
         progress: Optional[ProgressCallback] = None) -> sp.csr_matrix:
     """Sparse Jaccard distance between the rows of an encoding.
 
@@ -124,7 +129,7 @@ def sparse_jaccard_from_encoding(
     out_rows = [np.empty(0, dtype=np.int64)]
     out_cols = [np.empty(0, dtype=np.int64)]
     out_dist = [np.empty(0, dtype=np.float32)]
-    for start, stop in _row_chunks(row_triples, max_triples, max_rows):
+    for start, stop in row_chunks(row_triples, max_triples, max_rows):
         lo, hi = csr.indptr[start], csr.indptr[stop]
         counts = reps[lo:hi]
         total = int(counts.sum())
@@ -196,12 +201,12 @@ def compute_sparse_jaccard_distance(
         max_distance: Optional[float] = None,
         dtype: str = 'float32',
         backend: str = 'auto',
-        max_triples: int = _MAX_TRIPLES,
+        max_triples: int = DEFAULT_MAX_TRIPLES,
         progress: Optional[ProgressCallback] = None) -> sp.csr_matrix:
     """k-reciprocal Jaccard distance as a sparse graph.
 
     Equal, on every stored pair, to
-    :func:`~mmreid_unsup.pseudo_labels.compute_jaccard_distance` (the dense
+    :func:`~mmreid_unsup.ops.compute_jaccard_distance` (the dense
     reference) up to float32 rounding; absent pairs are at distance 1 there.
 
     Args:
@@ -216,7 +221,7 @@ def compute_sparse_jaccard_distance(
         dtype (str): ``'float32'`` or ``'float16'`` encoding, see
             :func:`sparse_jaccard_from_encoding`. Defaults to ``'float32'``.
         backend (str): kNN backend, see
-            :func:`~mmreid_unsup.pseudo_labels.knn.knn_search`. Defaults to
+            :func:`~mmreid_unsup.ops.knn.knn_search`. Defaults to
             ``'auto'``.
         max_triples (int): working-set bound of the Jaccard stage.
         progress (callable, optional): ``progress(rows_done, num_rows)`` of
@@ -228,7 +233,7 @@ def compute_sparse_jaccard_distance(
         :func:`sparse_jaccard_from_encoding`.
     """
     features = l2_normalize(torch.as_tensor(features))
-    _check_ks(features.size(0), k1, k2)
+    check_k1_k2(features.size(0), k1, k2)
     initial_dist, initial_rank = knn_search(features, k1, backend=backend)
     initial_rank = initial_rank.cpu().numpy()
     encoding = k_reciprocal_encoding(features, initial_rank, k1,

@@ -1,56 +1,46 @@
-"""k-reciprocal Jaccard distance (Zhong et al., CVPR 2017), as Cluster-Contrast
-computes it for pseudo labelling.
+"""k-reciprocal encoding (Zhong et al., CVPR 2017): each sample as a sparse
+distribution over its expanded k-reciprocal neighbours.
 
-The pipeline, one function per stage so that each can be timed, tested and
-later replaced by a sparse or chunked version:
+The stages, one function each so that each can be timed, tested and
+replaced, from ``initial_rank``, the ``k1`` nearest neighbours of every
+sample (itself at rank 0, :func:`~mmreid_unsup.ops.knn.knn_search`):
 
-1. :func:`~mmreid_unsup.pseudo_labels.knn.knn_search`: ``initial_rank``, the
-   ``k1`` nearest neighbours of every sample, itself at rank 0.
-2. :func:`k_reciprocal_neighbors`: ``R(i, k)``, the ``j`` among the first
+1. :func:`k_reciprocal_neighbors`: ``R(i, k)``, the ``j`` among the first
    ``k + 1`` columns of ``initial_rank[i]`` whose own first ``k + 1`` columns
    contain ``i``. ``initial_rank`` has only ``k1`` columns, so ``R(i, k1)``
    looks at ``k1`` neighbours and ``R(i, round(k1 / 2))`` at
    ``round(k1 / 2) + 1``, exactly as in Cluster-Contrast's
    ``faiss_rerank.compute_jaccard_distance``.
-3. :func:`expanded_k_reciprocal_neighbors`: ``R*(i)``, the union of
+2. :func:`expanded_k_reciprocal_neighbors`: ``R*(i)``, the union of
    ``R(i, k1)`` and every ``R(c, round(k1 / 2))`` with ``c`` in ``R(i, k1)``
    and ``|R(c, k1/2) & R(i, k1)| > 2/3 |R(c, k1/2)|``.
-4. :func:`k_reciprocal_encoding`: ``V[i, j] = softmax_j(-d(i, j))`` over
+3. :func:`k_reciprocal_encoding`: ``V[i, j] = softmax_j(-d(i, j))`` over
    ``j`` in ``R*(i)``, with ``d = 2 - 2 f_i . f_j``; rows sum to one.
-5. :func:`local_query_expansion`: ``V[i] <- mean(V[initial_rank[i, :k2]])``.
-6. :func:`jaccard_distance_from_encoding`:
-   ``1 - sum_k min(V_ik, V_jk) / (2 - sum_k min(V_ik, V_jk))``, clamped at 0.
+4. :func:`local_query_expansion`: ``V[i] <- mean(V[initial_rank[i, :k2]])``.
 
-Sets and encodings are ``scipy.sparse`` matrices; only the final distance is
-a dense ``(N, N)`` array. That makes :func:`compute_jaccard_distance` the
-dense *reference*: ``DBSCANLabeler(sparse=False)`` and the tests compare
-against it, while the labelers use the sparse graph of
-:mod:`~mmreid_unsup.pseudo_labels.sparse_jaccard`, built from the same
-stages. The stages also serve test-time re-ranking.
+Sets and encodings are ``scipy.sparse`` matrices. The Jaccard distance
+between encodings is :mod:`~mmreid_unsup.ops.jaccard_distance` (dense) or
+:mod:`~mmreid_unsup.ops.sparse_jaccard` (sparse); the pseudo labelers and
+the test-time re-ranking (:mod:`~mmreid_unsup.ops.reranking`) share these
+stages.
 """
-from typing import Iterator, Optional, Tuple
+from typing import Optional
 
 import numpy as np
 import scipy.sparse as sp
 import torch
-import torch.nn.functional as F
 
-from .knn import knn_search, pair_inner_products
+from .feature_rows import pair_inner_products
 
 __all__ = [
-    'compute_jaccard_distance', 'k_reciprocal_neighbors',
-    'expanded_k_reciprocal_neighbors', 'k_reciprocal_encoding',
-    'local_query_expansion', 'jaccard_distance_from_encoding'
+    'k_reciprocal_neighbors', 'expanded_k_reciprocal_neighbors',
+    'k_reciprocal_encoding', 'local_query_expansion', 'check_k1_k2'
 ]
 
 #: Rows of ``initial_rank`` handled at once when checking reciprocity.
 _RECIPROCITY_CHUNK_ROWS = 4096
 #: Entries of the ``(pairs, members)`` block of the expansion test at once.
 _MAX_EXPANSION_ELEMENTS = 1 << 22
-#: ``(row, column)`` pairs enumerated at once by the Jaccard stage.
-_MAX_JACCARD_PAIRS = 1 << 22
-#: Entries of the dense block of minimum-sums built at once.
-_MAX_JACCARD_BLOCK = 1 << 24
 
 
 def _half(k1: int) -> int:
@@ -245,83 +235,17 @@ def local_query_expansion(encoding: sp.csr_matrix, initial_rank: np.ndarray,
     return expanded
 
 
-def _row_chunks(pair_counts: np.ndarray, max_pairs: int,
-                max_rows: int) -> Iterator[Tuple[int, int]]:
-    """Split rows into ``[start, stop)`` runs of bounded work (>= 1 row)."""
-    num = len(pair_counts)
-    cumulative = np.concatenate([[0], np.cumsum(pair_counts)])
-    start = 0
-    while start < num:
-        stop = int(
-            np.searchsorted(
-                cumulative, cumulative[start] + max_pairs, side='right')) - 1
-        stop = min(max(stop, start + 1), start + max_rows, num)
-        yield start, stop
-        start = stop
-
-
-def _min_sums(csr: sp.csr_matrix, csc: sp.csc_matrix, start: int,
-              stop: int) -> np.ndarray:
-    """``S[i, j] = sum_k min(V_ik, V_jk)`` for rows ``start <= i < stop``.
-
-    Only columns ``k`` where row ``i`` is non-zero contribute, and for each
-    such ``k`` only the rows ``j`` non-zero in column ``k`` (an inverted
-    index, as in the original implementation).
-    """
-    num = csr.shape[1]
-    lo, hi = csr.indptr[start], csr.indptr[stop]
-    cols = csr.indices[lo:hi]
-    vals = csr.data[lo:hi]
-    local_rows = np.repeat(
-        np.arange(stop - start), np.diff(csr.indptr[start:stop + 1]))
-    col_counts = np.diff(csc.indptr)
-    reps = col_counts[cols]
-    total = int(reps.sum())
-    # Positions, in the CSC arrays, of every column k's entries: a ragged
-    # ``arange(csc.indptr[k], csc.indptr[k + 1])`` per non-zero (i, k).
-    offsets = np.arange(total) - np.repeat(np.cumsum(reps) - reps, reps)
-    positions = np.repeat(csc.indptr[cols], reps) + offsets
-    mins = np.minimum(np.repeat(vals, reps), csc.data[positions])
-    flat = np.repeat(local_rows, reps) * num + csc.indices[positions]
-    sums = np.bincount(flat, weights=mins, minlength=(stop - start) * num)
-    return sums.reshape(stop - start, num)
-
-
-def jaccard_distance_from_encoding(encoding: sp.spmatrix) -> np.ndarray:
-    """Jaccard distance between the rows of an encoding that sum to one.
+def check_k1_k2(num: int, k1: int, k2: int) -> None:
+    """Refuse ``k1`` and ``k2`` the encoding and its expansion cannot use.
 
     Args:
-        encoding (scipy.sparse.spmatrix): ``(N, N)`` non-negative ``V`` whose
-            rows sum to one.
+        num (int): number of samples ``N``.
+        k1 (int): the k-reciprocal neighbourhood size, ``1 <= k1 <= N``.
+        k2 (int): neighbours of the local query expansion, ``1 <= k2 <= k1``.
 
-    Returns:
-        np.ndarray: ``(N, N)`` float32 distance
-        ``max(0, 1 - m_ij / (2 - m_ij))`` with ``m_ij = sum_k min(V_ik,
-        V_jk)``; ``2 - m_ij`` is ``sum_k max(V_ik, V_jk)``. Pairs that share
-        no column are at distance 1.
+    Raises:
+        ValueError: naming the offending values.
     """
-    csr = sp.csr_matrix(encoding)
-    csr.eliminate_zeros()
-    csr.sort_indices()
-    csc = csr.tocsc()
-    csc.sort_indices()
-    num = csr.shape[0]
-    col_counts = np.diff(csc.indptr)
-    pair_counts = np.bincount(
-        np.repeat(np.arange(num), np.diff(csr.indptr)),
-        weights=col_counts[csr.indices],
-        minlength=num)
-    dist = np.empty((num, num), dtype=np.float32)
-    max_rows = max(1, _MAX_JACCARD_BLOCK // max(num, 1))
-    for start, stop in _row_chunks(pair_counts, _MAX_JACCARD_PAIRS, max_rows):
-        sums = _min_sums(csr, csc, start, stop)
-        block = 1 - sums / (2 - sums)
-        np.maximum(block, 0, out=block)
-        dist[start:stop] = block
-    return dist
-
-
-def _check_ks(num: int, k1: int, k2: int) -> None:
     if k1 < 1 or k2 < 1:
         raise ValueError(f'k1 and k2 must be >= 1, got k1={k1}, k2={k2}')
     if k2 > k1:
@@ -329,34 +253,3 @@ def _check_ks(num: int, k1: int, k2: int) -> None:
                          'expansion averages over the k1-NN list')
     if k1 > num:
         raise ValueError(f'k1={k1} exceeds the number of samples N={num}')
-
-
-def compute_jaccard_distance(features: torch.Tensor,
-                             k1: int = 30,
-                             k2: int = 6,
-                             backend: str = 'auto') -> np.ndarray:
-    """k-reciprocal Jaccard distance between all pairs of samples.
-
-    The features are L2-normalised first, so the kNN's squared L2 distance
-    and the encoding's ``2 - 2 f_i . f_j`` agree.
-
-    Args:
-        features (Tensor): ``(N, D)`` features (any device).
-        k1 (int): k-reciprocal neighbourhood size. Defaults to 30.
-        k2 (int): neighbours averaged by the local query expansion; 1
-            disables it. Defaults to 6.
-        backend (str): kNN backend, see
-            :func:`~mmreid_unsup.pseudo_labels.knn.knn_search`. Defaults to
-            ``'auto'``.
-
-    Returns:
-        np.ndarray: ``(N, N)`` float32 distances in ``[0, 1]``, symmetric,
-        with a zero diagonal.
-    """
-    features = F.normalize(torch.as_tensor(features).detach().float(), dim=1)
-    _check_ks(features.size(0), k1, k2)
-    _, initial_rank = knn_search(features, k1, backend=backend)
-    initial_rank = initial_rank.cpu().numpy()
-    encoding = k_reciprocal_encoding(features, initial_rank, k1)
-    encoding = local_query_expansion(encoding, initial_rank, k2)
-    return jaccard_distance_from_encoding(encoding)

@@ -7,12 +7,11 @@ from jaccard_reference import (brute_force_jaccard, clustered_features,
                                dense_jaccard, noisy_blobs)
 from sklearn.cluster import DBSCAN
 
-from mmreid_unsup.pseudo_labels import (compute_jaccard_distance,
-                                        compute_sparse_jaccard_distance,
-                                        is_faiss_available,
-                                        k_reciprocal_encoding, knn_search,
-                                        local_query_expansion,
-                                        sparse_jaccard_from_encoding)
+from mmreid_unsup.ops import (compute_jaccard_distance,
+                              compute_sparse_jaccard_distance,
+                              is_faiss_available, k_reciprocal_encoding,
+                              knn_search, local_query_expansion,
+                              sparse_jaccard_from_encoding)
 
 BACKENDS = ['torch'] + (['faiss'] if is_faiss_available() else [])
 

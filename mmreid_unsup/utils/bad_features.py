@@ -3,10 +3,10 @@
 One NaN element makes every distance of its row NaN, and a kNN search or a
 DBSCAN fed NaN distances can lose every cluster; a zero row is equally
 close to every sample, so it bridges real clusters together. Every pseudo
-labeler (the labelers of :class:`~mmreid_unsup.pseudo_labels.BaseLabeler`,
-SCL's :class:`~mmreid_unsup.pseudo_labels.NeighbourSelector`, GSL's
-:class:`~mmreid_unsup.pseudo_labels.CredibleSampleSelector`) checks its
-features with :func:`find_bad_feature_rows` and applies
+labeler (the labelers of :class:`~mmreid_unsup.pseudo_labels.BaseLabeler`)
+and every per-batch sample selector (SCL's ``NeighbourSelector``, GSL's
+``CredibleSampleSelector``, :mod:`mmreid_unsup.models.sample_selectors`)
+checks its features with :func:`find_bad_feature_rows` and applies
 :func:`handle_bad_feature_rows` (through :class:`BadRowMonitor` when it
 runs every iteration):
 

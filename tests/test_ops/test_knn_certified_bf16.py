@@ -3,9 +3,9 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from mmreid_unsup.pseudo_labels import bf16_knn, torch_knn
-from mmreid_unsup.pseudo_labels import certified_knn
-from mmreid_unsup.pseudo_labels.certified_knn import bf16_rounding_bound
+from mmreid_unsup.ops import bf16_knn, knn_certified_bf16, torch_knn
+from mmreid_unsup.ops.knn_certified_bf16 import (bf16_rounding_bound,
+                                                 fast_bfloat16_matmul)
 
 from knn_reference import brute_force, random_features
 
@@ -23,13 +23,13 @@ def clustered_features(num_ids: int, per_id: int, dim: int,
 
 def count_exhaustive_rows(monkeypatch) -> list:
     seen = []
-    original = certified_knn._exhaustive_rows
+    original = knn_certified_bf16._exhaustive_rows
 
     def spy(features, low, rows, *args):
         seen.append(rows.numel())
         return original(features, low, rows, *args)
 
-    monkeypatch.setattr(certified_knn, '_exhaustive_rows', spy)
+    monkeypatch.setattr(knn_certified_bf16, '_exhaustive_rows', spy)
     return seen
 
 
@@ -105,3 +105,11 @@ def test_k_equal_to_n_and_bad_arguments():
         bf16_knn(feats, 3, chunk_size=0)
     with pytest.raises(ValueError, match='k=7 .* N=6'):
         bf16_knn(feats, 7)
+
+
+def test_fast_bfloat16_matmul_only_on_a_cpu_with_onednn(monkeypatch):
+    assert fast_bfloat16_matmul(torch.device('meta')) is False
+    assert fast_bfloat16_matmul(torch.device('cuda', 0)) is False
+    assert isinstance(fast_bfloat16_matmul(torch.device('cpu')), bool)
+    monkeypatch.setattr(torch.backends.mkldnn, 'is_available', lambda: False)
+    assert fast_bfloat16_matmul(torch.device('cpu')) is False

@@ -6,8 +6,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from mmreid_unsup.pseudo_labels import NeighbourSelector
-from mmreid_unsup.registry import PSEUDO_LABELERS
+from mmreid_unsup.models.sample_selectors import NeighbourSelector
+from mmreid_unsup.registry import MODELS
 
 
 def _unit(angles):
@@ -30,7 +30,7 @@ def _memory():
 
 
 def test_builds_from_the_registry():
-    selector = PSEUDO_LABELERS.build(
+    selector = MODELS.build(
         dict(type='NeighbourSelector', num_positives=2, num_negatives=3))
     assert isinstance(selector, NeighbourSelector)
     assert selector.num_candidates(10) == 6

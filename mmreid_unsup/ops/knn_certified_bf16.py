@@ -1,9 +1,9 @@
-"""Exact kNN at bfloat16 speed: bfloat16 candidates, a float32 certificate.
+"""The ``'torch_bf16'`` kNN backend: bfloat16 candidates, float32 certificate.
 
 On CPUs with native bfloat16 dot products (AVX512-BF16, AMX) a bfloat16
 matrix product runs about four times faster than a float32 one: on the
 development machine 873 against 214 GFLOPS for a 4096 x 2048 x 4096 block.
-The float32 search of :func:`~mmreid_unsup.pseudo_labels.knn.torch_knn` is
+The float32 search of :func:`~mmreid_unsup.ops.knn_torch.torch_knn` is
 dominated by that product, so this backend searches in bfloat16 and proves,
 row by row, that the result is the float32 one.
 
@@ -12,7 +12,7 @@ row by row, that the result is the float32 one.
    samples of every row.
 2. **Exact similarities.** The candidates' similarities are recomputed in
    float32 from the original features and the ``k`` best are kept, ties cut
-   by index as in :mod:`~mmreid_unsup.pseudo_labels.knn`.
+   by index as in :mod:`~mmreid_unsup.ops.knn_ordering`.
 3. **Certificate.** Every bfloat16 similarity is within a bound ``e_i`` of
    the exact one (below). A sample left out of row ``i``'s candidates has a
    bfloat16 similarity of at most the row's last candidate's, ``t_i``, so an
@@ -40,7 +40,7 @@ where the float32 one took 14.4 s (2-core x86_64 VM with AVX512-BF16,
 ``benchmarks/pseudo_labels.py``).
 
 The result follows the ordering contract of
-:mod:`~mmreid_unsup.pseudo_labels.knn`; it is the float32 search's result up
+:mod:`~mmreid_unsup.ops.knn_ordering`; it is the float32 search's result up
 to float32 rounding (the exact similarities are computed pair by pair, not
 by one matrix product, so two neighbours whose float32 similarities differ
 in the last bit may swap places, as between the faiss and torch backends).
@@ -50,11 +50,12 @@ from typing import Tuple
 import torch
 
 from mmreid_unsup.registry import KNN_BACKENDS
-from .knn import (_MAX_CHUNK_ELEMENTS, _check_inputs, _lexicographic_topk,
-                  _sort_and_put_self_first, pair_inner_products,
-                  upper_block_pairs)
+from .feature_rows import pair_inner_products
+from .knn_ordering import (MAX_CHUNK_ELEMENTS, check_knn_inputs,
+                           lexicographic_topk, sort_and_put_self_first,
+                           upper_block_pairs)
 
-__all__ = ['bf16_knn', 'bf16_rounding_bound']
+__all__ = ['bf16_knn', 'bf16_rounding_bound', 'fast_bfloat16_matmul']
 
 #: Unit roundoff of float32 (its products' accumulation).
 _FLOAT32_UNIT = 2.0**-24
@@ -100,7 +101,7 @@ def _candidate_search(low: torch.Tensor, num_candidates: int,
                       block: int) -> Tuple[torch.Tensor, torch.Tensor]:
     """The ``num_candidates`` largest bfloat16 similarities of every row.
 
-    Symmetric like :func:`~mmreid_unsup.pseudo_labels.knn.torch_knn`: each
+    Symmetric like :func:`~mmreid_unsup.ops.knn_torch.torch_knn`: each
     block above the diagonal serves its rows and, transposed into a reused
     buffer, its columns.
 
@@ -164,7 +165,7 @@ def _exact_top_k(features: torch.Tensor, query_rows: torch.Tensor,
     first = torch.repeat_interleave(torch.cumsum(counts, 0) - counts, counts)
     pos = torch.arange(cols.numel(), device=cols.device) - first
     padded_sims[owner, pos], padded_idx[owner, pos] = sims, cols
-    return _lexicographic_topk(padded_sims, padded_idx, k)
+    return lexicographic_topk(padded_sims, padded_idx, k)
 
 
 def _exhaustive_rows(features: torch.Tensor, low: torch.Tensor,
@@ -178,7 +179,7 @@ def _exhaustive_rows(features: torch.Tensor, low: torch.Tensor,
     ``kth_sims``, so the set holds every true neighbour.
     """
     num = features.size(0)
-    chunk = max(1, _MAX_CHUNK_ELEMENTS // num)
+    chunk = max(1, MAX_CHUNK_ELEMENTS // num)
     out_sims, out_idx = [], []
     for start in range(0, rows.numel(), chunk):
         part = rows[start:start + chunk]
@@ -191,6 +192,30 @@ def _exhaustive_rows(features: torch.Tensor, low: torch.Tensor,
         out_sims.append(sims)
         out_idx.append(idx)
     return torch.cat(out_sims), torch.cat(out_idx)
+
+
+def fast_bfloat16_matmul(device: torch.device) -> bool:
+    """Whether bfloat16 matrix products are native (fast) on ``device``.
+
+    On CPU that needs oneDNN with bfloat16 instructions (AVX512-BF16 or
+    AMX); without them the products are emulated and slower than float32.
+    GPUs return False: there ``backend='auto'`` prefers faiss or the float32
+    torch search.
+
+    Args:
+        device (torch.device): where the features are.
+
+    Returns:
+        bool: True when ``backend='auto'`` should use the certified bfloat16
+        search (:func:`bf16_knn`).
+    """
+    if torch.device(device).type != 'cpu':
+        return False
+    try:
+        return bool(torch.backends.mkldnn.is_available()
+                    and torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except (AttributeError, RuntimeError):  # private API of oneDNN builds
+        return False
 
 
 @KNN_BACKENDS.register_module(name='torch_bf16')
@@ -217,7 +242,7 @@ def bf16_knn(features: torch.Tensor,
         tuple[Tensor, Tensor]: ``(N, k)`` float32 squared L2 distances and
         ``(N, k)`` int64 neighbour indices, on the features' device.
     """
-    _check_inputs(features, k)
+    check_knn_inputs(features, k)
     if margin < 0 or chunk_size < 1:
         raise ValueError('margin must be >= 0 and chunk_size >= 1, got '
                          f'margin={margin}, chunk_size={chunk_size}')
@@ -242,5 +267,5 @@ def bf16_knn(features: torch.Tensor,
             top_sims[uncertified], top_idx[uncertified] = _exhaustive_rows(
                 feats, low, uncertified, top_sims[uncertified, -1],
                 bounds[uncertified], k)
-    return _sort_and_put_self_first(
+    return sort_and_put_self_first(
         top_sims, top_idx, torch.arange(num, device=feats.device))

@@ -11,9 +11,10 @@ selection-time counterpart of camera-aware normalisation in training
 (camera-based batch normalisation, Zhuang et al., ECCV 2020).
 
 This is the toolbox's one camera-aware mechanism: every labeler
-(``BaseLabeler(camera_centering=True)``) and every per-batch selector
-(``NeighbourSelector``, ``CredibleSampleSelector``) takes the same
-``camera_centering`` option and calls the functions below.
+(``BaseLabeler(camera_centering=True)``, :mod:`mmreid_unsup.pseudo_labels`)
+and every per-batch sample selector (``NeighbourSelector``,
+``CredibleSampleSelector``, :mod:`mmreid_unsup.models.sample_selectors`)
+takes the same ``camera_centering`` option and calls the functions below.
 
 On the CUHK03 development training set (5,452 images, 10 cameras) with the
 MSMT17 OSNet-x0.25 features, centring raised the ARI of Cluster-Contrast's

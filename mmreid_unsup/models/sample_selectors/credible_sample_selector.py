@@ -3,9 +3,9 @@ from typing import Optional, Sequence
 
 import torch
 
-from mmreid_unsup.registry import PSEUDO_LABELERS
-from .bad_features import BadRowMonitor
-from .camera_centering import centred_on_memory
+from mmreid_unsup.ops import centred_on_memory
+from mmreid_unsup.registry import MODELS
+from mmreid_unsup.utils.bad_features import BadRowMonitor
 
 __all__ = ['CredibleSampleSelector']
 
@@ -60,7 +60,7 @@ def _top_neighbours(queries: torch.Tensor,
     return sims.gather(1, top), top
 
 
-@PSEUDO_LABELERS.register_module()
+@MODELS.register_module()
 class CredibleSampleSelector:
     """GSL's credible samples: the trusted neighbours of each image.
 
@@ -93,10 +93,10 @@ class CredibleSampleSelector:
     ``-1`` for the rest.
 
     With ``camera_centering=True`` (this toolbox's camera-aware option, the
-    same as every labeler's, :mod:`~mmreid_unsup.pseudo_labels.\
-camera_centering`) every ranking and the threshold read camera-centred
-    memories instead: each camera's mean entry (over the good entries) is
-    removed from the entries of that camera, and the rows renormalised.
+    same as every labeler's, :mod:`~mmreid_unsup.ops.camera_centering`)
+    every ranking and the threshold read camera-centred memories instead:
+    each camera's mean entry (over the good entries) is removed from the
+    entries of that camera, and the rows renormalised.
 
     ``combine='any'`` keeps a candidate that one rule keeps, ``'all'`` one
     that every rule keeps; no rule keeps all the candidates (plain top-k).
@@ -105,7 +105,7 @@ camera_centering`) every ranking and the threshold read camera-centred
 
     Memory entries with a NaN or infinite element or of zero norm (in the
     global memory, or the patch memory when a rule reads it) are handled by
-    one policy (:mod:`~mmreid_unsup.pseudo_labels.bad_features`): with
+    one policy (:mod:`~mmreid_unsup.utils.bad_features`): with
     ``on_bad_features='outlier'`` they are never a candidate, and such an
     image has no credible sample (a row of ``-1``); a warning names the
     rows each time their number changes. ``'error'`` stops instead.
@@ -114,7 +114,8 @@ camera_centering`) every ranking and the threshold read camera-centred
     and its augmented copy get the same credible samples, and every rank
     (whose memories are identical) selects for its own batch without
     communication. The selector is stateless and plays the pseudo labeler's
-    role for GSL, called per batch by ``GlobalSimilarityHead``.
+    role for GSL, called per batch by ``GlobalSimilarityHead`` (which builds
+    it from ``MODELS``).
 
     Args:
         num_neighbours (int): Candidates per image ``k``. Defaults to 8.

@@ -4,7 +4,7 @@ import math
 import pytest
 import torch
 
-from mmreid_unsup.pseudo_labels import CredibleSampleSelector
+from mmreid_unsup.models.sample_selectors import CredibleSampleSelector
 
 # Unit vectors at these angles (degrees). Entry 0's two nearest are 1 (10)
 # and 2 (25). Entry 1's two nearest are 0 and 2 (reciprocal); entry 2's are

@@ -2,10 +2,10 @@
 
 The queries and the gallery form one set of ``N = Q + G`` images. The
 k-reciprocal encoding ``V`` of every image is built by the stage functions of
-:mod:`mmreid_unsup.pseudo_labels.jaccard_distance` (the ones pseudo
-labelling uses): the ``k1`` nearest neighbours, the expanded k-reciprocal
-sets, ``V[i, j] = softmax_j(-d_ij)`` over them, then the local query
-expansion over the ``k2`` nearest neighbours. The final distance of query
+:mod:`mmreid_unsup.ops.k_reciprocal` (the ones pseudo labelling uses): the
+``k1`` nearest neighbours, the expanded k-reciprocal sets,
+``V[i, j] = softmax_j(-d_ij)`` over them, then the local query expansion
+over the ``k2`` nearest neighbours. The final distance of query
 ``q`` to gallery image ``g`` is
 
 ``(1 - lambda) * J(q, g) + lambda * d(q, g) / max_j d(q, j)``
@@ -21,75 +21,24 @@ images (the authors' hold ``k1 + 1``), and the encoding weighs neighbours by
 ``exp(-d)`` of the unscaled distance.
 
 Only ``(B, G)`` blocks of the final distance exist at any time, so the
-memory does not grow with ``Q x G``; the encoding itself is sparse.
+memory does not grow with ``Q x G``; the encoding itself is sparse. The
+metric (``ReIDMetric(rerank=...)``) and the ranked-list pictures rank with
+:func:`k_reciprocal_rerank_blocks`.
 """
 from typing import Iterator, Tuple
 
 import numpy as np
-import scipy.sparse as sp
 import torch
 import torch.nn.functional as F
 
-from mmreid_unsup.pseudo_labels.jaccard_distance import (
-    k_reciprocal_encoding, local_query_expansion)
-from mmreid_unsup.pseudo_labels.knn import knn_search
+from .jaccard_distance import min_sums, row_chunks
+from .k_reciprocal import k_reciprocal_encoding, local_query_expansion
+from .knn import knn_search
 
 __all__ = ['k_reciprocal_rerank_blocks', 'k_reciprocal_rerank']
 
 #: ``(query, gallery)`` pairs whose minimum is accumulated at once.
 _MAX_PAIRS = 1 << 23
-
-
-def _query_gallery_min_sums(queries: sp.csr_matrix, gallery: sp.csc_matrix,
-                            start: int, stop: int) -> np.ndarray:
-    """``S[i, j] = sum_k min(Q_ik, G_jk)`` for query rows ``start..stop``.
-
-    Only columns ``k`` where the query row is non-zero contribute, and for
-    each of them only the gallery rows non-zero in column ``k`` (an inverted
-    index over the gallery).
-
-    Args:
-        queries (scipy.sparse.csr_matrix): ``(Q, N)`` query encodings.
-        gallery (scipy.sparse.csc_matrix): ``(G, N)`` gallery encodings.
-        start (int): first query row.
-        stop (int): one past the last query row.
-
-    Returns:
-        np.ndarray: ``(stop - start, G)`` float64.
-    """
-    num_gallery = gallery.shape[0]
-    lo, hi = queries.indptr[start], queries.indptr[stop]
-    cols = queries.indices[lo:hi]
-    vals = queries.data[lo:hi]
-    local_rows = np.repeat(
-        np.arange(stop - start), np.diff(queries.indptr[start:stop + 1]))
-    reps = np.diff(gallery.indptr)[cols]
-    total = int(reps.sum())
-    # For every non-zero (i, k): the positions of column k's entries in the
-    # CSC arrays, i.e. a ragged arange(indptr[k], indptr[k + 1]).
-    offsets = np.arange(total) - np.repeat(np.cumsum(reps) - reps, reps)
-    positions = np.repeat(gallery.indptr[cols], reps) + offsets
-    mins = np.minimum(np.repeat(vals, reps), gallery.data[positions])
-    flat = np.repeat(local_rows, reps) * num_gallery + gallery.indices[
-        positions]
-    sums = np.bincount(
-        flat, weights=mins, minlength=(stop - start) * num_gallery)
-    return sums.reshape(stop - start, num_gallery)
-
-
-def _row_blocks(pair_counts: np.ndarray, max_rows: int) -> Iterator[Tuple[
-        int, int]]:
-    """``[start, stop)`` runs of at most ``max_rows`` rows and about
-    ``_MAX_PAIRS`` pairs (at least one row)."""
-    cumulative = np.concatenate([[0], np.cumsum(pair_counts)])
-    start, num = 0, len(pair_counts)
-    while start < num:
-        stop = int(
-            np.searchsorted(
-                cumulative, cumulative[start] + _MAX_PAIRS, side='right')) - 1
-        stop = min(max(stop, start + 1), start + max_rows, num)
-        yield start, stop
-        start = stop
 
 
 def k_reciprocal_rerank_blocks(q_feats: torch.Tensor,
@@ -114,7 +63,7 @@ def k_reciprocal_rerank_blocks(q_feats: torch.Tensor,
             256.
         knn_backend (str): ``'auto'``, ``'faiss'``, ``'torch'`` or
             ``'torch_bf16'``, see
-            :func:`~mmreid_unsup.pseudo_labels.knn.knn_search`.
+            :func:`~mmreid_unsup.ops.knn.knn_search`.
 
     Yields:
         tuple[int, Tensor]: the block's first query and its ``(B, G)``
@@ -153,9 +102,8 @@ def k_reciprocal_rerank_blocks(q_feats: torch.Tensor,
         weights=gallery_per_col[queries.indices],
         minlength=num_query)
     feats_t = feats.t().contiguous()
-    for start, stop in _row_blocks(pair_counts, chunk_size):
-        sums = torch.from_numpy(
-            _query_gallery_min_sums(queries, gallery, start, stop))
+    for start, stop in row_chunks(pair_counts, _MAX_PAIRS, chunk_size):
+        sums = torch.from_numpy(min_sums(queries, gallery, start, stop))
         jaccard = (1 - sums / (2 - sums)).clamp_(min=0).float()
         original = (2 - 2 * q_feats[start:stop] @ feats_t).clamp_(min=0)
         original /= original.max(dim=1, keepdim=True).values.clamp_(
