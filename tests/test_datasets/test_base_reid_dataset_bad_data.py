@@ -1,17 +1,14 @@
 """BaseReIDDataset and bad data: the report at build time, ``bad_data``,
 conversion of grayscale / alpha / 16-bit images, and images that break
 after the build (skipped in training through a real DataLoader)."""
-import logging
 import shutil
 from pathlib import Path
-from typing import List
 
 import cv2
 import numpy as np
 import pytest
 import torch
 from mmengine.dataset import DefaultSampler, pseudo_collate
-from mmengine.logging import MMLogger
 from mmengine.registry import DefaultScope
 from torch.utils.data import DataLoader
 
@@ -42,23 +39,6 @@ LOAD_AND_PACK = [dict(type='LoadImageFromFile'), dict(type='PackReIDInputs')]
 def default_scope():
     with DefaultScope.overwrite_default_scope('mmreid_unsup'):
         yield
-
-
-@pytest.fixture
-def log_lines():
-    """Messages logged through MMEngine's current logger during the test."""
-    lines: List[str] = []
-
-    class Collect(logging.Handler):
-
-        def emit(self, record):
-            lines.append(f'{record.levelname} {record.getMessage()}')
-
-    logger = MMLogger.get_current_instance()
-    handler = Collect()
-    logger.addHandler(handler)
-    yield lines
-    logger.removeHandler(handler)
 
 
 @pytest.fixture
