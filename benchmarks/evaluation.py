@@ -59,7 +59,7 @@ import torch
 from sklearn.metrics import average_precision_score
 
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-from machine_info import cpu  # noqa: E402
+from machine_info import machine  # noqa: E402
 from mmreid_unsup.evaluation.functional import feature_distance_blocks
 from mmreid_unsup.evaluation.metrics.reid_metric import DEFAULT_CHUNK_SIZE
 
@@ -346,12 +346,8 @@ def main(argv: Optional[List[str]] = None) -> Optional[dict]:
         check_agreement(problem, results[problem])
     report = dict(
         machine=dict(
-            cpu=cpu(),
-            cpus=os.cpu_count(),
-            torch_threads=torch.get_num_threads(),
-            processor=platform.processor() or platform.machine(),
+            machine(),
             python=platform.python_version(),
-            torch=torch.__version__,
             numpy=np.__version__),
         load_average_before=list(load_before),
         load_average_after=list(os.getloadavg()),

@@ -56,10 +56,14 @@ def ordered_bits(values: torch.Tensor) -> torch.Tensor:
     """
     if values.dtype != torch.float32:
         raise ValueError(f'values must be float32, got {values.dtype}')
-    bits = values.contiguous().view(torch.int32).long()
-    # Sign-magnitude to two's complement.
+    return _twos_complement(values.contiguous().view(torch.int32).long())
+
+
+def _twos_complement(bits):
+    """Turn int64 float32 bit patterns (sign-magnitude) into integers
+    ordered like the floats, in place; ``bits`` is a tensor or an array."""
     negative = bits < 0
-    if bool(negative.any()):
+    if negative.any():
         bits[negative] = -(bits[negative] & 0x7FFFFFFF)
     return bits
 
@@ -155,11 +159,7 @@ def _row_groups(total: int, row_counts: Callable[[], np.ndarray],
 
 def _ordered_bits_numpy(values: np.ndarray) -> np.ndarray:
     """:func:`ordered_bits` of a float32 numpy array."""
-    bits = values.view(np.int32).astype(np.int64)
-    negative = bits < 0
-    if negative.any():
-        bits[negative] = -(bits[negative] & 0x7FFFFFFF)
-    return bits
+    return _twos_complement(values.view(np.int32).astype(np.int64))
 
 
 def _count_directly(dist: np.ndarray, rows: np.ndarray, cols: np.ndarray,
