@@ -51,7 +51,12 @@ class NeighbourSelector:
     the memory (per stripe for ``L``) is removed from the memory entries
     and from the anchors of that camera, and the rows renormalised. The
     entries are sorted by increasing distance (ties by the smaller index)
-    and the anchor's own entry is removed; the first ``num_positives`` are
+    and the anchor's own entry is removed; with ``cross_camera=True`` the
+    entries of the anchor's camera come after every entry of the other
+    cameras (an unbeatable ``lambda_c``, the requirement of
+    ``CredibleSampleSelector`` and ``PseudoPairLabeler`` of the same name),
+    so positives and hard negatives are other cameras' views while there
+    are enough of them; the first ``num_positives`` are
     its positives and the next ``num_negatives`` its negatives, the
     adaptively selected hard negatives. The rest of the set is ignored.
 
@@ -95,6 +100,8 @@ class NeighbourSelector:
             ``epoch <= 3`` with 1-based epochs).
         camera_centering (bool): Select on camera-centred features, see
             above. Defaults to False.
+        cross_camera (bool): Rank the entries of the anchor's camera after
+            those of the other cameras, see above. Defaults to False.
         on_bad_features (str): ``'outlier'`` or ``'error'``, see above.
             Defaults to ``'outlier'``.
     """
@@ -106,6 +113,7 @@ class NeighbourSelector:
                  lambda_c: float = 0.05,
                  warmup_epochs: int = 3,
                  camera_centering: bool = False,
+                 cross_camera: bool = False,
                  on_bad_features: str = 'outlier') -> None:
         if num_positives < 0 or num_negatives < 0:
             raise ValueError('NeighbourSelector: num_positives and '
@@ -123,6 +131,7 @@ class NeighbourSelector:
         self.lambda_c = lambda_c
         self.warmup_epochs = warmup_epochs
         self.camera_centering = camera_centering
+        self.cross_camera = cross_camera
         self.on_bad_features = on_bad_features
         self.bad_rows = BadRowMonitor(on_bad_features, type(self).__name__)
 
@@ -241,6 +250,9 @@ class NeighbourSelector:
         if bool(bad_anchors.any()):
             dist[bad_anchors] = 0.0  # then ranked by index
         dist[:, bad_entries.to(dist.device)] = float('inf')
+        if self.cross_camera:
+            dist = self._other_cameras_first(dist, bank_camids[indices],
+                                             bank_camids)
         order = torch.sort(dist, dim=1, stable=True).indices
         not_self = order != indices.unsqueeze(1)
         if not bool((not_self.sum(1) == num_instances - 1).all()):
@@ -253,6 +265,20 @@ class NeighbourSelector:
         negatives = order[:, self.num_positives:self.num_positives +
                           num_negatives]
         return NeighbourSelection(positives, negatives)
+
+    @staticmethod
+    def _other_cameras_first(dist: torch.Tensor, query_camids: torch.Tensor,
+                             bank_camids: torch.Tensor) -> torch.Tensor:
+        """``dist`` with every finite same-camera distance moved past the
+        largest finite one: the order within each camera group is kept and
+        bad entries (``inf``) stay last."""
+        finite = torch.isfinite(dist)
+        if not bool(finite.any()):
+            return dist
+        span = dist[finite].max() - dist[finite].min() + 1.0
+        same_cam = query_camids.to(bank_camids.device).unsqueeze(1) == \
+            bank_camids
+        return dist + span * (same_cam & finite).to(dist.dtype)
 
     @staticmethod
     def _random_selection(indices: torch.Tensor, num_instances: int,
@@ -275,4 +301,5 @@ class NeighbourSelector:
                 f'num_negatives={self.num_negatives}, lambda_g={self.lambda_g}'
                 f', lambda_c={self.lambda_c}, '
                 f'warmup_epochs={self.warmup_epochs}, '
-                f'camera_centering={self.camera_centering})')
+                f'camera_centering={self.camera_centering}, '
+                f'cross_camera={self.cross_camera})')

@@ -104,6 +104,40 @@ def test_camera_penalty_prefers_cross_camera_neighbours():
     assert sel.positives.tolist() == [[0, 2, 3]]
 
 
+def test_cross_camera_ranks_the_anchor_camera_last():
+    g_bank, l_bank, camids = _memory()
+    idx = torch.tensor([0])  # camera 0; others: 2, 3, 5 (camera 1)
+    strict = NeighbourSelector(
+        num_positives=2, num_negatives=3, lambda_c=0.0, warmup_epochs=0,
+        cross_camera=True)
+    sel = strict.select(g_bank[idx], l_bank[idx], idx, g_bank, l_bank,
+                        camids, epoch=0)
+    # Other cameras by distance (2, 3, 5), then the anchor's own (1, 4).
+    assert sel.positives.tolist() == [[0, 2, 3]]
+    assert sel.negatives.tolist() == [[5, 1, 4]]
+    assert 'cross_camera=True' in repr(strict)
+
+
+def test_cross_camera_is_an_unbeatable_camera_penalty():
+    torch.manual_seed(0)
+    g_bank = F.normalize(torch.randn(40, 8), dim=1)
+    l_bank = F.normalize(torch.randn(40, 3, 4), dim=2)
+    camids = torch.randint(0, 3, (40, ))
+    idx = torch.tensor([0, 7, 21])
+    g_bank[5] = float('nan')  # a bad entry stays after every good one
+    common = dict(num_positives=4, num_negatives=30, warmup_epochs=0,
+                  camera_centering=True)
+    strict = NeighbourSelector(cross_camera=True, lambda_c=0.05, **common)
+    huge = NeighbourSelector(lambda_c=1e4, **common)
+    a = strict.select(g_bank[idx], l_bank[idx], idx, g_bank, l_bank, camids,
+                      epoch=0)
+    b = huge.select(g_bank[idx], l_bank[idx], idx, g_bank, l_bank, camids,
+                    epoch=0)
+    assert torch.equal(a.positives, b.positives)
+    assert torch.equal(a.negatives, b.negatives)
+    assert not (a.candidates == 5).any()
+
+
 def test_ties_go_to_the_smaller_index():
     bank = F.normalize(torch.ones(5, 4), dim=1)
     local = bank.view(5, 2, 2) * math.sqrt(2)
