@@ -1,6 +1,7 @@
 """Shared fixtures: a tiny synthetic dataset; the model zoo's test
 environment and HTTP server (``zoo_env``, ``zoo_server``); the messages
-logged through MMEngine's logger (``log_lines``)."""
+logged through MMEngine's logger (``log_lines``). Long modules run first
+(:func:`pytest_collection_modifyitems`)."""
 import logging
 from pathlib import Path
 from typing import List
@@ -8,6 +9,39 @@ from typing import List
 import pytest
 from mmengine.logging import MMLogger
 from zoo_test_server import zoo_env, zoo_server  # noqa: F401
+
+
+#: Markers of long tests, longest kind first (``pytest.ini``).
+LONG_MARKERS = ('e2e', 'slow')
+
+
+def module_rank(items: List[pytest.Item]) -> int:
+    """The position of a module's longest kind of test in
+    :data:`LONG_MARKERS` (``len(LONG_MARKERS)`` if it has none)."""
+    ranks = [
+        LONG_MARKERS.index(mark.name) for item in items
+        for mark in item.iter_markers() if mark.name in LONG_MARKERS
+    ]
+    return min(ranks, default=len(LONG_MARKERS))
+
+
+def pytest_collection_modifyitems(session: pytest.Session,
+                                  config: pytest.Config,
+                                  items: List[pytest.Item]) -> None:
+    """Run the modules with long tests first, each module kept whole.
+
+    Under pytest-xdist's work stealing (``tools/run_tests.py``) a worker
+    that ends its share steals from the end of another's queue: with the
+    trainings at the front the run ends on short tests instead of one
+    worker finishing a training alone. Modules stay contiguous (so their
+    module-scoped fixtures are built once per worker) and keep their order
+    otherwise; the sort is stable, so every worker collects the same list.
+    """
+    modules: dict = {}
+    for item in items:
+        modules.setdefault(item.nodeid.split('::', 1)[0], []).append(item)
+    ordered = sorted(modules.values(), key=module_rank)
+    items[:] = [item for module in ordered for item in module]
 
 
 @pytest.fixture(scope='session')

@@ -26,6 +26,9 @@ import sys
 from typing import List, Optional, Tuple
 
 NO_TESTS_COLLECTED = 5
+#: The slowest tests of pass 1 listed at its end, to keep the ``slow``
+#: markers (which order the run, ``tests/conftest.py``) up to date.
+DURATIONS = 25
 #: The markers of the tests that run one at a time (pass 2).
 SERIAL_MARKERS = 'dist'
 PYTEST = [sys.executable, '-m', 'pytest', 'tests', '-q', '-ra',
@@ -89,7 +92,8 @@ def main(argv: Optional[List[str]] = None) -> int:
         for name in ('OMP_NUM_THREADS', 'MKL_NUM_THREADS'):
             env.setdefault(name, '1')
         codes = [
-            run(PYTEST + ['-n', 'auto', '--dist', 'worksteal'] +
+            run(PYTEST + ['-n', 'auto', '--dist', 'worksteal',
+                          f'--durations={DURATIONS}'] +
                 _narrowed(marker, f'not ({SERIAL_MARKERS})') + rest, env),
             run(PYTEST + _narrowed(marker, SERIAL_MARKERS) + rest),
         ]
