@@ -25,7 +25,9 @@ seed, commit and CPU). ``--resume`` keeps the finished runs of an earlier,
 interrupted invocation with the same ``--out`` and ``--cfg-options`` and
 runs only the missing ones (and those whose config, as merged with its
 bases, changed since), so a table of many runs can be built over
-several sittings; every run keeps the commit it ran.
+several sittings; every run keeps the commit it ran. The runs of configs
+that an invocation with ``--resume`` does not list are carried over
+unchanged, so a table can be extended one method at a time.
 
 Usage::
 
@@ -47,7 +49,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence, Tuple
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from machine_info import cpu, machine  # noqa: E402
@@ -427,9 +429,14 @@ def main(argv: Optional[List[str]] = None) -> Dict:
     out = Path(args.out)
     previous = previous_runs(out, args.cfg_options) if args.resume else {}
     runs: List[Dict] = []
+    listed = {str(path) for path in configs}
+    carried = [(position, row)
+               for position, (key, row) in enumerate(previous.items())
+               if key[1] not in listed]
 
     def save() -> Dict:
         """Write what is finished: an interrupted table keeps its runs."""
+        every = in_previous_order(runs, carried, list(previous))
         result = dict(
             started=started.isoformat(timespec='seconds'),
             commit=commit,
@@ -437,8 +444,8 @@ def main(argv: Optional[List[str]] = None) -> Dict:
             load_average=os.getloadavg()[0],
             cfg_options=args.cfg_options,
             complete=len(runs) == len(jobs),
-            rows=table_rows(runs),
-            runs=runs)
+            rows=table_rows(every),
+            runs=every)
         write_results(result, format_table(result['rows']), out)
         return result
 
@@ -476,6 +483,29 @@ def main(argv: Optional[List[str]] = None) -> Dict:
         runs.append(row)
         result = save()
     return result if result is not None else save()
+
+
+def in_previous_order(runs: List[Dict], carried: List[Tuple[int, Dict]],
+                      previous_keys: List[tuple]) -> List[Dict]:
+    """This invocation's runs and the carried-over ones, in the order of
+    the earlier file (new runs after it, in the order they ran).
+
+    Args:
+        runs (list[dict]): The runs of this invocation.
+        carried (list[tuple[int, dict]]): Earlier runs of configs this
+            invocation does not list, each with its position in the file.
+        previous_keys (list[tuple]): The earlier file's run keys, in order.
+
+    Returns:
+        list[dict]: Every run to write.
+    """
+    position = {key: i for i, key in enumerate(previous_keys)}
+    late = len(previous_keys)
+    ranked = list(carried) + [
+        (position.get((r['kind'], r['config'], r['requested_seed']),
+                      late + i), r) for i, r in enumerate(runs)
+    ]
+    return [row for _, row in sorted(ranked, key=lambda pair: pair[0])]
 
 
 def config_digest(path: Path) -> str:

@@ -1,5 +1,6 @@
 """benchmarks/compare_methods.py end to end on a tiny synthetic protocol."""
 import json
+from pathlib import Path
 
 import pytest
 
@@ -180,6 +181,35 @@ def test_resume_runs_only_what_an_interrupted_table_lacks(
                             'train_cfg.max_epochs=1'])
     script.main(argv)
     assert len(third) == 4
+
+
+def test_resume_carries_over_the_configs_it_does_not_list(
+        tmp_path, monkeypatch):
+    script = compare_methods_script()
+    a, b = CONFIGS / 'tiny_synthetic.py', CONFIGS / 'tiny_synthetic_gracl.py'
+    out = tmp_path / 'seeds.json'
+    common = ['--no-direct', '--work-dir', str(tmp_path), '--out', str(out)]
+    fake_training(script, monkeypatch)
+    first = script.main(['--configs', str(a), str(b), '--seeds', '1'] +
+                        common)
+    # Seed 2 of `a` alone: `b`'s run stays, in its place.
+    again = fake_training(script, monkeypatch)
+    second = script.main(['--configs', str(a), '--seeds', '1', '2',
+                          '--resume'] + common)
+    assert again == [('tiny_synthetic.py', 2)]
+    assert second['complete']
+    assert [(Path(r['config']).name, r['requested_seed'])
+            for r in second['runs']] == [('tiny_synthetic.py', 1),
+                                         ('tiny_synthetic_gracl.py', 1),
+                                         ('tiny_synthetic.py', 2)]
+    assert second['runs'][1] == first['runs'][1]
+    assert [r['seeds'] for r in second['rows']] == [[1, 2], [1]]
+    # Without --resume nothing is carried over.
+    fake_training(script, monkeypatch)
+    third = script.main(['--configs', str(a), '--seeds', '1'] + common)
+    assert [Path(r['config']).name for r in third['runs']] == [
+        'tiny_synthetic.py'
+    ]
 
 
 def test_resume_runs_a_changed_config_again(tmp_path, monkeypatch):
