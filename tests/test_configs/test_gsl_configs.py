@@ -145,6 +145,11 @@ def test_protocol_recipe_takes_credible_samples_from_other_cameras():
     assert selector.camera_centering and selector.cross_camera
 
 
+def test_protocol_recipe_uses_the_softer_instance_term():
+    loss = _load(PROTOCOL).model.head.loss
+    assert (loss.temperature, loss.self_weight) == (0.1, 0.5)
+
+
 @pytest.mark.parametrize('name,kept', sorted(ONE_BRANCH.items()))
 def test_one_branch_configs_drop_a_branch_only(name, kept):
     recipe = _load(BOTH_BRANCHES).to_dict()
