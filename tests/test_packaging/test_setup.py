@@ -122,3 +122,16 @@ def test_every_extra_is_imported_somewhere(setup_py):
     assert extras['tests'] == [
         'pytest>=7', 'pytest-xdist>=3', 'ruff>=0.6', 'model-index>=0.1.11'
     ]
+
+
+def test_the_import_time_mmengine_check_matches_the_requirements(setup_py):
+    """``mmreid_unsup/__init__.py`` refuses the versions pip would."""
+    import mmreid_unsup
+    mmengine = [
+        r for r in setup_py.read_requirements('runtime')
+        if r.startswith('mmengine')
+    ]
+    assert mmengine == [
+        f'mmengine>={mmreid_unsup.MMENGINE_MINIMUM_VERSION},'
+        f'<{mmreid_unsup.MMENGINE_MAXIMUM_VERSION}'
+    ]

@@ -4,8 +4,8 @@ import os.path as osp
 import pytest
 import torch
 from gloo_ranks import run_on_gloo_ranks
-from mmengine.runner import Runner, load_checkpoint
 
+from mmreid_unsup.engine import build_runner, load_checkpoint
 from mmreid_unsup.engine.hooks import NonFiniteLossError, NonFiniteLossHook
 from mmreid_unsup.models import ClusterContrast
 from mmreid_unsup.registry import MODELS
@@ -51,7 +51,7 @@ def _all_finite(state_dict):
 def test_nan_loss_stops_the_run_and_keeps_the_last_checkpoint(
         tiny_synthetic_root, tmp_path):
     # 4 iterations per epoch: call 5 is epoch 2, iter 2 (global iter 6).
-    runner = Runner.from_cfg(_cfg(tiny_synthetic_root, tmp_path, bad_call=5))
+    runner = build_runner(_cfg(tiny_synthetic_root, tmp_path, bad_call=5))
     with pytest.raises(NonFiniteLossError) as excinfo:
         runner.train()
     message = str(excinfo.value)
@@ -77,7 +77,7 @@ def test_nan_loss_stops_the_run_and_keeps_the_last_checkpoint(
 
 
 def test_inf_before_the_first_checkpoint(tiny_synthetic_root, tmp_path):
-    runner = Runner.from_cfg(
+    runner = build_runner(
         _cfg(tiny_synthetic_root, tmp_path, bad_call=0, value=float('inf')))
     with pytest.raises(NonFiniteLossError) as excinfo:
         runner.train()
