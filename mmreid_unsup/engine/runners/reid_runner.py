@@ -139,8 +139,13 @@ class ReIDRunner(Runner):
 
         As MMEngine's ``Runner.load_checkpoint`` (the
         ``after_load_checkpoint`` hooks see the checkpoint before its
-        weights go into the model), except that the file is read by
-        :func:`~mmreid_unsup.engine.checkpoint_io.read_checkpoint`.
+        weights go into the model; differences of keys are logged), except
+        that the file is read by
+        :func:`~mmreid_unsup.engine.checkpoint_io.read_checkpoint`. (It
+        does not set MMEngine's private "already loaded" flag: called by
+        hand before ``train()``, a configured ``load_from`` is still
+        loaded after it. ``load_or_resume`` and ``resume`` set the flag
+        themselves.)
 
         Args:
             filename (str): A local path, ``zoo://NAME``, or a URL of a
