@@ -510,13 +510,23 @@ def in_previous_order(runs: List[Dict], carried: List[Tuple[int, Dict]],
     return [row for _, row in sorted(ranked, key=lambda pair: pair[0])]
 
 
+#: Config keys left out of :func:`config_digest`: they choose how a run is
+#: driven, not what it trains or measures (code changes are recorded by
+#: each run's commit, not by the digest).
+DIGEST_IGNORED_KEYS = ('runner_type', )
+
+
 def config_digest(path: Path) -> str:
     """sha256 of the config as MMEngine merges it (its bases included), so
-    that ``--resume`` never keeps a run of a config that changed since."""
+    that ``--resume`` never keeps a run of a config that changed since;
+    :data:`DIGEST_IGNORED_KEYS` are left out."""
     import hashlib
 
     from mmengine.config import Config
-    text = Config.fromfile(str(path)).pretty_text
+    cfg = Config.fromfile(str(path))
+    for key in DIGEST_IGNORED_KEYS:
+        cfg.pop(key, None)
+    text = cfg.pretty_text
     return hashlib.sha256(text.encode()).hexdigest()
 
 

@@ -232,3 +232,8 @@ def test_resume_runs_a_changed_config_again(tmp_path, monkeypatch):
     assert second['runs'][0] == first['runs'][0]
     assert second['runs'][1]['config_digest'] != first['runs'][1][
         'config_digest']
+    # How the run is driven is not what it trains: kept.
+    leaf.write_text(leaf.read_text() + "runner_type = 'Runner'\n")
+    third = fake_training(script, monkeypatch)
+    script.main(argv)
+    assert third == []
