@@ -1,10 +1,14 @@
 """Install mmreid_unsup: ``pip install -e .``.
 
-``requirements/runtime.txt`` holds the version ranges this toolbox is known
-to work with, ``requirements/optional.txt`` the extras (faiss, infomap,
-onnx, plot) and ``requirements/tests.txt`` the test tools;
-``requirements/lock.txt`` pins the exact set CI uses. ``rich`` is no longer
-listed: nothing here imports it (MMEngine requires it itself).
+As in OpenMMLab's projects, the requirements are read from
+``requirements/``: ``runtime.txt`` (``install_requires``: the version
+ranges this toolbox is known to work with), ``optional.txt`` (the extras:
+faiss, infomap, onnx, plot, and ``all`` of them) and ``tests.txt`` (the
+``tests`` extra). ``requirements/lock.txt`` pins the exact set CI installs
+(``make venv``); setup.py does not read it.
+``tests/test_packaging/test_requirements.py`` checks that every runtime
+requirement is imported by the package and every package it imports is
+listed.
 """
 import os
 import os.path as osp
@@ -31,7 +35,7 @@ def read_version() -> str:
     return scope['__version__']
 
 
-def read_requirements(name: str) -> List[str]:
+def parse_requirements(name: str) -> List[str]:
     """The requirement lines of ``requirements/<name>.txt`` (comments and
     blank lines dropped; a trailing ``# extra`` comment is removed)."""
     path = osp.join(osp.dirname(osp.abspath(__file__)), 'requirements',
@@ -54,7 +58,7 @@ def optional_requirements() -> Dict[str, List[str]]:
                 extras.setdefault(extra.strip(), []).append(
                     requirement.strip())
     extras['all'] = [r for reqs in extras.values() for r in reqs]
-    extras['tests'] = read_requirements('tests')
+    extras['tests'] = parse_requirements('tests')
     return extras
 
 
@@ -120,7 +124,7 @@ def main() -> None:
         include_package_data=True,
         # The .mim folder (MANIFEST.in): configs, tools and model index.
         python_requires='>=3.9',
-        install_requires=read_requirements('runtime'),
+        install_requires=parse_requirements('runtime'),
         extras_require=optional_requirements(),
         entry_points={
             'console_scripts': [

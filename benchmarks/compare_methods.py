@@ -168,9 +168,10 @@ def evaluate_untrained(path: Path, work_dir: Path,
         dict: The row: ``method``, ``config`` and the metrics.
     """
     from mmengine.model import is_model_wrapper
-    from mmengine.runner import Runner
+
+    from mmreid_unsup.engine import build_runner
     tic = time.perf_counter()
-    runner = Runner.from_cfg(_load_config(path, work_dir, None, cfg_options))
+    runner = build_runner(_load_config(path, work_dir, None, cfg_options))
     # Runner.val() loads `load_from` only; the protocol's starting weights
     # come from the model's init_cfg, which only train() would apply.
     model = runner.model.module if is_model_wrapper(
@@ -217,10 +218,10 @@ def train_method(path: Path, work_dir: Path, seed: Optional[int],
         pseudo-label ARI / NMI at the last refresh (None without ground
         truth), ``wall_minutes`` and ``train_images_per_s``.
     """
-    from mmengine.runner import Runner
+    from mmreid_unsup.engine import build_runner
     tic = time.perf_counter()
     cfg = _load_config(path, work_dir, seed, cfg_options)
-    runner = Runner.from_cfg(cfg)
+    runner = build_runner(cfg)
     probe = _probe_hook()()
     runner.register_hook(probe)
     runner.train()
@@ -411,7 +412,8 @@ def main(argv: Optional[List[str]] = None) -> Dict:
         help='keep the finished runs recorded in --out, run the rest')
     args = parser.parse_args(argv)
 
-    import mmreid_unsup  # noqa: F401  (registries, atomic checkpoints)
+    from mmreid_unsup.utils import register_all_modules
+    register_all_modules(init_default_scope=False)
 
     configs = [Path(c) for c in args.configs] if args.configs else (
         protocol_configs())

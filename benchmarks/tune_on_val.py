@@ -197,7 +197,8 @@ def main(argv: Optional[List[str]] = None) -> Dict:
         'add these variants after them')
     args = parser.parse_args(argv)
 
-    import mmreid_unsup  # noqa: F401  (registries, atomic checkpoints)
+    from mmreid_unsup.utils import register_all_modules
+    register_all_modules(init_default_scope=False)
 
     path = Path(args.config)
     if not path.is_file():

@@ -1,25 +1,40 @@
-"""mmreid_unsup: unsupervised person re-identification on MMEngine."""
-from .model_zoo.checkpoint_loader import register_zoo_scheme
-from .utils import (register_atomic_local_backend,
-                    register_checkpoint_safe_globals,
-                    register_safe_checkpoint_loader)
+"""mmreid_unsup: unsupervised person re-identification on MMEngine.
+
+Importing the package checks the MMEngine version and changes nothing of
+torch's or MMEngine's global state (``tests/test_import_side_effects.py``).
+What MMEngine needs to know of the package is declared where it is used:
+the registries (children of MMEngine's roots, found through
+``default_scope = 'mmreid_unsup'``), the runner the base config selects
+(``runner_type``: :class:`~mmreid_unsup.engine.ReIDRunner`, which reads
+every checkpoint with ``weights_only=True`` and writes them atomically),
+and :func:`~mmreid_unsup.utils.register_all_modules`, which the tools call.
+"""
+import mmengine
+from mmengine.utils import digit_version
+
 from .version import __version__
 
-# Plain ``torch.load(weights_only=True)`` of a checkpoint MMEngine wrote reads
-# its HistoryBuffers and numpy arrays into inert, validated records (our own
-# loads allow-list these stand-ins themselves, see utils/safe_checkpoint.py).
-register_checkpoint_safe_globals()
-# ``zoo://NAME`` works wherever MMEngine takes a checkpoint path (load_from,
-# init_cfg=dict(type='Pretrained', ...)): resolved through the model zoo
-# index, downloaded once, sha256-verified, read with weights_only=True.
-# Registered before the safe loader below, which wraps the remote schemes.
-register_zoo_scheme()
-# Every checkpoint MMEngine loads (load_checkpoint, load_from, resume,
-# Pretrained init) is read with weights_only=True explicitly; a file that
-# could run code on unpickling is refused with a message naming it.
-register_safe_checkpoint_loader()
-# Checkpoints on local disk are written to a temporary file and renamed, so
-# a crash during a save leaves the previous checkpoint loadable.
-register_atomic_local_backend()
+#: The MMEngine versions this package works with, ``[minimum, maximum)``,
+#: as ``requirements/runtime.txt`` states them.
+MMENGINE_MINIMUM_VERSION = '0.10.4'
+MMENGINE_MAXIMUM_VERSION = '0.11'
 
-__all__ = ['__version__']
+
+def _check_mmengine_version() -> None:
+    """Refuse an MMEngine outside the supported range, clearly."""
+    version = digit_version(mmengine.__version__)
+    if not (digit_version(MMENGINE_MINIMUM_VERSION) <= version <
+            digit_version(MMENGINE_MAXIMUM_VERSION)):
+        raise ImportError(
+            f'mmreid_unsup {__version__} needs mmengine>='
+            f'{MMENGINE_MINIMUM_VERSION},<{MMENGINE_MAXIMUM_VERSION}, but '
+            f'mmengine {mmengine.__version__} is installed: pip install '
+            f'"mmengine>={MMENGINE_MINIMUM_VERSION},'
+            f'<{MMENGINE_MAXIMUM_VERSION}"')
+
+
+_check_mmengine_version()
+
+__all__ = [
+    '__version__', 'MMENGINE_MINIMUM_VERSION', 'MMENGINE_MAXIMUM_VERSION'
+]

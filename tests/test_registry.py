@@ -1,8 +1,8 @@
 """Config mistakes give errors that name the key or type and suggest a fix."""
 import pytest
 from mmengine.registry import Registry, build_from_cfg, init_default_scope
-from mmengine.runner import Runner
 
+from mmreid_unsup.engine import build_runner
 from mmreid_unsup.registry import (HOOKS, MODELS, PARAM_SCHEDULERS,
                                    PSEUDO_LABELERS)
 from mmreid_unsup.utils.build_hints import (ConfigArgumentError,
@@ -162,7 +162,7 @@ def test_runner_unknown_model_type(tiny_synthetic_root, tmp_path):
     with pytest.raises(UnknownTypeError,
                        match="'ClusterContrastt'.*Did you mean "
                        "'ClusterContrast'"):
-        Runner.from_cfg(cfg)
+        build_runner(cfg)
 
 
 def test_runner_misspelt_labeler_key(tiny_synthetic_root, tmp_path):
@@ -171,7 +171,7 @@ def test_runner_misspelt_labeler_key(tiny_synthetic_root, tmp_path):
         'eps')
     with pytest.raises(ConfigArgumentError,
                        match="'epss' \\(did you mean 'eps'"):
-        Runner.from_cfg(cfg)
+        build_runner(cfg)
 
 
 def test_runner_wrong_value_type(tiny_synthetic_root, tmp_path):
@@ -179,7 +179,7 @@ def test_runner_wrong_value_type(tiny_synthetic_root, tmp_path):
     cfg.custom_hooks[0].interval = '1'
     with pytest.raises(ConfigArgumentError,
                        match="ClusterRefreshHook: config key 'interval'"):
-        Runner.from_cfg(cfg)
+        build_runner(cfg)
 
 
 def test_runner_unknown_hook_type(tiny_synthetic_root, tmp_path):
@@ -187,7 +187,7 @@ def test_runner_unknown_hook_type(tiny_synthetic_root, tmp_path):
     cfg.custom_hooks[1].type = 'MemoryMomentumHok'
     with pytest.raises(UnknownTypeError,
                        match="Did you mean 'MemoryMomentumHook'"):
-        Runner.from_cfg(cfg)
+        build_runner(cfg)
 
 
 # -- keys forwarded through **kwargs, strings for numbers -------------------
@@ -241,7 +241,7 @@ def test_runner_misspelt_checkpoint_hook_key(tiny_synthetic_root, tmp_path):
     with pytest.raises(ConfigArgumentError,
                        match="AtomicCheckpointHook got an unexpected config "
                        "key 'intervl' \\(did you mean 'interval'"):
-        Runner.from_cfg(cfg)
+        build_runner(cfg)
 
 
 @pytest.mark.parametrize('overrides, expected', [
@@ -254,7 +254,7 @@ def test_runner_misspelt_checkpoint_hook_key(tiny_synthetic_root, tmp_path):
 ])
 def test_runner_train_loop_keys(tiny_synthetic_root, tmp_path, overrides,
                                 expected):
-    runner = Runner.from_cfg(
+    runner = build_runner(
         tiny_cfg(tiny_synthetic_root, tmp_path, **overrides))
     with pytest.raises(ConfigArgumentError) as excinfo:
         runner.train_loop  # built on first use, as train() does
@@ -264,7 +264,7 @@ def test_runner_train_loop_keys(tiny_synthetic_root, tmp_path, overrides,
 def test_runner_learning_rate_string(tiny_synthetic_root, tmp_path):
     cfg = tiny_cfg(tiny_synthetic_root, tmp_path,
                    optim_wrapper=dict(optimizer=dict(lr='fast')))
-    runner = Runner.from_cfg(cfg)
+    runner = build_runner(cfg)
     with pytest.raises(ConfigArgumentError,
                        match="Adam: config key 'lr' has the value 'fast' of "
                        "type str, but lr must be float"):
@@ -276,7 +276,7 @@ def test_runner_depth_string_is_not_called_invalid(tiny_synthetic_root,
     cfg = tiny_cfg(tiny_synthetic_root, tmp_path,
                    model=dict(backbone=dict(depth='18')))
     with pytest.raises(ConfigArgumentError) as excinfo:
-        Runner.from_cfg(cfg)
+        build_runner(cfg)
     message = str(excinfo.value)
     assert message == ("ReIDResNet: config key 'depth' has the value '18' of "
                        'type str, but depth must be int (write depth=18, '
@@ -303,8 +303,28 @@ def test_value_named_by_another_error_is_explained():
      "'clip_grad'?)"),
 ])
 def test_misspelt_optimizer_and_wrapper_keys(optim_wrapper, expected):
+    """MMEngine's own builder, inside the runner's scope of clear errors."""
     import torch
     from mmengine.optim import build_optim_wrapper
+
+    from mmreid_unsup.registry import HINTED_MMENGINE_ROOTS
+    from mmreid_unsup.utils.build_hints import build_hints_on
     with pytest.raises(ConfigArgumentError) as excinfo:
-        build_optim_wrapper(torch.nn.Linear(2, 2), optim_wrapper)
+        with build_hints_on(*HINTED_MMENGINE_ROOTS):
+            build_optim_wrapper(torch.nn.Linear(2, 2), optim_wrapper)
     assert expected in str(excinfo.value)
+
+
+def test_hints_on_mmengine_s_roots_end_with_the_block():
+    """Outside the runner, MMEngine's roots build as MMEngine does."""
+    from mmengine.registry import MODELS as MMENGINE_MODELS
+
+    from mmreid_unsup.registry import HINTED_MMENGINE_ROOTS
+    from mmreid_unsup.utils.build_hints import build_hints_on
+    before = [root.build_func for root in HINTED_MMENGINE_ROOTS]
+    models_before = MMENGINE_MODELS.build_func
+    with build_hints_on(*HINTED_MMENGINE_ROOTS):
+        assert MMENGINE_MODELS.build_func is not models_before
+        with build_hints_on(*HINTED_MMENGINE_ROOTS):  # nested
+            pass
+    assert [root.build_func for root in HINTED_MMENGINE_ROOTS] == before

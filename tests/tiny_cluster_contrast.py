@@ -118,7 +118,7 @@ def tiny_cfg(data_root: Path, work_dir: Path, **overrides) -> Config:
         **overrides: Merged into the config (``Config.merge_from_dict``).
 
     Returns:
-        Config: A config ready for ``Runner.from_cfg``.
+        Config: A config ready for ``build_runner``.
     """
     cfg = Config.fromfile(
         str(REPO_ROOT / 'tests' / 'data' / 'configs' / 'tiny_synthetic.py'))
@@ -153,7 +153,7 @@ def short_demo_cfg(data_root: Path,
             demo, Cluster-Contrast).
 
     Returns:
-        Config: A config ready for ``Runner.from_cfg``, single process,
+        Config: A config ready for ``build_runner``, single process,
         no worker processes, deterministic.
     """
     cfg = Config.fromfile(str(config))

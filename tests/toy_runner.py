@@ -11,10 +11,9 @@ from typing import Union
 import torch
 import torch.nn as nn
 from mmengine.model import BaseModel
-from mmengine.runner import Runner
 from torch.utils.data import Dataset
 
-import mmreid_unsup  # noqa: F401  (atomic backend, safe loading, registries)
+from mmreid_unsup.engine import ReIDRunner
 
 
 class ToyModel(BaseModel):
@@ -52,9 +51,10 @@ def build_toy_runner(work_dir: Union[str, Path],
                      max_epochs: int = 3,
                      checkpoint: dict = dict(interval=1, max_keep_ckpts=1),
                      size: int = 8,
-                     **kwargs) -> Runner:
-    """A runner of :class:`ToyModel` on :class:`ToySet`, batches of 4, with
-    this toolbox's resumable loop, checkpoint and random-state hooks.
+                     **kwargs) -> ReIDRunner:
+    """A runner (this toolbox's: atomic saves, safe loads) of
+    :class:`ToyModel` on :class:`ToySet`, batches of 4, with this toolbox's
+    resumable loop, checkpoint and random-state hooks.
 
     Args:
         work_dir (str | Path): Its work dir.
@@ -65,7 +65,7 @@ def build_toy_runner(work_dir: Union[str, Path],
             ``train_dataloader``...), replacing the defaults.
 
     Returns:
-        Runner: Not trained yet.
+        ReIDRunner: Not trained yet.
     """
     # An experiment name of its own: MMEngine shares the message hub (and
     # its kept-checkpoint list) between runners named alike.
@@ -80,7 +80,7 @@ def build_toy_runner(work_dir: Union[str, Path],
     kwargs.setdefault(
         'train_cfg',
         dict(type='ResumableEpochBasedTrainLoop', max_epochs=max_epochs))
-    return Runner(
+    return ReIDRunner(
         model=ToyModel(),
         work_dir=str(work_dir),
         optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.01)),

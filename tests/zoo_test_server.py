@@ -1,10 +1,10 @@
 """A local model zoo for tests: an HTTP server on 127.0.0.1 and an index.
 
 The server (``http.server`` in a thread) serves byte strings by path,
-answers ``Range: bytes=N-`` requests with ``206 Partial Content``, records
-every request with its ``Range`` header, and can be told to cut the next
-transfers halfway (it announces the full length, sends half and closes the
-connection), so tests exercise resumed downloads without any network.
+records every request with its ``Range`` header (downloads never send one:
+they start from the beginning), and can be told to cut the next transfers
+halfway (it announces the full length, sends half and closes the
+connection), so tests exercise failed transfers without any network.
 """
 import hashlib
 import http.server
@@ -31,12 +31,10 @@ class ServerState:
         requests (list[tuple[str, str | None]]): (path, Range header) of
             every GET, in order.
         cut_next (int): How many of the next transfers to cut halfway.
-        ignore_range (bool): Answer 200 with the whole file to ranges.
     """
     files: Dict[str, bytes] = field(default_factory=dict)
     requests: List[Tuple[str, Optional[str]]] = field(default_factory=list)
     cut_next: int = 0
-    ignore_range: bool = False
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def ranges(self, path: str) -> List[Optional[str]]:
@@ -64,31 +62,16 @@ def _make_handler(state: ServerState) -> type:
             if data is None:
                 self.send_error(404, 'not found')
                 return
-            start = 0
-            if range_header and not state.ignore_range:
-                start = int(range_header.split('=', 1)[1].split('-', 1)[0])
-                if start >= len(data):
-                    self.send_response(416)
-                    self.send_header('Content-Range', f'bytes */{len(data)}')
-                    self.send_header('Content-Length', '0')
-                    self.end_headers()
-                    return
-                self.send_response(206)
-                self.send_header(
-                    'Content-Range',
-                    f'bytes {start}-{len(data) - 1}/{len(data)}')
-            else:
-                self.send_response(200)
-            body = data[start:]
+            self.send_response(200)
             self.send_header('Content-Type', 'application/octet-stream')
-            self.send_header('Content-Length', str(len(body)))
+            self.send_header('Content-Length', str(len(data)))
             self.end_headers()
             if cut:  # announce everything, send half, hang up
-                self.wfile.write(body[:len(body) // 2])
+                self.wfile.write(data[:len(data) // 2])
                 self.wfile.flush()
                 self.close_connection = True
                 return
-            self.wfile.write(body)
+            self.wfile.write(data)
 
     return Handler
 

@@ -27,10 +27,10 @@ from mmengine.config import Config, DictAction
 from mmengine.hooks import Hook
 from mmengine.runner import Runner
 
-import mmreid_unsup  # noqa: F401
 from mmreid_unsup.datasets.synthetic import generate_synthetic_reid
+from mmreid_unsup.engine import build_runner
 from mmreid_unsup.engine.hooks import EpochSummaryHook
-from mmreid_unsup.utils import atomic_write_bytes
+from mmreid_unsup.utils import atomic_write_bytes, register_all_modules
 from mmreid_unsup.visualization import RankedListVisualizationHook
 
 sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)),
@@ -107,7 +107,7 @@ def build_quiet_runner(cfg: Config) -> Runner:
     """
     captured = io.StringIO()
     with contextlib.redirect_stdout(captured):
-        runner = Runner.from_cfg(cfg)
+        runner = build_runner(cfg)
     for handler in runner.logger.handlers:
         if (isinstance(handler, logging.StreamHandler)
                 and not isinstance(handler, logging.FileHandler)):
@@ -145,6 +145,7 @@ def stack_pictures(folder: str, out_file: str) -> str:
 
 def main(argv: Optional[List[str]] = None) -> dict:
     args = parse_args(argv)
+    register_all_modules(init_default_scope=False)
     cfg = Config.fromfile(args.config)
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)

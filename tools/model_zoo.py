@@ -10,9 +10,10 @@ Usage::
 ``--index FILE`` (before the command) reads another ``model-index.yml``
 than ``$MMREID_ZOO_INDEX`` or the repository's ``model-index.yml``.
 Downloads go to ``$MMREID_CACHE_DIR`` (default
-``~/.cache/mmreid_unsup/checkpoints``), are resumed when interrupted and
-are verified against the sha256 of the index; ``MMREID_ZOO_MIRROR`` and
-``MMREID_OFFLINE`` apply (see ``model_zoo/README.md``).
+``~/.cache/mmreid_unsup/checkpoints``), are started again when a transfer
+fails and are verified against the sha256 of the index;
+``MMREID_ZOO_MIRROR`` and ``MMREID_OFFLINE`` apply (see
+``model_zoo/README.md``).
 
 ``verify`` re-measures released checkpoints: each entry (all entries with
 a result by default) is evaluated from the zoo by ``tools/test.py CONFIG
@@ -40,7 +41,7 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     """The command line."""
     parser = argparse.ArgumentParser(
         description='The mmreid_unsup model zoo: list the released '
-        'checkpoints, show one, download (resumable, sha256-verified).')
+        'checkpoints, show one, download (sha256-verified).')
     parser.add_argument(
         '--index',
         help='the model-index.yml to read (default: $MMREID_ZOO_INDEX, '

@@ -33,12 +33,12 @@ from mmengine.runner import Runner
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 from train import init_cpu_process_group  # noqa: E402
 
-# Registers ReIDFlipTTAModel, MultiDatasetsEvaluator and the hook.
-import mmreid_unsup.evaluation  # noqa: E402,F401
+from mmreid_unsup.engine import build_runner  # noqa: E402
 from mmreid_unsup.engine.hooks import CheckpointFitHook  # noqa: E402
 from mmreid_unsup.engine.hooks.checkpoint_fit_hook import \
     STRICT_KEY  # noqa: E402
 from mmreid_unsup.model_zoo import ZOO_PREFIX, load_index  # noqa: E402
+from mmreid_unsup.utils import register_all_modules  # noqa: E402
 from mmreid_unsup.utils.checkpoint_path import \
     directory_checkpoint_error  # noqa: E402
 from mmreid_unsup.visualization import \
@@ -308,10 +308,13 @@ def format_table(metrics: Dict[str, float], default_name: str) -> str:
 
 def main(argv: Optional[List[str]] = None) -> dict:
     args = parse_args(argv)
+    # ReIDFlipTTAModel, MultiDatasetsEvaluator, ...; the runner sets the
+    # config's default scope itself.
+    register_all_modules(init_default_scope=False)
     check_checkpoint_arg(args.checkpoint)
     cfg = build_cfg(args)
     init_cpu_process_group(args.launcher, cfg)
-    runner = Runner.from_cfg(cfg)
+    runner = build_runner(cfg)
     ensure_checkpoint_fit_hook(runner)
     if args.show_dir:
         runner.register_hook(

@@ -20,10 +20,10 @@ from typing import Optional
 import torch
 import torch.distributed as dist
 from mmengine.config import Config, DictAction
-from mmengine.runner import Runner
 from torch.distributed.elastic.multiprocessing.errors import record
 
-import mmreid_unsup  # noqa: F401  (allow-lists checkpoint globals)
+from mmreid_unsup.engine import build_runner
+from mmreid_unsup.utils import register_all_modules
 
 
 def parse_args() -> argparse.Namespace:
@@ -127,9 +127,11 @@ def build_cfg(args: argparse.Namespace) -> Config:
 @record
 def main() -> None:
     args = parse_args()
+    # The runner sets the config's default scope itself.
+    register_all_modules(init_default_scope=False)
     cfg = build_cfg(args)
     init_cpu_process_group(args.launcher, cfg)
-    runner = Runner.from_cfg(cfg)
+    runner = build_runner(cfg)
     runner.train()
 
 

@@ -1,4 +1,9 @@
 default_scope = 'mmreid_unsup'
+# The toolbox's runner: reads every checkpoint (load_from, --resume,
+# tools/test.py) with weights_only=True, refusing a file that could run
+# code, accepts zoo://NAME, and writes checkpoints atomically. The tools
+# run only this runner or a subclass of it.
+runner_type = 'mmreid_unsup.ReIDRunner'
 
 default_hooks = dict(
     timer=dict(type='IterTimerHook'),

@@ -10,13 +10,14 @@ import torch
 import torch.nn as nn
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
-from mmengine.runner.checkpoint import CheckpointLoader, load_state_dict
-from tqdm import tqdm
+from mmengine.runner.checkpoint import load_state_dict
 
 from mmreid_unsup.registry import MODELS, TRANSFORMS
 from mmreid_unsup.utils.checkpoint_fit import (check_checkpoint_fit,
                                                checkpoint_state_dict)
 from mmreid_unsup.utils.checkpoint_path import directory_checkpoint_error
+from mmreid_unsup.utils.progress import progress_bar
+from mmreid_unsup.utils.safe_checkpoint import safe_torch_load
 from ..models.tta import flip_averaged_features
 
 __all__ = ['init_model', 'extract_features', 'list_images', 'IMAGE_EXTENSIONS']
@@ -49,9 +50,10 @@ def init_model(config: Union[str, Path, Config],
 
     Args:
         config (str | Path | Config): the config file or object.
-        checkpoint (str, optional): the checkpoint to load. Without one the
-            model keeps its random initialisation (and no pretrained
-            weights are fetched).
+        checkpoint (str, optional): the checkpoint file to load, read with
+            :func:`~mmreid_unsup.utils.safe_torch_load` (a file that could
+            run code is refused). Without one the model keeps its random
+            initialisation (and no pretrained weights are fetched).
         device (str | torch.device): where to put the model. Defaults to
             ``'cpu'``.
         cfg_options (dict, optional): overrides merged into the config.
@@ -89,8 +91,7 @@ def init_model(config: Union[str, Path, Config],
             raise directory_checkpoint_error(checkpoint)
         if not osp.isfile(checkpoint):
             raise FileNotFoundError(f'checkpoint not found: {checkpoint}')
-        loaded = CheckpointLoader.load_checkpoint(
-            checkpoint, map_location='cpu', logger='silent')
+        loaded = safe_torch_load(checkpoint, map_location='cpu')
         check_checkpoint_fit(
             model,
             loaded,
@@ -212,29 +213,25 @@ def extract_features(model: nn.Module,
     was_training = model.training
     model.eval()
     feats = []
-    bar = tqdm(
-        total=len(images),
-        desc='extract features',
-        unit='img',
-        disable=not progress,
-        dynamic_ncols=True)
     try:
-        for start in range(0, len(images), batch_size):
-            packed = [
-                pipeline(img, start + i)
-                for i, img in enumerate(images[start:start + batch_size])
-            ]
-            data = model.data_preprocessor(
-                dict(
-                    inputs=[p['inputs'] for p in packed],
-                    data_samples=[p['data_samples'] for p in packed]), False)
-            if flip:
-                batch = flip_averaged_features(model, data['inputs'])
-            else:
-                batch = model(data['inputs'], mode='tensor')
-            feats.append(batch.float().cpu())
-            bar.update(len(packed))
+        with progress_bar('extract features', len(images),
+                          progress) as report:
+            for start in range(0, len(images), batch_size):
+                packed = [
+                    pipeline(img, start + i)
+                    for i, img in enumerate(images[start:start + batch_size])
+                ]
+                data = model.data_preprocessor(
+                    dict(
+                        inputs=[p['inputs'] for p in packed],
+                        data_samples=[p['data_samples'] for p in packed]),
+                    False)
+                if flip:
+                    batch = flip_averaged_features(model, data['inputs'])
+                else:
+                    batch = model(data['inputs'], mode='tensor')
+                feats.append(batch.float().cpu())
+                report(start + len(packed), len(images))
     finally:
-        bar.close()
         model.train(was_training)
     return torch.cat(feats)

@@ -17,8 +17,8 @@ a sampler building its own batches agrees with its dataloader.
 ``isinstance`` against a runtime-checkable protocol only checks that the
 members exist (and that methods are not None), not their signatures.
 """
-from typing import (Any, Dict, Iterable, Optional, Protocol, Type, TypeVar,
-                    runtime_checkable)
+from typing import (Any, Callable, Dict, Iterable, Optional, Protocol, Type,
+                    TypeVar, runtime_checkable)
 
 import numpy as np
 import torch
@@ -27,7 +27,7 @@ __all__ = [
     'LabelledSampler', 'SkippableSampler', 'BatchBuildingSampler',
     'PseudoLabelledModel', 'EpochAwareModel', 'InstanceMemoryModel',
     'NeighbourStatsModel', 'PendingUpdateMemory', 'MemoryOwner',
-    'LossParsingModel', 'PseudoLabeler', 'PartnerLabeler', 'ProgressLabeler',
+    'LossCheckingModel', 'PseudoLabeler', 'PartnerLabeler', 'ProgressLabeler',
     'ReIDDataset', 'find_sampler', 'check_sampler_batch_size'
 ]
 
@@ -203,16 +203,24 @@ class MemoryOwner(Protocol):
 
 
 @runtime_checkable
-class LossParsingModel(Protocol):
-    """A model that sums its loss dict itself (MMEngine's ``BaseModel``).
+class LossCheckingModel(Protocol):
+    """A model whose ``parse_losses`` calls a check of the parsed losses.
 
-    Wrapped by :class:`~mmreid_unsup.engine.hooks.NonFiniteLossHook` for
-    the run, so that a non-finite loss stops training before backward.
-    Without it the hook checks the logged losses after the step only.
+    MMEngine's ``train_step`` parses the loss dict (``parse_losses``), then
+    runs backward and the optimizer step: the per-term losses exist before
+    the step only there. :class:`~mmreid_unsup.engine.hooks.NonFiniteLossHook`
+    installs its check for the run (and removes it after), so that a
+    non-finite loss stops training before backward. Offered by
+    :class:`~mmreid_unsup.models.BaseReIDModel`. Without it the hook checks
+    the logged losses after the step only.
     """
 
-    def parse_losses(self, losses: Dict[str, torch.Tensor]) -> Any:
-        """The total loss and the values to log (MMEngine's contract)."""
+    def set_loss_check(
+            self, check: Optional[Callable[[Dict[str, torch.Tensor]],
+                                           None]]) -> None:
+        """Call ``check(log_vars)`` in every ``parse_losses`` from now on,
+        after the losses are parsed and before they are returned; None
+        removes it."""
 
 
 # -- labelers -----------------------------------------------------------------

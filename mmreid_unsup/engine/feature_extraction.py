@@ -7,7 +7,8 @@ import torch
 from mmengine.dist import all_gather, get_dist_info, is_main_process
 from mmengine.model import is_model_wrapper
 from torch.utils.data import DataLoader
-from tqdm import tqdm
+
+from mmreid_unsup.utils.progress import progress_bar
 
 
 def _all_gather_rows(tensor: torch.Tensor) -> torch.Tensor:
@@ -61,22 +62,22 @@ def extract_dataset_features(model: torch.nn.Module,
     was_training = module.training
     module.eval()
     feats, indices = [], []
-    bar = tqdm(
-        dataloader,
-        desc=desc,
-        disable=not (progress and is_main_process()),
-        dynamic_ncols=True,
-        leave=False)
+    num_batches = len(dataloader)
     try:
-        for data in bar:
-            data = module.data_preprocessor(data, False)
-            inputs = data['inputs']
-            if channels_last and torch.is_tensor(inputs) and inputs.dim() == 4:
-                inputs = inputs.contiguous(memory_format=torch.channels_last)
-            feats.append(module(inputs, mode='tensor'))
-            indices.append(
-                torch.tensor([s.sample_idx for s in data['data_samples']],
-                             device=feats[-1].device))
+        with progress_bar(desc, num_batches,
+                          progress and is_main_process()) as report:
+            for done, data in enumerate(dataloader, 1):
+                data = module.data_preprocessor(data, False)
+                inputs = data['inputs']
+                if (channels_last and torch.is_tensor(inputs)
+                        and inputs.dim() == 4):
+                    inputs = inputs.contiguous(
+                        memory_format=torch.channels_last)
+                feats.append(module(inputs, mode='tensor'))
+                indices.append(
+                    torch.tensor([s.sample_idx for s in data['data_samples']],
+                                 device=feats[-1].device))
+                report(done, num_batches)
     finally:
         module.train(was_training)
     local_feats = torch.cat(feats)

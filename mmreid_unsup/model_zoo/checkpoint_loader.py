@@ -1,11 +1,17 @@
-"""The ``zoo://NAME`` checkpoint scheme of MMEngine.
+"""The ``zoo://NAME`` checkpoint paths.
 
-After :func:`register_zoo_scheme` (called when ``mmreid_unsup`` is
-imported), every MMEngine checkpoint path accepts a model zoo name::
+The runner of this toolbox and its ``Pretrained`` initializer
+(:mod:`mmreid_unsup.engine.checkpoint_io`) accept a model zoo name wherever
+a config names a checkpoint::
 
     load_from = 'zoo://NAME'
     model = dict(..., init_cfg=dict(type='Pretrained',
                                     checkpoint='zoo://NAME'))
+
+MMEngine's own ``load_checkpoint`` accepts it after
+:func:`register_zoo_scheme` (which
+:func:`~mmreid_unsup.utils.register_all_modules` calls; importing the
+package registers nothing).
 
 The name is resolved through the index, the file is downloaded (once per
 machine: local rank 0 fetches, the other ranks wait and read the cache),
@@ -63,7 +69,9 @@ def load_from_zoo(filename: str,
         finally:  # a failed download must not leave the others waiting
             if world_size > 1:
                 barrier()
-    return safe_torch_load(path, map_location=map_location)
+    # Messages name the zoo path and the cached file.
+    return safe_torch_load(
+        path, map_location=map_location, name=f'{ZOO_PREFIX}{name} ({path})')
 
 
 def _local_rank(rank: int) -> int:
@@ -77,6 +85,10 @@ def _local_rank(rank: int) -> int:
 
 def register_zoo_scheme() -> None:
     """Register :func:`load_from_zoo` for ``zoo://`` with MMEngine's
-    ``CheckpointLoader`` (idempotent)."""
+    ``CheckpointLoader`` (its public ``register_scheme``; idempotent).
+
+    ``zoo://`` is this package's own prefix: no scheme of MMEngine's is
+    replaced.
+    """
     CheckpointLoader.register_scheme(
         prefixes=ZOO_PREFIX, loader=load_from_zoo, force=True)

@@ -1,11 +1,18 @@
 """Fetch, verify and cache the checkpoints of the model zoo.
 
-A checkpoint is streamed into ``<cache>/<file name>.part`` (resumed with an
-HTTP ``Range`` request when the ``.part`` file already holds a beginning),
-its sha256 is compared with the index, and only then is it renamed
+The transfer is torch.hub's :func:`~torch.hub.download_url_to_file`: it
+streams the file into a temporary file of its own (a unique name next to
+the target), shows a progress bar, and renames the file when the transfer
+ends. Here its target is itself a name unique to the call; the full sha256
+of that file is compared with the index, and only then is the file renamed
 (``os.replace``, atomic) to ``<cache>/<file name>``. A file in the cache is
-therefore always complete; it is verified again before each use and fetched
-again when it does not match.
+therefore always complete and verified, whatever other processes do at the
+same time: two processes that download the same file each write their own
+temporary files, and the second rename replaces a verified file by an
+identical one. No lock is needed; under DDP, local rank 0 downloads and the
+other ranks wait (:mod:`.checkpoint_loader`), so a machine fetches a file
+once. A cached file is verified again before each use and fetched again
+when it does not match.
 
 Environment variables:
 
@@ -17,30 +24,24 @@ Environment variables:
   URL ``https://host/path/to/NAME.pth`` becomes ``$MMREID_ZOO_MIRROR/NAME.pth``
   (the layout of the cache directory, so a cache can be served as a mirror).
 
-Only the standard library is used for HTTP (``urllib.request``), so the
-usual ``https_proxy`` / ``no_proxy`` variables apply.
+HTTP goes through ``urllib.request`` (torch.hub's), so the usual
+``https_proxy`` / ``no_proxy`` variables apply.
 """
-import contextlib
 import hashlib
 import http.client
 import logging
 import os
+import sys
+import uuid
 from pathlib import Path
-from typing import Iterator, Optional, Union
+from typing import Optional, Union
 from urllib.error import HTTPError, URLError
-from urllib.request import Request, urlopen
 
 from mmengine.logging import print_log
-from tqdm import tqdm
+from torch.hub import download_url_to_file
 
-from ..version import __version__
 from .errors import ChecksumError, DownloadError, OfflineError
 from .index import ModelIndex, ZooModel, load_index
-
-try:  # POSIX: serialise concurrent downloads of one file
-    import fcntl
-except ImportError:  # pragma: no cover (Windows)
-    fcntl = None
 
 __all__ = [
     'ENV_CACHE_DIR', 'ENV_OFFLINE', 'ENV_MIRROR', 'DEFAULT_CACHE_DIR',
@@ -61,11 +62,6 @@ DEFAULT_CACHE_DIR = '~/.cache/mmreid_unsup/checkpoints'
 
 _CHUNK = 1 << 20
 _TRUE = ('1', 'true', 'yes', 'on')
-_USER_AGENT = f'mmreid_unsup/{__version__} (model zoo; urllib)'
-
-
-class _Interrupted(Exception):
-    """A transfer stopped before the end; the ``.part`` file is kept."""
 
 
 def cache_dir() -> Path:
@@ -128,24 +124,6 @@ def sha256_file(path: PathLike) -> str:
     return digest.hexdigest()
 
 
-@contextlib.contextmanager
-def _locked(dst: Path) -> Iterator[None]:
-    """Hold an exclusive lock for ``dst`` so that two processes (two jobs,
-    two nodes on a shared file system) never append to the same ``.part``.
-    The lock files live in ``<cache>/.locks``."""
-    if fcntl is None:  # pragma: no cover
-        yield
-        return
-    lock_dir = dst.parent / '.locks'
-    lock_dir.mkdir(parents=True, exist_ok=True)
-    with open(lock_dir / (dst.name + '.lock'), 'a') as lock:
-        fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(lock.fileno(), fcntl.LOCK_UN)
-
-
 def _network_error(url: str, reason: object) -> DownloadError:
     """The error for a URL that cannot be reached, with the ways out."""
     mirror = os.environ.get(ENV_MIRROR)
@@ -157,213 +135,101 @@ def _network_error(url: str, reason: object) -> DownloadError:
         f'{cache_dir()} and set {ENV_OFFLINE}=1 to use the cache only.')
 
 
-def _content_range_start(value: Optional[str]) -> Optional[int]:
-    """The first byte of a ``Content-Range: bytes START-END/TOTAL`` header."""
-    if not value or not value.strip().startswith('bytes '):
-        return None
-    try:
-        return int(value.split()[1].split('-', 1)[0])
-    except (IndexError, ValueError):
-        return None
-
-
-def _content_range_total(value: Optional[str]) -> Optional[int]:
-    """The ``TOTAL`` of a ``Content-Range`` header (None when ``*``)."""
-    try:
-        total = value.rsplit('/', 1)[1]  # type: ignore[union-attr]
-        return int(total)
-    except (AttributeError, IndexError, ValueError):
-        return None
-
-
-def _transfer(url: str, part: Path, progress: Optional[bool],
-              timeout: float) -> bool:
-    """Download ``url`` into ``part``, continuing what it already holds.
-
-    Args:
-        url (str): The URL.
-        part (Path): The partial file (appended to, or started).
-        progress (bool, optional): Show a tqdm bar; None: only on a tty.
-        timeout (float): Seconds to wait for the server.
-
-    Returns:
-        bool: Whether an existing beginning was continued.
+def _download_once(url: str, sha256: str, dst: Path, progress: bool) -> None:
+    """One attempt: download ``url``, verify it, rename it to ``dst``.
 
     Raises:
-        _Interrupted: The transfer stopped early (``part`` keeps the bytes).
-        DownloadError: The URL cannot be reached or answers an HTTP error.
+        DownloadError: An HTTP error or a network failure (the cause is
+            the ``urllib`` error).
+        ChecksumError: The file transferred does not have ``sha256`` (it is
+            removed).
     """
-    offset = part.stat().st_size if part.is_file() else 0
-    headers = {'User-Agent': _USER_AGENT}
-    if offset:
-        headers['Range'] = f'bytes={offset}-'
+    # A name of this attempt's own: torch.hub renames its finished transfer
+    # to it, and only a verified file is renamed further, to ``dst``.
+    unverified = dst.with_name(f'{dst.name}.{uuid.uuid4().hex}.unverified')
     try:
-        response = urlopen(Request(url, headers=headers), timeout=timeout)
-    except HTTPError as err:
-        if err.code == 416 and offset:
-            # Nothing after ``offset``: the part is already whole (or is a
-            # longer stale file); the checksum decides.
-            return True
-        mirror = os.environ.get(ENV_MIRROR)
-        source = f' (from the mirror {ENV_MIRROR}={mirror})' if mirror else ''
-        raise DownloadError(f'cannot download {url}{source}: HTTP {err.code} '
-                            f'{err.reason}') from err
-    except (URLError, OSError,
-            http.client.HTTPException) as err:  # no route, DNS, timeout
-        reason = getattr(err, 'reason', err)
-        raise _network_error(url, reason) from err
-
-    with response:
-        status = getattr(response, 'status', None) or 200
-        content_range = response.headers.get('Content-Range')
-        if offset and status == 206:
-            if _content_range_start(content_range) != offset:
-                part.unlink()
-                raise _Interrupted(
-                    f'the server answered the range {content_range!r} to a '
-                    f'request from byte {offset}; starting again')
-            mode, resumed = 'ab', True
-            total = _content_range_total(content_range)
-        else:  # 200: the server sends the whole file
-            mode, resumed, offset = 'wb', False, 0
-            total = None
-        length = response.headers.get('Content-Length')
-        length = int(length) if length and length.isdigit() else None
-        if total is None and length is not None:
-            total = offset + length
-        received = 0
-        with open(part, mode) as f, tqdm(
-                total=total,
-                initial=offset,
-                desc=part.name[:-len('.part')],
-                unit='B',
-                unit_scale=True,
-                unit_divisor=1024,
-                disable=None if progress is None else not progress) as bar:
-            try:
-                while True:
-                    try:  # only reading counts as an interruption
-                        chunk = response.read(_CHUNK)
-                    except (http.client.HTTPException, OSError) as err:
-                        raise _Interrupted(
-                            f'{type(err).__name__}: {err}') from err
-                    if not chunk:
-                        break
-                    f.write(chunk)
-                    received += len(chunk)
-                    bar.update(len(chunk))
-            finally:  # what arrived is kept for the next attempt
-                f.flush()
-                os.fsync(f.fileno())
-        if length is not None and received < length:
-            raise _Interrupted(
-                f'connection closed after {received} of {length} bytes')
-    return resumed
-
-
-def _download(url: str, part: Path, progress: Optional[bool], retries: int,
-              timeout: float) -> bool:
-    """Transfer ``url`` into ``part``, resuming up to ``retries`` times.
-
-    Returns:
-        bool: Whether bytes of an earlier call were continued (a checksum
-        mismatch may then come from a stale ``.part``).
-
-    Raises:
-        DownloadError: See :func:`_transfer`, or more interruptions than
-            ``retries`` (the ``.part`` is kept for the next call).
-    """
-    resumed = False
-    for attempt in range(retries + 1):
         try:
-            resumed |= _transfer(url, part, progress, timeout)
-            return resumed
-        except _Interrupted as err:
-            size = part.stat().st_size if part.is_file() else 0
-            if attempt == retries:
-                raise DownloadError(
-                    f'download of {url} interrupted {retries + 1} times '
-                    f'(last: {err}); {size} bytes are kept in {part}: run '
-                    'the same command again to resume') from err
-            print_log(
-                f'model zoo: download of {url} interrupted ({err}); '
-                f'resuming from byte {size}',
-                logger='current',
-                level=logging.WARNING)
-    return resumed  # pragma: no cover (the loop returns or raises)
+            download_url_to_file(url, str(unverified), progress=progress)
+        except HTTPError as err:
+            mirror = os.environ.get(ENV_MIRROR)
+            source = (f' (from the mirror {ENV_MIRROR}={mirror})'
+                      if mirror else '')
+            raise DownloadError(f'cannot download {url}{source}: HTTP '
+                                f'{err.code} {err.reason}') from err
+        except (URLError, OSError, http.client.HTTPException) as err:
+            # No route, DNS, refused, reset, or a transfer cut short.
+            raise _network_error(url, getattr(err, 'reason', err)) from err
+        got = sha256_file(unverified)
+        if got != sha256:
+            raise ChecksumError(
+                f'checksum mismatch for {dst.name} downloaded from {url}: '
+                f'expected sha256 {sha256}, got {got}; the download was '
+                'removed, nothing was cached. The file served is not the '
+                'one the model index describes (a changed release, a wrong '
+                'mirror) or the transfer was cut short.')
+        os.replace(unverified, dst)
+    finally:
+        unverified.unlink(missing_ok=True)
 
 
 def fetch(url: str,
           sha256: str,
           dst: PathLike,
           progress: Optional[bool] = None,
-          retries: int = 2,
-          timeout: float = 60.0) -> Path:
-    """Download ``url`` to ``dst`` and verify it; resumable.
+          retries: int = 2) -> Path:
+    """Download ``url`` to ``dst`` if its sha256 is ``sha256``.
 
-    Bytes are streamed into ``dst + '.part'``. A ``.part`` left by an
-    earlier interrupted call is continued with an HTTP ``Range`` request
-    (a server that ignores the range sends the whole file, which then
-    replaces the part). A transfer cut short is resumed up to ``retries``
-    times. The complete file must have the sha256 ``sha256``; it is then
-    renamed to ``dst`` atomically (``os.replace`` after an fsync; the
-    ``.part`` plays the role of ``atomic_write``'s temporary file, kept
-    between calls so that a download can resume). A mismatch after
-    continuing an old ``.part`` starts once more from zero (the part may
-    have been stale).
+    The file is streamed by :func:`torch.hub.download_url_to_file` into a
+    temporary file next to ``dst``; its full sha256 is checked, and only a
+    matching file is renamed (atomically) to ``dst``. A failed attempt (the
+    network, or a file that does not match: a transfer cut short looks like
+    one) is started again from the beginning, up to ``retries`` times; an
+    HTTP error is not retried.
 
     Args:
         url (str): The URL (``http``, ``https`` or ``file``).
         sha256 (str): The expected hex sha256.
-        dst (str | PathLike): The final file; its folder is created.
-        progress (bool, optional): Show a tqdm bar (stderr). None shows it
-            only on a terminal.
-        retries (int): How many times an interrupted transfer is resumed
-            within this call.
-        timeout (float): Seconds to wait for the server on each request.
+        dst (str | PathLike): The final file; its folder is created. An
+            existing file is replaced only by a verified download.
+        progress (bool, optional): Show torch.hub's progress bar (stderr).
+            None shows it only when stderr is a terminal.
+        retries (int): How many times a failed attempt is started again.
 
     Returns:
         Path: ``dst``, complete and verified.
 
     Raises:
-        ChecksumError: The file does not have the expected sha256 (it is
-            removed: nothing is left in the cache).
-        DownloadError: No network, an HTTP error, or more interruptions
-            than ``retries`` (the ``.part`` file is kept for next time).
+        ChecksumError: The file does not have the expected sha256 (nothing
+            is left in the cache).
+        DownloadError: No network, or an HTTP error.
     """
     dst = Path(dst)
     sha256 = sha256.lower()
-    part = dst.with_name(dst.name + '.part')
     dst.parent.mkdir(parents=True, exist_ok=True)
-    with _locked(dst):
-        if dst.is_file() and sha256_file(dst) == sha256:
-            return dst  # another process fetched it while we waited
-        resumed = _download(url, part, progress, retries, timeout)
-        got = sha256_file(part)
-        if got != sha256 and resumed:
+    if progress is None:
+        progress = sys.stderr.isatty()
+    print_log(f'model zoo: downloading {url} to {dst}', logger='current')
+    for attempt in range(retries + 1):
+        try:
+            _download_once(url, sha256, dst, progress)
+            return dst
+        except (ChecksumError, DownloadError) as err:
+            # An HTTP error is the server's answer: asking again won't help.
+            if isinstance(err.__cause__, HTTPError) or attempt == retries:
+                raise
             print_log(
-                f'model zoo: {part} does not match after continuing a '
-                'partial download; downloading again from the start',
+                f'model zoo: download attempt {attempt + 1} of '
+                f'{retries + 1} failed ({err}); starting again',
                 logger='current',
                 level=logging.WARNING)
-            part.unlink()
-            _download(url, part, progress, retries, timeout)
-            got = sha256_file(part)
-        if got != sha256:
-            part.unlink()
-            raise ChecksumError(
-                f'checksum mismatch for {url}: expected sha256 {sha256}, got '
-                f'{got}; the file was removed. The file served is not the '
-                'one the model index describes (a changed release, a wrong '
-                'mirror or a corrupted transfer).')
-        os.replace(part, dst)
-    return dst
+    return dst  # pragma: no cover (the loop returns or raises)
 
 
 def cached_checkpoint(model: ZooModel) -> Optional[Path]:
     """The verified cached file of ``model``, if there is one.
 
-    A cached file whose sha256 does not match is removed (with a warning).
+    A cached file whose sha256 does not match is reported (a warning) and
+    not used; the next download replaces it.
 
     Args:
         model (ZooModel): An index entry.
@@ -379,10 +245,9 @@ def cached_checkpoint(model: ZooModel) -> Optional[Path]:
         return path
     print_log(
         f'model zoo: cached {path} is corrupted (sha256 {got}, expected '
-        f'{model.sha256}); removed',
+        f'{model.sha256}); it will be downloaded again',
         logger='current',
         level=logging.WARNING)
-    path.unlink()
     return None
 
 

@@ -19,8 +19,8 @@ class ChecksumError(ModelZooError, ValueError):
 
 
 class DownloadError(ModelZooError, OSError):
-    """The weights could not be fetched (no network, HTTP error, a
-    transfer cut more often than the retries allow)."""
+    """The weights could not be fetched (no network, an HTTP error), or a
+    file released in the repository is missing from the checkout."""
 
 
 class OfflineError(ModelZooError, FileNotFoundError):

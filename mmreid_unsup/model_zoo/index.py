@@ -10,6 +10,12 @@ root, importing ``configs/<method>/metafile.yml``, the layout ``mim``
 reads); the environment variable ``MMREID_ZOO_INDEX`` names another one.
 Relative paths in an index (configs, in-repository weights) are relative to
 the folder holding its ``model-index.yml``.
+
+The files are read here, not with ``modelindex`` (the reader of OpenMMLab's
+``mim``; ``tests/test_model_zoo/test_zoo_index.py`` checks that it reads
+the same entries): it would save the ``Import`` walk only, accepts any
+field (so every check of the schema above would remain), and would add it
+and its own dependencies (click, Markdown, ordered-set) to every install.
 """
 import difflib
 import os

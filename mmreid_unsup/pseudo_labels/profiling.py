@@ -20,9 +20,8 @@ from contextlib import contextmanager
 from typing import Dict, Iterator, Optional, Union
 
 import torch
-from tqdm import tqdm
 
-from mmreid_unsup.utils.progress import ProgressCallback
+from mmreid_unsup.utils.progress import ProgressCallback, progress_bar
 
 __all__ = ['StageProfiler', 'current_rss_mb', 'peak_rss_mb',
            'reset_peak_rss']
@@ -123,26 +122,13 @@ class StageProfiler:
         on_cuda = self.device is not None and self.device.type == 'cuda'
         if on_cuda:
             torch.cuda.reset_peak_memory_stats(self.device)
-        bar = tqdm(
-            total=1,
-            desc=name,
-            disable=not self.progress,
-            dynamic_ncols=True,
-            leave=False)
-
-        def report(num_done: int, num_total: int) -> None:
-            bar.total = max(int(num_total), 1)
-            bar.n = min(int(num_done), bar.total)
-            bar.refresh()
-
         start = time.perf_counter()
         try:
-            yield report
+            with progress_bar(name, enabled=self.progress) as report:
+                yield report
         finally:
             self.stats[f'time_{name}'] = time.perf_counter() - start
             self.stats[f'peak_mem_{name}'] = peak_rss_mb()
             if on_cuda:
                 self.stats[f'peak_gpu_mem_{name}'] = (
                     torch.cuda.max_memory_allocated(self.device) / _MIB)
-            report(bar.total, bar.total)
-            bar.close()

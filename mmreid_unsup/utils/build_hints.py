@@ -33,8 +33,11 @@ import inspect
 import numbers
 import types
 import typing
+import threading
 from collections import abc
-from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
+from contextlib import contextmanager
+from typing import (Any, Callable, Dict, Iterator, List, Mapping, Optional,
+                    Tuple)
 
 import torch
 from mmengine.registry import Registry
@@ -435,12 +438,45 @@ def build_with_hints(build_func: Callable) -> Callable:
     return build
 
 
-def add_build_hints(*registries: Registry) -> None:
-    """Make the registries' builds raise the clearer errors (idempotent).
+def hinted_build_func(registry: Registry) -> Callable:
+    """:func:`build_with_hints` of ``registry``'s build function, for a
+    child registry to be created with (``build_func=``).
 
     Args:
-        *registries (Registry): Registries whose ``build_func`` is wrapped
-            with :func:`build_with_hints`.
+        registry (Registry): The parent registry.
+
+    Returns:
+        Callable: The wrapped build function.
     """
-    for registry in registries:
-        registry.build_func = build_with_hints(registry.build_func)
+    return build_with_hints(registry.build_func)
+
+
+#: Serialises :func:`build_hints_on` (enter and exit of nested blocks).
+_HINTS_LOCK = threading.RLock()
+
+
+@contextmanager
+def build_hints_on(*registries: Registry) -> Iterator[None]:
+    """Inside the block the registries' builds raise the clearer errors.
+
+    For registries this package does not own (MMEngine's roots, through
+    which MMEngine's ``Runner`` builds the parts of a config): each one's
+    ``build_func`` is wrapped with :func:`build_with_hints` for the
+    duration of the block and given back when it ends, even on error, so
+    nothing outlives the block. Valid configs build as before. Blocks nest
+    (an inner block finds the functions already wrapped).
+
+    Args:
+        *registries (Registry): The registries.
+    """
+    with _HINTS_LOCK:
+        originals = [(registry, registry.build_func)
+                     for registry in registries]
+        for registry, build_func in originals:
+            registry.build_func = build_with_hints(build_func)
+    try:
+        yield
+    finally:
+        with _HINTS_LOCK:
+            for registry, build_func in reversed(originals):
+                registry.build_func = build_func

@@ -1,11 +1,12 @@
 """Load checkpoints as plain data: loading a file never runs code from it.
 
 Every path this package loads checkpoints through ends in
-:func:`safe_torch_load`: MMEngine's ``CheckpointLoader`` (``load_from``,
-``resume``, ``init_cfg=dict(type='Pretrained')``, ``load_checkpoint``,
-:func:`mmreid_unsup.apis.init_model`, ``tools/test.py``) through the
-loaders :func:`register_safe_checkpoint_loader` installs, ``zoo://NAME``,
-the remote schemes (``http://``, ``torchvision://``, ...) and
+:func:`safe_torch_load`: the runner of this toolbox
+(:class:`~mmreid_unsup.engine.ReIDRunner`: ``load_from``, ``resume``,
+``tools/test.py``), ``init_cfg=dict(type='Pretrained')`` under the
+``mmreid_unsup`` scope, :func:`mmreid_unsup.engine.load_checkpoint`,
+:func:`mmreid_unsup.apis.init_model`, ``zoo://NAME``, the remote schemes
+(``http://``, ``torchvision://``, ...) and
 ``tools/model_converters/torchreid2mmreid.py``. It
 
 1. unpickles with ``torch.load(weights_only=True)`` passed explicitly,
@@ -19,13 +20,17 @@ the remote schemes (``http://``, ``torchvision://``, ...) and
    is refused with an :class:`UnsafeCheckpointError` naming the file and
    the key path. ``meta['config']``, which MMEngine's ``Runner.resume``
    would execute, is dropped.
+
+Nothing here changes torch's or MMEngine's state when imported: the
+allow-list is set for the duration of one load only
+(:func:`checkpoint_safe_globals` offers the same for a script's own
+``torch.load``).
 """
-import functools
 import os
 import pickle
 import threading
 from contextlib import contextmanager
-from typing import IO, Any, Callable, Iterator, Optional, Union
+from typing import IO, Any, Iterator, Optional, Union
 
 import torch
 
@@ -36,8 +41,8 @@ from .checkpoint_path import check_checkpoint_file, directory_checkpoint_error
 from .checkpoint_stand_ins import STAND_INS
 
 __all__ = [
-    'UnsafeCheckpointError', 'safe_torch_load',
-    'register_checkpoint_safe_globals', 'register_safe_checkpoint_loader',
+    'UnsafeCheckpointError', 'safe_torch_load', 'checkpoint_safe_globals',
+    'load_local_checkpoint', 'load_remote_checkpoint',
     'unsafe_checkpoint_error'
 ]
 
@@ -49,20 +54,28 @@ _TORCH_LOAD = torch.load
 _LOCK = threading.RLock()
 
 
-def register_checkpoint_safe_globals() -> None:
-    """Let plain ``torch.load(weights_only=True)`` read our checkpoints.
+@contextmanager
+def checkpoint_safe_globals() -> Iterator[None]:
+    """Let plain ``torch.load(weights_only=True)`` read our checkpoints,
+    inside the block only.
 
     :func:`safe_torch_load` does not need this: it allow-lists the
-    stand-ins itself, for its own call only. Registered globally (when
-    ``mmreid_unsup`` is imported) are the same inert stand-ins of
-    :mod:`.checkpoint_stand_ins`, so that a script or test calling
-    ``torch.load(path, weights_only=True)`` on a checkpoint this package
-    wrote still unpickles it: numpy scalars come back as numpy scalars,
-    arrays and ``HistoryBuffer`` objects as validated records. Nothing that
-    can run code is added (no ``getattr``, no real MMEngine or numpy
-    class). Idempotent.
+    stand-ins itself, for its own call only, and rebuilds real objects from
+    them. This is for a script or test that calls
+    ``torch.load(path, weights_only=True)`` on a checkpoint MMEngine wrote:
+    inside the block the same inert stand-ins of
+    :mod:`.checkpoint_stand_ins` are allow-listed (added to whatever was),
+    so numpy scalars come back as numpy scalars, arrays and
+    ``HistoryBuffer`` objects as validated records. Nothing that can run
+    code is added (no ``getattr``, no real MMEngine or numpy class). The
+    allow-list is restored when the block ends.
+
+    Example:
+        >>> with checkpoint_safe_globals():
+        ...     ckpt = torch.load('epoch_1.pth', weights_only=True)
     """
-    torch.serialization.add_safe_globals(STAND_INS)
+    with _LOCK, torch.serialization.safe_globals(STAND_INS):
+        yield
 
 
 @contextmanager
@@ -135,8 +148,23 @@ def safe_torch_load(filename: Union[str, 'os.PathLike', IO[bytes]],
     return plain_checkpoint(checkpoint, display)
 
 
-def _load_from_local(filename: str, map_location=None) -> Any:
-    """MMEngine's local-path checkpoint loader, through safe_torch_load."""
+def load_local_checkpoint(filename: str, map_location=None) -> Any:
+    """Load a checkpoint file from the local disk through
+    :func:`safe_torch_load`.
+
+    Args:
+        filename (str): The file (``~`` is expanded).
+        map_location: As for :func:`torch.load`.
+
+    Returns:
+        The checkpoint, plain data only.
+
+    Raises:
+        CheckpointIsADirectoryError: ``filename`` is a directory (the
+            message lists the checkpoints in it).
+        FileNotFoundError: No such file.
+        UnsafeCheckpointError: See :func:`safe_torch_load`.
+    """
     return safe_torch_load(check_checkpoint_file(filename),
                            map_location=map_location)
 
@@ -149,7 +177,9 @@ def _torch_load_made_safe(source: str) -> Iterator[None]:
     ``open-mmlab://``, ...) download the file and call ``torch.load``
     themselves, with torch's default ``weights_only`` that an environment
     variable can turn off; here their call is read safely whatever the
-    arguments, and messages name ``source`` (the URL).
+    arguments, and messages name ``source`` (the URL). The original is put
+    back when the block ends (the lock keeps two remote loads from
+    interleaving their replacements).
     """
 
     def load(f: Any, map_location=None, *args: Any, **kwargs: Any) -> Any:
@@ -166,43 +196,37 @@ def _torch_load_made_safe(source: str) -> Iterator[None]:
             torch.load = original
 
 
-def _through_safe_torch_load(loader: Callable) -> Callable:
-    """Wrap a non-local MMEngine loader: every file read goes through
-    :func:`safe_torch_load`, and its refusals name the checkpoint path."""
-    if getattr(loader, '_mmreid_safe', False):
-        return loader
+def load_remote_checkpoint(filename: str,
+                           map_location=None,
+                           logger: Optional[str] = 'current') -> Any:
+    """Load ``http://``, ``torchvision://``, ``s3://``... checkpoints
+    through MMEngine's loader of the scheme, read by
+    :func:`safe_torch_load`.
 
-    @functools.wraps(loader)
-    def load(filename: str, *args, **kwargs) -> Any:
-        try:
-            with _torch_load_made_safe(filename):
-                return loader(filename, *args, **kwargs)
-        except UnsafeCheckpointError as err:
-            if str(err).startswith(filename):
-                raise
-            raise UnsafeCheckpointError(f'{filename}: {err}') from err
+    MMEngine's ``CheckpointLoader`` (its public ``load_checkpoint``) finds
+    the loader of the path's scheme, which downloads or fetches the file
+    and calls ``torch.load``; for the duration of that call ``torch.load``
+    is :func:`safe_torch_load`, whatever arguments the loader passes.
+    Nothing is registered with MMEngine.
 
-    load._mmreid_safe = True  # type: ignore[attr-defined]
-    return load
+    Args:
+        filename (str): A path with a scheme MMEngine knows.
+        map_location: As for :func:`torch.load`.
+        logger (str, optional): Where MMEngine logs the load.
 
+    Returns:
+        The checkpoint, plain data only.
 
-def register_safe_checkpoint_loader() -> None:
-    """Make every MMEngine checkpoint load go through safe_torch_load.
-
-    ``mmengine.runner.load_checkpoint``, ``Runner`` (``load_from`` and
-    ``resume``), ``init_cfg=dict(type='Pretrained')`` and
-    :func:`mmreid_unsup.apis.init_model` all read files through
-    ``CheckpointLoader``. Its loader for local paths is replaced by one that
-    calls :func:`safe_torch_load` (a directory is reported as such, with
-    the checkpoints it holds); the loaders of the other schemes
-    (``zoo://``, ``http://``, ``torchvision://``, ...) are wrapped so that
-    the ``torch.load`` they call is :func:`safe_torch_load`. Idempotent.
+    Raises:
+        UnsafeCheckpointError: See :func:`safe_torch_load`; the message
+            starts with ``filename``.
     """
     from mmengine.runner.checkpoint import CheckpointLoader
-    for prefix, loader in list(CheckpointLoader._schemes.items()):
-        if prefix != '':
-            CheckpointLoader._schemes[prefix] = _through_safe_torch_load(
-                loader)
-    CheckpointLoader.register_scheme(prefixes='',
-                                     loader=_load_from_local,
-                                     force=True)
+    try:
+        with _torch_load_made_safe(filename):
+            return CheckpointLoader.load_checkpoint(
+                filename, map_location=map_location, logger=logger)
+    except UnsafeCheckpointError as err:
+        if str(err).startswith(filename):
+            raise
+        raise UnsafeCheckpointError(f'{filename}: {err}') from err

@@ -10,6 +10,7 @@ import torch
 from mmengine.hooks import Hook
 from mmengine.runner import Runner
 
+from mmreid_unsup.engine import build_runner
 from mmreid_unsup.registry import HOOKS
 from tiny_cluster_contrast import tiny_cfg
 
@@ -41,7 +42,7 @@ def _runner(data_root: Path, work_dir: Path, **dataset_kwargs) -> Runner:
     cfg.train_cfg = dict(by_epoch=True, max_epochs=1, val_interval=10)
     cfg.train_dataloader.dataset.update(dataset_kwargs)
     cfg.custom_hooks.append(dict(type='DeleteTrainImagesHook'))
-    return Runner.from_cfg(cfg)
+    return build_runner(cfg)
 
 
 @pytest.fixture

@@ -1,7 +1,7 @@
 """End to end: Cluster-Contrast learns identities on a small synthetic set."""
 import pytest
-from mmengine.runner import Runner
 
+from mmreid_unsup.engine import build_runner
 from tiny_cluster_contrast import short_demo_cfg
 from val_history import ValHistoryHook
 
@@ -15,7 +15,7 @@ def test_training_beats_the_untrained_model(e2e_synthetic_root, tmp_path):
     # AVX-512; ATEN_CPU_CAPABILITY=avx2 or default with
     # ONEDNN_MAX_CPU_ISA=AVX2), 5 runs: mAP gain +15.4 to +20.0, rank-1
     # gain +12.8 to +23.4, last pseudo-label ARI 0.354 to 0.462.
-    runner = Runner.from_cfg(
+    runner = build_runner(
         short_demo_cfg(
             e2e_synthetic_root, tmp_path, max_epochs=10, iters_per_epoch=20))
     metrics = ValHistoryHook()

@@ -7,8 +7,8 @@ import pytest
 import torch
 from mmengine.config import Config
 from mmengine.hooks import Hook
-from mmengine.runner import Runner
 
+from mmreid_unsup.engine import build_runner
 from mmreid_unsup.utils import safe_torch_load
 from tiny_cluster_contrast import REPO_ROOT, load_script
 
@@ -79,7 +79,7 @@ def test_released_model_adapts_to_a_camera_folder(tiny_synthetic_root,
     crops = camera_folders(tiny_synthetic_root, tmp_path / 'my_cameras')
     cfg = Config.fromfile(str(CONFIG))
     cfg.merge_from_dict(finetune_options(crops, tmp_path / 'work'))
-    runner = Runner.from_cfg(cfg)
+    runner = build_runner(cfg)
     probe = _StartProbe()
     runner.register_hook(probe)
     runner.train()

@@ -2,8 +2,8 @@
 proxies among the cluster members, and training learns identities."""
 import pytest
 import torch
-from mmengine.runner import Runner
 
+from mmreid_unsup.engine import build_runner
 from tiny_cluster_contrast import REPO_ROOT, short_demo_cfg, tiny_cfg
 from val_history import ValHistoryHook
 
@@ -36,7 +36,7 @@ class _Probe(ValHistoryHook):
 
 def test_each_refresh_selects_one_member_per_cluster(tiny_synthetic_root,
                                                      tmp_path):
-    runner = Runner.from_cfg(
+    runner = build_runner(
         gracl_cfg(tiny_synthetic_root, tmp_path, train_cfg=dict(max_epochs=2)))
     probe = _Probe()
     runner.register_hook(probe)
@@ -76,7 +76,7 @@ def test_training_beats_the_untrained_model(e2e_synthetic_root, tmp_path):
         iters_per_epoch=20,
         config=REPO_ROOT / 'configs' / 'gracl' /
         'gracl_r18_1xb32-10e_synthetic-demo.py')
-    runner = Runner.from_cfg(cfg)
+    runner = build_runner(cfg)
     probe = _Probe()
     runner.register_hook(probe)
     before = runner.val()

@@ -1,7 +1,7 @@
 """End to end: GSL learns identities on a small synthetic set."""
 import pytest
-from mmengine.runner import Runner
 
+from mmreid_unsup.engine import build_runner
 from tiny_gsl import tiny_gsl_cfg
 from val_history import ValHistoryHook
 
@@ -29,7 +29,7 @@ def test_training_beats_the_untrained_model(e2e_synthetic_root, tmp_path):
             batch_size=32, sampler=dict(batch_size=32, iters_per_epoch=15)),
         optim_wrapper=dict(optimizer=dict(lr=1e-3)),
         train_cfg=dict(max_epochs=10, val_interval=10))
-    runner = Runner.from_cfg(cfg)
+    runner = build_runner(cfg)
     metrics = ValHistoryHook()
     runner.register_hook(metrics)
     before = runner.val()

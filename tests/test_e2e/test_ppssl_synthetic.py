@@ -1,8 +1,8 @@
 """End to end: PPSSL (the demo recipe on a short schedule) learns identities
 on a small synthetic set, and its pseudo pairs get better as it does."""
 import pytest
-from mmengine.runner import Runner
 
+from mmreid_unsup.engine import build_runner
 from tiny_cluster_contrast import REPO_ROOT, short_demo_cfg
 from val_history import ValHistoryHook
 
@@ -33,7 +33,7 @@ def test_training_beats_the_untrained_model(e2e_synthetic_root, tmp_path):
         e2e_synthetic_root, tmp_path, max_epochs=10, iters_per_epoch=15,
         config=DEMO)
     cfg.model.head.pair_start_epoch = 2
-    runner = Runner.from_cfg(cfg)
+    runner = build_runner(cfg)
     probe = _Probe()
     runner.register_hook(probe)
     before = runner.val()

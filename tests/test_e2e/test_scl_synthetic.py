@@ -1,7 +1,7 @@
 """End to end: SCL learns identities on a small synthetic set."""
 import pytest
-from mmengine.runner import Runner
 
+from mmreid_unsup.engine import build_runner
 from tiny_scl import tiny_scl_cfg
 from val_history import ValHistoryHook
 
@@ -30,7 +30,7 @@ def test_training_beats_the_untrained_model(e2e_synthetic_root, tmp_path):
         train_dataloader=dict(
             batch_size=32, sampler=dict(batch_size=32, iters_per_epoch=30)),
         train_cfg=dict(max_epochs=10, val_interval=10))
-    runner = Runner.from_cfg(cfg)
+    runner = build_runner(cfg)
     metrics = ValHistoryHook()
     runner.register_hook(metrics)
     before = runner.val()

@@ -9,7 +9,7 @@ from mmreid_unsup.datasets.samplers import (CameraAwareIdentitySampler,
                                             RandomInstanceSampler)
 from mmreid_unsup.engine.contracts import (BatchBuildingSampler,
                                            EpochAwareModel, LabelledSampler,
-                                           LossParsingModel,
+                                           LossCheckingModel,
                                            NeighbourStatsModel, PartnerLabeler,
                                            ProgressLabeler, SkippableSampler,
                                            check_sampler_batch_size,
@@ -37,7 +37,7 @@ def test_the_models_offer_their_contracts():
         # InstanceMemoryModel, required by InstanceMemoryHook.
         assert callable(model.init_memories)
         assert isinstance(model.num_memory_instances, property)
-    assert issubclass(BaseReIDModel, LossParsingModel)
+    assert issubclass(BaseReIDModel, LossCheckingModel)
     # PseudoLabelledModel and MemoryOwner, required by ClusterRefreshHook
     # and MemoryMomentumHook; PendingUpdateMemory of the memories.
     assert callable(BaseReIDModel.set_pseudo_labels)

@@ -1,8 +1,8 @@
 """extract_dataset_features: dataset order, layouts, the model left as is."""
 import pytest
 import torch
-from mmengine.runner import Runner
 
+from mmreid_unsup.engine import build_runner
 from mmreid_unsup.engine.feature_extraction import (
     build_extraction_dataloader, extract_dataset_features)
 from tiny_cluster_contrast import REPO_ROOT, tiny_cfg
@@ -12,7 +12,7 @@ from tiny_cluster_contrast import REPO_ROOT, tiny_cfg
 def runner(tiny_synthetic_root, tmp_path_factory):
     cfg = tiny_cfg(tiny_synthetic_root, tmp_path_factory.mktemp('extract'))
     cfg.cluster_dataloader.batch_size = 7  # a last batch of another size
-    return Runner.from_cfg(cfg)
+    return build_runner(cfg)
 
 
 def test_features_in_dataset_order_in_both_layouts(runner):

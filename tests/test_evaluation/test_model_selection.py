@@ -4,10 +4,10 @@ import glob
 import os.path as osp
 
 import pytest
-import torch
 from mmengine.hooks import Hook
-from mmengine.runner import Runner
 
+from mmreid_unsup.engine import build_runner
+from mmreid_unsup.utils import safe_torch_load
 from tiny_cluster_contrast import tiny_cfg as tiny_config
 
 
@@ -43,7 +43,7 @@ def test_best_checkpoint_is_chosen_on_held_out_identities(
                 interval=100,  # only the best one
                 save_best='reid/mAP',
                 rule='greater')))
-    runner = Runner.from_cfg(cfg)
+    runner = build_runner(cfg)
     probe = ValProbe()
     runner.register_hook(probe)
     runner.train()
@@ -58,5 +58,5 @@ def test_best_checkpoint_is_chosen_on_held_out_identities(
     assert len(best) == 1
     best_epoch = int(best[0].rsplit('_', 1)[1][:-4])
     assert probe.maps[best_epoch - 1] == max(probe.maps)
-    meta = torch.load(best[0], weights_only=True)['meta']
+    meta = safe_torch_load(best[0])['meta']
     assert meta['epoch'] == best_epoch

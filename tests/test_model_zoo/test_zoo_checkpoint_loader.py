@@ -1,4 +1,7 @@
-"""``zoo://NAME`` wherever MMEngine takes a checkpoint path."""
+"""``zoo://NAME`` wherever a checkpoint path is taken: the runner's
+``load_from``, ``init_cfg=dict(type='Pretrained')``, the package's
+``load_checkpoint``, and MMEngine's ``load_checkpoint`` once
+``register_all_modules`` registered the scheme (as the tools do)."""
 import pickle
 
 import pytest
@@ -6,13 +9,15 @@ import torch
 import torch.nn as nn
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
-from mmengine.runner import Runner, load_checkpoint
+from mmengine.runner import load_checkpoint
 from mmengine.runner.checkpoint import CheckpointLoader
 
-import mmreid_unsup  # noqa: F401  (registers zoo://)
+from mmreid_unsup.engine import build_runner
+from mmreid_unsup.engine import load_checkpoint as safe_load_checkpoint
 from mmreid_unsup.model_zoo import (ChecksumError, UnknownModelError,
                                     load_from_zoo)
 from mmreid_unsup.registry import MODELS
+from mmreid_unsup.utils import register_all_modules, safe_torch_load
 from zoo_test_server import (TINY_CONFIG, model_entry, sha256_bytes,
                              tiny_checkpoint_bytes, write_index)
 
@@ -40,15 +45,28 @@ def zoo(zoo_server, zoo_env, tmp_path, monkeypatch, reid_bytes):
     return zoo_server
 
 
+@pytest.fixture(autouse=True)
+def zoo_scheme():
+    """The tools' set-up: MMEngine's load_checkpoint takes zoo:// too."""
+    register_all_modules(init_default_scope=False)
+
+
 def _state(path) -> dict:
-    return torch.load(path, weights_only=True)['state_dict']
+    return safe_torch_load(path)['state_dict']
 
 
-def test_zoo_scheme_is_registered_on_import():
+def test_register_all_modules_registers_the_zoo_scheme():
     loader = CheckpointLoader._get_checkpoint_loader('zoo://x')
-    # Possibly wrapped by the safe-loading layer (functools.wraps).
-    assert getattr(loader, '__wrapped__', loader) is load_from_zoo
+    assert loader is load_from_zoo
     assert loader.__name__ == 'load_from_zoo'  # MMEngine logs "by zoo"
+
+
+def test_the_package_s_load_checkpoint_takes_zoo_names(zoo, zoo_env):
+    model = Tiny()
+    safe_load_checkpoint(model, 'zoo://tiny-net', strict=True)
+    expected = _state(zoo_env / 'tiny-net.pth')
+    for key, value in model.state_dict().items():
+        assert torch.equal(value, expected[key])
 
 
 def test_load_checkpoint_from_zoo(zoo, zoo_env):
@@ -64,7 +82,7 @@ def test_runner_load_from_zoo(zoo, zoo_env, tmp_path):
     cfg = Config.fromfile(str(TINY_CONFIG))
     cfg.work_dir = str(tmp_path / 'work')
     cfg.load_from = 'zoo://tiny-reid_r18_synthetic'
-    runner = Runner.from_cfg(cfg)
+    runner = build_runner(cfg)
     runner.load_or_resume()
     expected = _state(zoo_env / 'tiny-reid.pth')
     state = runner.model.state_dict()
@@ -97,7 +115,7 @@ def test_checksum_mismatch_through_zoo_scheme(zoo, zoo_env):
     with pytest.raises(ChecksumError, match='expected sha256'):
         load_checkpoint(Tiny(), 'zoo://tiny-net', logger='silent')
     assert not (zoo_env / 'tiny-net.pth').exists()
-    assert not (zoo_env / 'tiny-net.pth.part').exists()
+    assert sorted(p.name for p in zoo_env.iterdir()) == []  # no temp file
 
 
 class _Payload:

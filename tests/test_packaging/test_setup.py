@@ -1,5 +1,5 @@
-"""setup.py: the ``.mim`` folder OpenMMLab's ``mim`` reads from a package."""
-import re
+"""setup.py: the ``.mim`` folder OpenMMLab's ``mim`` reads from a package
+(the requirements: ``test_requirements.py``)."""
 import shutil
 from pathlib import Path
 
@@ -78,47 +78,3 @@ def test_a_build_from_an_sdist_keeps_its_mim_folder(setup_py, tmp_path):
     mim = sdist / 'mmreid_unsup' / '.mim'
     assert (mim / 'configs' / 'gracl' / 'a.py').read_text() == 'x = 1\n'
     assert (mim / 'tools' / 'train.py').is_file()
-
-
-#: pip name -> import name, where they differ.
-IMPORT_NAMES = {
-    'mmcv-lite': 'mmcv',
-    'scikit-learn': 'sklearn',
-    'opencv-python': 'cv2',
-    'pillow': 'PIL',
-    'faiss-cpu': 'faiss',
-}
-
-
-#: Extras needed by a library call rather than an import of ours.
-USED_THROUGH = {'onnx': 'torch.onnx.export (mmreid_unsup/apis/export.py)'}
-
-
-def _imported_somewhere(module: str, folders) -> bool:
-    import re
-    pattern = re.compile(rf'^\s*(import|from)\s+{re.escape(module)}(\.|\s|$)',
-                         re.MULTILINE)
-    return any(
-        pattern.search(path.read_text(encoding='utf-8'))
-        for folder in folders for path in (REPO_ROOT / folder).rglob('*.py'))
-
-
-def test_every_runtime_requirement_is_imported_by_the_package(setup_py):
-    """A dependency nobody imports is dead weight in every install."""
-    for requirement in setup_py.read_requirements('runtime'):
-        name = re.split(r'[<>=!~ ]', requirement)[0]
-        module = IMPORT_NAMES.get(name, name)
-        assert _imported_somewhere(module, ['mmreid_unsup']), requirement
-
-
-def test_every_extra_is_imported_somewhere(setup_py):
-    extras = setup_py.optional_requirements()
-    assert {'faiss', 'infomap', 'onnx', 'plot', 'all', 'tests'} <= set(extras)
-    for requirement in extras['all']:
-        name = re.split(r'[<>=!~ ]', requirement)[0]
-        module = IMPORT_NAMES.get(name, name)
-        assert module in USED_THROUGH or _imported_somewhere(
-            module, ['mmreid_unsup', 'tools', 'benchmarks']), requirement
-    assert extras['tests'] == [
-        'pytest>=7', 'pytest-xdist>=3', 'ruff>=0.6', 'model-index>=0.1.11'
-    ]

@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 import torch
 
+from mmreid_unsup.utils import safe_torch_load
 from tiny_cluster_contrast import (REPO_ROOT, dist_train_command,
                                    dist_train_env, free_port)
 
@@ -197,8 +198,8 @@ def test_sigkill_in_mid_epoch_then_resume_equals_uninterrupted_run(
     assert 'using the pseudo labels of epoch 1 restored' in log
     assert log.count('ClusterRefreshHook epoch') == 0  # no re-clustering
 
-    ref = torch.load(ref_dir / f'iter_{LAST_ITER}.pth', weights_only=True)
-    got = torch.load(run_dir / f'iter_{LAST_ITER}.pth', weights_only=True)
+    ref = safe_torch_load(ref_dir / f'iter_{LAST_ITER}.pth')
+    got = safe_torch_load(run_dir / f'iter_{LAST_ITER}.pth')
     assert got['meta']['iter'] == ref['meta']['iter'] == LAST_ITER
     # Weights, memory bank, pseudo labels, BN statistics: bit for bit.
     assert ref['state_dict'].keys() == got['state_dict'].keys()

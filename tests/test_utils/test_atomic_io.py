@@ -3,11 +3,12 @@ import os
 
 import pytest
 import torch
-from mmengine.fileio import get_file_backend
-from mmengine.runner.checkpoint import save_checkpoint
+from mmengine.fileio import LocalBackend, get_file_backend
+from mmengine.fileio.backends import local_backend
 
-import mmreid_unsup  # noqa: F401  (registers the atomic backend)
-from mmreid_unsup.utils import AtomicLocalBackend, atomic_write_bytes
+from mmreid_unsup.utils import (AtomicLocalBackend, atomic_write_bytes,
+                                safe_torch_load)
+from toy_runner import build_toy_runner
 
 
 def test_atomic_write_replaces_whole_file(tmp_path):
@@ -33,11 +34,23 @@ def test_failed_write_keeps_previous_file(tmp_path, monkeypatch):
     assert os.listdir(tmp_path) == ['ckpt.pth']
 
 
-def test_mmengine_saves_checkpoints_through_the_atomic_backend(
-        tmp_path, monkeypatch):
-    assert isinstance(get_file_backend(str(tmp_path)), AtomicLocalBackend)
+def _save(runner, path) -> None:
+    """``ReIDRunner.save_checkpoint`` of the (untrained) toy model."""
+    runner.save_checkpoint(
+        str(path.parent),
+        path.name,
+        save_optimizer=False,
+        save_param_scheduler=False)
+
+
+def test_the_runner_saves_checkpoints_atomically(tmp_path, monkeypatch):
+    runner = build_toy_runner(tmp_path / 'work')
     path = tmp_path / 'epoch_1.pth'
-    save_checkpoint({'state_dict': {'w': torch.ones(2)}}, str(path))
+    _save(runner, path)
+    saved = safe_torch_load(path)['state_dict']['linear.weight']
+    assert torch.equal(saved, runner.model.linear.weight)
+    with torch.no_grad():
+        runner.model.linear.weight.zero_()
 
     def crash(*args, **kwargs):
         raise RuntimeError('disk full')
@@ -45,9 +58,18 @@ def test_mmengine_saves_checkpoints_through_the_atomic_backend(
     # A failure while writing the next version leaves epoch_1 loadable.
     monkeypatch.setattr(os, 'fsync', crash)
     with pytest.raises(RuntimeError, match='disk full'):
-        save_checkpoint({'state_dict': {'w': torch.zeros(2)}}, str(path))
-    loaded = torch.load(path, weights_only=True)
-    assert torch.equal(loaded['state_dict']['w'], torch.ones(2))
+        _save(runner, path)
+    loaded = safe_torch_load(path)
+    assert torch.equal(loaded['state_dict']['linear.weight'], saved)
+    assert sorted(os.listdir(tmp_path)) == ['epoch_1.pth', 'work']  # no tmp
+
+
+def test_mmengine_s_own_file_backend_is_left_alone(tmp_path):
+    """Nothing replaces MMEngine's local backend (the runner saves
+    atomically by itself)."""
+    backend = get_file_backend(str(tmp_path))
+    assert type(backend) is LocalBackend
+    assert not isinstance(backend, AtomicLocalBackend)
 
 
 def test_put_text_is_atomic_too(tmp_path):
@@ -82,21 +104,46 @@ def _fill_disk(monkeypatch):
                         lambda *a, **k: _FullDisk(real_fdopen(*a, **k)))
 
 
+def _fill_mmengine_disk(monkeypatch):
+    """MMEngine's LocalBackend (which the runner writes its temporary file
+    with) writes to a full disk."""
+    real_open = open
+
+    def full_disk_open(file, mode='r', *args, **kwargs):
+        f = real_open(file, mode, *args, **kwargs)
+        return _FullDisk(f) if 'w' in mode else f
+
+    monkeypatch.setattr(local_backend, 'open', full_disk_open, raising=False)
+
+
 def test_full_disk_names_the_file_and_keeps_the_previous_checkpoint(
         tmp_path, monkeypatch):
+    runner = build_toy_runner(tmp_path / 'work')
     path = tmp_path / 'epoch_1.pth'
-    save_checkpoint({'state_dict': {'w': torch.ones(2)}}, str(path))
+    _save(runner, path)
     before = path.read_bytes()
-    _fill_disk(monkeypatch)
+    _fill_mmengine_disk(monkeypatch)
     with pytest.raises(OSError) as err:
-        save_checkpoint({'state_dict': {'w': torch.zeros(2)}}, str(path))
+        _save(runner, path)
     assert err.value.errno == errno.ENOSPC
     message = str(err.value)
     assert (f'cannot write {path}: No space left on device while writing '
             'the data; the previous epoch_1.pth is left as it was') in message
     assert 'free some space on that disk' in message
     assert path.read_bytes() == before
-    assert os.listdir(tmp_path) == ['epoch_1.pth']  # no temporary left
+    assert sorted(os.listdir(tmp_path)) == ['epoch_1.pth', 'work']  # no tmp
+
+
+def test_full_disk_in_an_atomic_write_keeps_the_previous_file(
+        tmp_path, monkeypatch):
+    path = tmp_path / 'epoch_1.pth'
+    AtomicLocalBackend().put(b'good', path)
+    _fill_disk(monkeypatch)
+    with pytest.raises(OSError, match=f'cannot write {path}: .* while '
+                       'writing the data; the previous epoch_1.pth is left'):
+        AtomicLocalBackend().put(b'half', path)
+    assert path.read_bytes() == b'good'
+    assert os.listdir(tmp_path) == ['epoch_1.pth']
 
 
 def test_full_disk_on_a_new_file_says_nothing_was_written(

@@ -6,8 +6,7 @@ import pytest
 import torch
 from mmengine.logging import HistoryBuffer
 
-import mmreid_unsup  # noqa: F401  (registers the safe loaders)
-from mmreid_unsup.utils import safe_torch_load  # noqa: E402
+from mmreid_unsup.utils import checkpoint_safe_globals, safe_torch_load
 
 
 def _saved(obj) -> io.BytesIO:
@@ -36,15 +35,21 @@ def test_mmengine_checkpoint_objects_load_with_safe_torch_load():
     np.testing.assert_array_equal(loaded['arr'], np.arange(3))
 
 
-def test_plain_torch_load_still_reads_them_into_inert_records():
+def test_plain_torch_load_reads_them_into_inert_records_in_the_block():
     """Scripts calling torch.load(weights_only=True) on our checkpoints
-    still unpickle them (the stand-ins are allow-listed globally)."""
+    unpickle them inside checkpoint_safe_globals(); the allow-list is
+    given back after (importing the package allow-lists nothing)."""
     from mmreid_unsup.utils.checkpoint_stand_ins import HistoryBufferRecord
-    loaded = torch.load(_saved(_mmengine_objects()), weights_only=True)
+    before = torch.serialization.get_safe_globals()
+    with checkpoint_safe_globals():
+        loaded = torch.load(_saved(_mmengine_objects()), weights_only=True)
+    assert torch.serialization.get_safe_globals() == before
     record = loaded['message_hub']['log_scalars']['train/loss']
     assert type(record) is HistoryBufferRecord
     assert record.to_history_buffer().current() == 1.5
     assert loaded['seed'] == 3
+    with pytest.raises(pickle.UnpicklingError):
+        torch.load(_saved(_mmengine_objects()), weights_only=True)
 
 
 class _RunsCode:
@@ -66,9 +71,10 @@ def test_a_pickle_that_runs_code_is_refused():
 import os  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-from mmengine.runner import Runner, load_checkpoint  # noqa: E402
 from mmengine.runner.checkpoint import save_checkpoint  # noqa: E402
 
+from mmreid_unsup.engine import build_runner, load_checkpoint  # noqa: E402
+from mmreid_unsup.engine import read_checkpoint  # noqa: E402
 from mmreid_unsup.utils import UnsafeCheckpointError  # noqa: E402
 from tiny_cluster_contrast import (REPO_ROOT, load_script,  # noqa: E402
                                    shared_dir, tiny_cfg)
@@ -134,7 +140,7 @@ def test_a_corrupt_file_is_not_called_unsafe(tmp_path):
     assert not isinstance(excinfo.value, UnsafeCheckpointError)
 
 
-def test_mmengine_load_checkpoint_refuses_code(tmp_path):
+def test_load_checkpoint_refuses_code(tmp_path):
     path = _evil_checkpoint(tmp_path)
     with pytest.raises(UnsafeCheckpointError) as excinfo:
         load_checkpoint(torch.nn.Linear(2, 2), str(path), logger='silent')
@@ -144,16 +150,16 @@ def test_mmengine_load_checkpoint_refuses_code(tmp_path):
 def test_remote_schemes_give_the_same_message(tmp_path, monkeypatch):
     """``http://`` and the other schemes fail the same clear way."""
     from mmengine.runner import checkpoint as ckpt_module
-    from mmengine.runner.checkpoint import CheckpointLoader
     path = _evil_checkpoint(tmp_path)
-    loader = CheckpointLoader._get_checkpoint_loader('https://x/evil.pth')
-    # The wrapped MMEngine loader downloads with load_url, then torch.load.
+    # MMEngine's http loader downloads with load_url, then torch.load.
     monkeypatch.setattr(ckpt_module, 'load_url',
                         lambda url, map_location=None, **kw: torch.load(
                             path, map_location=map_location))
+    before = torch.load
     with pytest.raises(UnsafeCheckpointError, match='https://x/evil.pth'):
-        loader('https://x/evil.pth')
+        read_checkpoint('https://x/evil.pth')
     assert not (tmp_path / 'MARKER').exists()
+    assert torch.load is before  # given back
 
 
 @pytest.mark.parametrize('resume', [False, True])
@@ -162,7 +168,7 @@ def test_runner_load_from_and_resume_refuse_code(tiny_synthetic_root,
     path = _evil_checkpoint(tmp_path)
     cfg = tiny_cfg(tiny_synthetic_root, tmp_path / 'work',
                    load_from=str(path), resume=resume)
-    runner = Runner.from_cfg(cfg)
+    runner = build_runner(cfg)
     with pytest.raises(UnsafeCheckpointError) as excinfo:
         runner.train()
     _assert_refused(excinfo, path, tmp_path / 'MARKER')

@@ -4,12 +4,13 @@ The corpus (``tests/crafted_checkpoints.py``) holds the getattr /
 ``__self__`` gadget of issue 20, attribute injection into every stand-in
 and into the classes torch allows by default, ``__reduce__`` of builtins,
 payloads hidden deep inside containers and numpy objects with bogus data.
-Each file is loaded through ``safe_torch_load``, MMEngine's
-``load_checkpoint``, ``init_cfg=dict(type='Pretrained')``, ``zoo://``, the
-torchreid converter and ``Runner`` resume and ``load_from``; one file per
-kind of attack also through ``init_model``, ``tools/test.py`` and a whole
-``Runner.train()`` with ``resume``. Every load is refused with an error
-naming the file, and no marker file is ever written.
+Each file is loaded through ``safe_torch_load``, the package's
+``load_checkpoint``, ``init_cfg=dict(type='Pretrained')`` (under the
+package's scope, as every config of the toolbox), ``zoo://``, the
+torchreid converter and ``ReIDRunner`` resume and ``load_from``; one file
+per kind of attack also through ``init_model``, ``tools/test.py`` and a
+whole ``ReIDRunner.train()`` with ``resume``. Every load is refused with an
+error naming the file, and no marker file is ever written.
 """
 from pathlib import Path
 from typing import Callable, List
@@ -20,11 +21,11 @@ import torch
 import torch.nn as nn
 from mmengine.logging import HistoryBuffer
 from mmengine.model import BaseModule
-from mmengine.runner import Runner, load_checkpoint
 
-import mmreid_unsup  # noqa: F401  (registers the safe loaders)
 from crafted_checkpoints import (Crafted, build_corpus, meta_config_checkpoint)
-from mmreid_unsup.utils import UnsafeCheckpointError, safe_torch_load
+from mmreid_unsup.engine import ReIDRunner, build_runner, load_checkpoint
+from mmreid_unsup.utils import (UnsafeCheckpointError, register_all_modules,
+                                safe_torch_load)
 from tiny_cluster_contrast import REPO_ROOT, load_script, tiny_cfg
 from zoo_test_server import model_entry, sha256_bytes, write_index
 
@@ -118,13 +119,15 @@ def test_the_global_allow_list_does_not_reopen_getattr(corpus):
         assert getattr in torch.serialization.get_safe_globals()
 
 
-def test_mmengine_load_checkpoint(corpus):
+def test_load_checkpoint(corpus):
     _refused_everywhere(
         corpus,
         lambda c: load_checkpoint(Tiny(), str(c.path), logger='silent'))
 
 
 def test_pretrained_init_cfg(corpus):
+    # As in a runner of any config of the toolbox (default_scope).
+    register_all_modules(init_default_scope=True)
     _refused_everywhere(corpus,
                         lambda c: TinyPretrained(str(c.path)).init_weights())
 
@@ -175,10 +178,10 @@ def test_torchreid_converter(corpus, tmp_path, capsys):
 
 
 @pytest.fixture(scope='module')
-def runner(tiny_synthetic_root, tmp_path_factory) -> Runner:
-    """A tiny Runner whose resume / load_checkpoint the files go through."""
+def runner(tiny_synthetic_root, tmp_path_factory) -> ReIDRunner:
+    """A tiny runner whose resume / load_checkpoint the files go through."""
     work_dir = tmp_path_factory.mktemp('corpus_runner')
-    return Runner.from_cfg(tiny_cfg(tiny_synthetic_root, work_dir))
+    return build_runner(tiny_cfg(tiny_synthetic_root, work_dir))
 
 
 def test_runner_resume(corpus, runner):
@@ -203,7 +206,7 @@ def test_runner_train_with_resume_or_load_from(corpus, tiny_synthetic_root,
                    load_from=str(crafted.path),
                    resume=resume)
     with pytest.raises(UnsafeCheckpointError, match=str(crafted.path)):
-        Runner.from_cfg(cfg).train()
+        build_runner(cfg).train()
     assert not _markers(corpus)
 
 
@@ -232,7 +235,7 @@ def real_checkpoint(tiny_synthetic_root, tmp_path_factory) -> Path:
                    work_dir,
                    train_cfg=dict(max_epochs=1, val_interval=5),
                    param_scheduler=[dict(type='MultiStepLR', milestones=[1])])
-    Runner.from_cfg(cfg).train()
+    build_runner(cfg).train()
     return work_dir / 'epoch_1.pth'
 
 
@@ -283,7 +286,7 @@ def test_meta_config_is_never_run_on_resume(real_checkpoint, tmp_path,
                    train_cfg=dict(max_epochs=1, val_interval=5),
                    load_from=str(path),
                    resume=True)
-    runner = Runner.from_cfg(cfg)
+    runner = build_runner(cfg)
     runner.train()
     assert not marker.exists(), 'meta["config"] ran'
     assert runner.epoch == 1

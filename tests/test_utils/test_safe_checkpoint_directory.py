@@ -3,9 +3,8 @@ checkpoints it holds suggested, on every path."""
 
 import pytest
 import torch
-from mmengine.runner import load_checkpoint
 
-import mmreid_unsup  # noqa: F401  (registers the safe loaders)
+from mmreid_unsup.engine import load_checkpoint, read_checkpoint
 from mmreid_unsup.utils import safe_torch_load
 from mmreid_unsup.utils.checkpoint_path import (CheckpointIsADirectoryError,
                                                 check_checkpoint_file)
@@ -58,7 +57,10 @@ def test_safe_torch_load_and_load_checkpoint(work_dir):
     with pytest.raises(CheckpointIsADirectoryError) as excinfo:
         safe_torch_load(work_dir)
     _check_message(str(excinfo.value), work_dir)
-    # MMEngine's load_checkpoint: load_from, resume, Pretrained init.
+    # The reader of the runner (load_from, resume) and Pretrained init.
+    with pytest.raises(CheckpointIsADirectoryError) as excinfo:
+        read_checkpoint(str(work_dir))
+    _check_message(str(excinfo.value), work_dir)
     with pytest.raises(CheckpointIsADirectoryError) as excinfo:
         load_checkpoint(torch.nn.Linear(2, 2), str(work_dir), logger='silent')
     _check_message(str(excinfo.value), work_dir)

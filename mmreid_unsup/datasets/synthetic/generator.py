@@ -7,8 +7,8 @@ from typing import Dict, List, NamedTuple, Tuple
 
 import cv2
 import numpy as np
-from tqdm import tqdm
 
+from mmreid_unsup.utils.progress import progress_bar
 from .background import make_background
 from .camera import BACKGROUNDS, sample_camera
 from .identity import sample_identity
@@ -212,16 +212,18 @@ def generate_synthetic_reid(out_dir: str,
         for c in cameras
     ]
     identities = {}
-    for shot in tqdm(shots, desc='synthetic re-ID', disable=not progress):
-        if shot.pid not in identities:
-            identities[shot.pid] = sample_identity(
-                np.random.default_rng([seed, _IDENTITY, shot.pid]))
-        rng = np.random.default_rng([seed, _IMAGE, shot.pid, shot.cam,
-                                     shot.take])
-        img = renderer.render(identities[shot.pid], cameras[shot.cam],
-                              backgrounds[shot.cam], rng)
-        path = osp.join(out_dir, SPLIT_DIRS[shot.split], shot.name)
-        if not cv2.imwrite(path, img, [cv2.IMWRITE_JPEG_QUALITY, 95]):
-            raise OSError(f'could not write {path}')
+    with progress_bar('synthetic re-ID', len(shots), progress) as report:
+        for done, shot in enumerate(shots, 1):
+            if shot.pid not in identities:
+                identities[shot.pid] = sample_identity(
+                    np.random.default_rng([seed, _IDENTITY, shot.pid]))
+            rng = np.random.default_rng([seed, _IMAGE, shot.pid, shot.cam,
+                                         shot.take])
+            img = renderer.render(identities[shot.pid], cameras[shot.cam],
+                                  backgrounds[shot.cam], rng)
+            path = osp.join(out_dir, SPLIT_DIRS[shot.split], shot.name)
+            if not cv2.imwrite(path, img, [cv2.IMWRITE_JPEG_QUALITY, 95]):
+                raise OSError(f'could not write {path}')
+            report(done, len(shots))
     _write_meta(out_dir, params, counts, complete=True)
     return counts

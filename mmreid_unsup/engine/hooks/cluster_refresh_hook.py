@@ -20,6 +20,7 @@ from ..contracts import (EpochAwareModel, LabelledSampler, PartnerLabeler,
                          ProgressLabeler, PseudoLabelledModel, PseudoLabeler,
                          ReIDDataset, check_sampler_batch_size, find_sampler)
 from ..feature_extraction import extract_train_set_features, unwrap_model
+from ..runners.reid_runner import is_resuming
 
 #: Key of the hook's state in a checkpoint's ``meta``.
 META_KEY = 'pseudo_labels'
@@ -180,7 +181,7 @@ class ClusterRefreshHook(TrainSetStateMixin, Hook):
         only when the training set is still the one they were computed on.
         """
         state = checkpoint.get('meta', {}).get(META_KEY)
-        if state is not None and getattr(runner, '_resume', False):
+        if state is not None and is_resuming(runner):
             self.label_epoch = state.get('epoch')
             self._sampler_synced = False
             change = self.train_set_change(runner, state)

@@ -14,6 +14,7 @@ from ..contracts import (BatchBuildingSampler, EpochAwareModel,
                          InstanceMemoryModel, NeighbourStatsModel,
                          ReIDDataset, check_sampler_batch_size, find_sampler)
 from ..feature_extraction import extract_train_set_features, unwrap_model
+from ..runners.reid_runner import is_resuming
 
 #: Key of the hook's state in a checkpoint's ``meta``.
 META_KEY = 'instance_memory'
@@ -124,8 +125,7 @@ class InstanceMemoryHook(TrainSetStateMixin, Hook):
     def after_load_checkpoint(self, runner: Runner, checkpoint: dict) -> None:
         """Trust the restored memories of a resumed run on the same set."""
         state = checkpoint.get('meta', {}).get(META_KEY)
-        self._ready = state is not None and getattr(
-            runner, '_resume', False)
+        self._ready = state is not None and is_resuming(runner)
         if self._ready:
             change = self.train_set_change(runner, state)
             if change is not None:

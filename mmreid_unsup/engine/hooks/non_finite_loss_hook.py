@@ -1,7 +1,7 @@
 """Stop training at the first NaN/Inf loss, before it reaches the weights."""
 import math
 import os.path as osp
-from typing import Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import torch
 from mmengine.dist import all_gather, get_world_size
@@ -9,7 +9,7 @@ from mmengine.hooks import Hook
 from mmengine.runner import Runner
 
 from mmreid_unsup.registry import HOOKS
-from ..contracts import LossParsingModel
+from ..contracts import LossCheckingModel
 from ..feature_extraction import unwrap_model
 
 
@@ -26,15 +26,17 @@ class NonFiniteLossHook(Hook):
     it to ``model.parse_losses`` and then calls
     ``optim_wrapper.update_params``, which runs backward and the optimizer
     step. ``parse_losses`` is therefore the one place where the per-term
-    losses exist *before* the step. Before training, this hook wraps the
-    (unwrapped) model's ``parse_losses`` with a check of every term whose
-    name contains ``'loss'`` (the terms MMEngine sums into the loss), so a
-    non-finite term raises :class:`NonFiniteLossError` before backward: the
-    weights, the optimizer state and the memories keep their last finite
-    values, and since the run stops inside the iteration no
-    ``CheckpointHook`` runs after it: every checkpoint on disk was written
-    before the fault and holds finite weights. The model class is not
-    changed; the wrapper is an instance attribute, removed after training.
+    losses exist *before* the step. The models of this toolbox call a
+    check there (the ``LossCheckingModel`` contract,
+    :meth:`~mmreid_unsup.models.BaseReIDModel.set_loss_check`): before
+    training this hook gives the (unwrapped) model its :meth:`check` of
+    every term whose name contains ``'loss'`` (the terms MMEngine sums
+    into the loss), so a non-finite term raises
+    :class:`NonFiniteLossError` before backward: the weights, the
+    optimizer state and the memories keep their last finite values, and
+    since the run stops inside the iteration no ``CheckpointHook`` runs
+    after it: every checkpoint on disk was written before the fault and
+    holds finite weights. After training the check is removed.
 
     Under DDP every rank checks its own losses and the flags are
     all-gathered, so all ranks stop at the same iteration with the same
@@ -42,8 +44,9 @@ class NonFiniteLossHook(Hook):
     rank raising while the others wait in the gradient all-reduce. This
     costs one tiny all-gather per iteration.
 
-    A model whose own ``train_step`` bypasses ``parse_losses`` is checked
-    in ``after_train_iter`` from the logged losses instead: after its
+    A model without ``set_loss_check`` (another ``BaseModel``), or whose
+    own ``train_step`` bypasses ``parse_losses``, is checked in
+    ``after_train_iter`` from the logged losses instead: after its
     optimizer step, but still before any checkpoint or memory update of
     that iteration (the hook's priority is ``'HIGH'``).
 
@@ -62,25 +65,23 @@ class NonFiniteLossHook(Hook):
     def __init__(self, sync_ranks: bool = True) -> None:
         self.sync_ranks = sync_ranks
         self._runner: Optional[Runner] = None
-        self._model: Optional[torch.nn.Module] = None
+        self._model: Optional[LossCheckingModel] = None
         self._batch_idx = 0
         self._checked = False
 
     # -- MMEngine hook points -------------------------------------------
 
     def before_train(self, runner: Runner) -> None:
-        """Wrap the model's ``parse_losses`` with the check."""
+        """Give the model the check of its parsed losses."""
         model = unwrap_model(runner)
         self._runner = runner
-        if not isinstance(model, LossParsingModel):
+        if not isinstance(model, LossCheckingModel):
             runner.logger.warning(
-                'NonFiniteLossHook: the model has no parse_losses(); losses '
+                'NonFiniteLossHook: the model has no set_loss_check() (see '
+                'mmreid_unsup.engine.contracts.LossCheckingModel); losses '
                 'are checked after the optimizer step only')
             return
-        # A model left wrapped by a run that stopped gets this hook's check.
-        original = vars(model).get('_non_finite_original', model.parse_losses)
-        model._non_finite_original = original
-        model.parse_losses = self._guarded(original)
+        model.set_loss_check(self._check_before_step)
         self._model = model
 
     def before_train_iter(self,
@@ -102,23 +103,16 @@ class NonFiniteLossHook(Hook):
         self.check(outputs, before_step=False)
 
     def after_train(self, runner: Runner) -> None:
-        """Give the model its own ``parse_losses`` back."""
-        model = self._model
-        if model is not None and '_non_finite_original' in vars(model):
-            del model.parse_losses
-            del model._non_finite_original
+        """Take the check back from the model."""
+        if self._model is not None:
+            self._model.set_loss_check(None)
         self._model = None
 
     # -- the check --------------------------------------------------------
 
-    def _guarded(self, parse_losses: Callable) -> Callable:
-
-        def parse_and_check(losses: dict) -> Tuple[torch.Tensor, dict]:
-            loss, log_vars = parse_losses(losses)
-            self.check(log_vars, before_step=True)
-            return loss, log_vars
-
-        return parse_and_check
+    def _check_before_step(self, log_vars: Dict[str, torch.Tensor]) -> None:
+        """:meth:`check` of the losses parsed before the optimizer step."""
+        self.check(log_vars, before_step=True)
 
     def check(self, log_vars: Dict[str, torch.Tensor],
               before_step: bool) -> None:
@@ -191,8 +185,9 @@ class NonFiniteLossHook(Hook):
                      'weights were not updated with it')
         else:
             state = ('Training stopped after the optimizer step (the '
-                     "model's train_step bypasses parse_losses): the "
-                     'weights in memory may be corrupt')
+                     "model's losses could not be checked before it: no "
+                     'set_loss_check, or a train_step that bypasses '
+                     'parse_losses): the weights in memory may be corrupt')
         return (f'NonFiniteLossHook: non-finite loss{where}: '
                 f'{", ".join(parts)}. {state}, and no checkpoint was written '
                 f'after it; {last}. Resume from it (--resume), e.g. with a '

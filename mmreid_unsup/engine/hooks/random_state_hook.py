@@ -8,6 +8,7 @@ from mmengine.runner import Runner
 from mmreid_unsup.registry import HOOKS
 from mmreid_unsup.utils.random_state import (get_random_states,
                                              set_random_states)
+from ..runners.reid_runner import is_resuming
 from ..runners.resumable_train_loop import EPOCH_PROGRESS_KEY
 
 #: Key of the generator states in a checkpoint's ``meta``.
@@ -57,7 +58,7 @@ class RandomStateHook(Hook):
 
     def after_load_checkpoint(self, runner: Runner, checkpoint: dict) -> None:
         """Keep the states of a resumed checkpoint for later."""
-        if not getattr(runner, '_resume', False):
+        if not is_resuming(runner):
             return
         states = checkpoint.get('meta', {}).get(META_KEY)
         if not states:
@@ -66,7 +67,8 @@ class RandomStateHook(Hook):
                 'states (saved without this hook); the random generators '
                 'continue from the seed, not from the checkpoint')
             return
-        randomness = getattr(runner, '_randomness_cfg', None) or {}
+        cfg = getattr(runner, 'cfg', None) or {}
+        randomness = cfg.get('randomness') or {}
         if get_world_size() > 1 and randomness.get('diff_rank_seed'):
             runner.logger.warning(
                 f'{type(self).__name__}: diff_rank_seed=True, but the '

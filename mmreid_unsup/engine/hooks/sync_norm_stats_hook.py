@@ -53,6 +53,30 @@ class SyncNormStatsHook(Hook):
 
     The cost is one all-reduce of the running statistics per iteration
     (ResNet-50: 53k floats, about 0.2 MB). In one process it does nothing.
+
+    Why not MMEngine's ``SyncBuffersHook``, which averages buffers after
+    each training epoch and before validation:
+
+    - it averages every buffer, and the models here keep memory banks (an
+      instance memory holds a feature per training image: 100 MB for
+      Market-1501 with ResNet-50), pseudo labels and camera ids as
+      buffers. They are identical on every rank by construction; averaging
+      them costs a large all-reduce per epoch, is not exact for 3 ranks or
+      more (``(x + x + x) / 3`` rounds), and turns integer and boolean
+      buffers into a mean;
+    - it syncs at epoch ends only, while checkpoints are also saved within
+      an epoch (``ResumableEpochBasedTrainLoop`` resumes mid-epoch, and an
+      iteration-based ``CheckpointHook`` saves every N iterations): such a
+      checkpoint would hold rank 0's statistics while the other ranks go on
+      with their own, and a resumed run would not continue the one that
+      was interrupted;
+    - it does not sync before a test run.
+
+    Subclassing it would override every method it has (the buffers chosen,
+    when), so this hook derives from ``Hook`` directly. Its priority is
+    ``HIGH`` so that the statistics are averaged before ``CheckpointHook``
+    (``VERY_LOW``) saves them, and before the hooks that validate or refresh
+    pseudo labels read them.
     """
 
     priority = 'HIGH'

@@ -1,12 +1,13 @@
 """Per-image state in checkpoints: is it still the training set's?"""
 from typing import Any, Dict, Optional, Union
 
-from mmengine.runner import BaseLoop, Runner
+from mmengine.runner import Runner
 from torch.utils.data import DataLoader
 
 from mmreid_unsup.datasets.fingerprint import (dataset_fingerprint,
                                                describe_change)
 from ..feature_extraction import build_extraction_dataloader
+from ..runners.reid_runner import is_resuming
 
 
 class TrainSetStateMixin:
@@ -69,10 +70,10 @@ class TrainSetStateMixin:
 
         Returns:
             str | None: a sentence naming the difference; None also when
-            the runner has no training loop built (a checkpoint loaded for
-            testing), where no training set is at stake.
+            the runner is not resuming (a checkpoint loaded for testing, or
+            weights for fine-tuning), where the state is not reused.
         """
-        if not isinstance(getattr(runner, '_train_loop', None), BaseLoop):
+        if not is_resuming(runner):
             return None
         saved = state.get('train_set') or dict(
             num_samples=state.get('num_samples'))

@@ -1,5 +1,5 @@
 """The top-level re-ID model: backbone, neck, optional head, pseudo labels."""
-from typing import Dict, Iterator, List, Optional, Union
+from typing import Callable, Dict, Iterator, List, Optional, Tuple, Union
 
 import torch
 import torch.nn as nn
@@ -41,6 +41,10 @@ class BaseReIDModel(ResizableBufferMixin, BaseModel):
 
     resizable_buffers = ('pseudo_labels', )
 
+    #: What :meth:`parse_losses` calls with the parsed losses (see
+    #: :meth:`set_loss_check`); None: nothing.
+    _loss_check: Optional[Callable[[Dict[str, torch.Tensor]], None]] = None
+
     def __init__(self,
                  backbone: dict,
                  neck: Optional[dict],
@@ -59,6 +63,40 @@ class BaseReIDModel(ResizableBufferMixin, BaseModel):
         self.head = MODELS.build(head) if head is not None else None
         self.pseudo_labels: torch.Tensor
         self.register_buffer('pseudo_labels', torch.zeros(0, dtype=torch.long))
+
+    def set_loss_check(
+            self, check: Optional[Callable[[Dict[str, torch.Tensor]],
+                                           None]]) -> None:
+        """Have :meth:`parse_losses` call ``check(log_vars)`` from now on.
+
+        MMEngine's ``train_step`` parses the losses, then runs backward and
+        the optimizer step; a check called here (by
+        :class:`~mmreid_unsup.engine.hooks.NonFiniteLossHook`, for the
+        run) can stop an iteration before its step. It is a plain
+        attribute, not part of the state dict.
+
+        Args:
+            check (Callable, optional): Called with the parsed values
+                (``name -> tensor``; it may raise). None removes it.
+        """
+        self._loss_check = check
+
+    def parse_losses(
+        self, losses: Dict[str, torch.Tensor]
+    ) -> Tuple[torch.Tensor, Dict[str, torch.Tensor]]:
+        """MMEngine's ``parse_losses``, then the check of
+        :meth:`set_loss_check` if one is set.
+
+        Args:
+            losses (dict): The loss dict of the ``'loss'`` mode.
+
+        Returns:
+            tuple[Tensor, dict]: The total loss and the values to log.
+        """
+        loss, log_vars = super().parse_losses(losses)
+        if self._loss_check is not None:
+            self._loss_check(log_vars)
+        return loss, log_vars
 
     def extract_feat(self, inputs: torch.Tensor) -> torch.Tensor:
         """L2-normalised embeddings.

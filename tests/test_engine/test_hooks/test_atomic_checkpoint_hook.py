@@ -7,9 +7,9 @@ import sys
 import time
 
 import pytest
-import torch
 from mmengine.runner import find_latest_checkpoint
 
+from mmreid_unsup.utils import safe_torch_load
 from tiny_cluster_contrast import REPO_ROOT
 from toy_runner import build_toy_runner
 
@@ -80,7 +80,7 @@ def test_sigkill_during_a_save_leaves_the_previous_checkpoint(tmp_path):
     assert not (work_dir / 'epoch_2.pth').exists()
     latest = find_latest_checkpoint(str(work_dir))
     assert latest == str(work_dir / 'epoch_1.pth')
-    ckpt = torch.load(latest, weights_only=True)
+    ckpt = safe_torch_load(latest)
     assert ckpt['meta']['epoch'] == 1
 
     # --resume continues from it and clears the leftover.
@@ -111,7 +111,7 @@ def test_failure_while_pointing_last_checkpoint_keeps_the_old_pointer(
     # not deleted: pruning comes after the pointer.
     assert find_latest_checkpoint(str(work_dir)).endswith('epoch_1.pth')
     assert (work_dir / 'epoch_1.pth').exists()
-    assert torch.load(work_dir / 'epoch_1.pth', weights_only=True)
+    assert safe_torch_load(work_dir / 'epoch_1.pth')
 
 
 def test_keeps_max_keep_ckpts_newest(tmp_path):

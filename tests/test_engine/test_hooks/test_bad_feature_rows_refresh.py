@@ -9,8 +9,8 @@ from pathlib import Path
 
 import torch
 import torch.nn.functional as F
-from mmengine.runner import Runner
 
+from mmreid_unsup.engine import build_runner
 from tiny_cluster_contrast import tiny_cfg
 
 
@@ -39,7 +39,7 @@ def test_refresh_counts_bad_rows_makes_them_outliers_and_keeps_memory_finite(
     cfg.merge_from_dict(
         dict(train_dataloader=dict(sampler=dict(iters_per_epoch=1))))
     cfg.val_dataloader = cfg.val_cfg = cfg.val_evaluator = None
-    runner = Runner.from_cfg(cfg)
+    runner = build_runner(cfg)
     runner.model.neck.register_forward_hook(_spoil_extraction)
     hook = next(h for h in runner.hooks
                 if type(h).__name__ == 'ClusterRefreshHook')
@@ -75,7 +75,7 @@ def test_clean_refresh_logs_zero_counts(tiny_synthetic_root, tmp_path):
         train_cfg=dict(max_epochs=1),
         experiment_name='clean_feature_rows')
     cfg.val_dataloader = cfg.val_cfg = cfg.val_evaluator = None
-    runner = Runner.from_cfg(cfg)
+    runner = build_runner(cfg)
     hook = next(h for h in runner.hooks
                 if type(h).__name__ == 'ClusterRefreshHook')
     hook.refresh(runner)

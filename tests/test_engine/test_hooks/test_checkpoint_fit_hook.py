@@ -4,8 +4,8 @@ model (other numbers of clusters) still loads; load_from_strict=False
 loads what fits on purpose."""
 import pytest
 import torch
-from mmengine.runner import Runner
 
+from mmreid_unsup.engine import build_runner
 from mmreid_unsup.utils.checkpoint_fit import CheckpointMismatchError
 from tiny_cluster_contrast import tiny_cfg
 
@@ -14,7 +14,7 @@ from tiny_cluster_contrast import tiny_cfg
 def trained_state(tiny_synthetic_root, tmp_path_factory):
     """The tiny model's weights as a run with 5 clusters would save them."""
     cfg = tiny_cfg(tiny_synthetic_root, tmp_path_factory.mktemp('fit'))
-    state = Runner.from_cfg(cfg).model.state_dict()
+    state = build_runner(cfg).model.state_dict()
     assert state['head.memory.bank'].shape[0] == 0  # empty before a refresh
     state['head.memory.bank'] = torch.randn(5, state[
         'head.memory.bank'].shape[1])
@@ -25,7 +25,7 @@ def trained_state(tiny_synthetic_root, tmp_path_factory):
 def _runner(root, tmp_path, checkpoint, **overrides):
     path = tmp_path / 'in.pth'
     torch.save(checkpoint, path)
-    return Runner.from_cfg(
+    return build_runner(
         tiny_cfg(root, tmp_path / 'work', load_from=str(path), **overrides))
 
 

@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 import torch
 from mmengine.hooks import Hook
-from mmengine.runner import Runner
 
+from mmreid_unsup.engine import build_runner
+from mmreid_unsup.utils import safe_torch_load
 from tiny_cluster_contrast import tiny_cfg
 
 
@@ -40,7 +41,7 @@ class _Probe(Hook):
 
 
 def _run(cfg):
-    runner = Runner.from_cfg(cfg)
+    runner = build_runner(cfg)
     probe = _Probe()
     runner.register_hook(probe)
     runner.train()
@@ -109,7 +110,7 @@ def test_resume_restores_labels_memory_optimizer_and_epoch(
     saved_labels = first.model.pseudo_labels.clone()
     saved_bank = first.model.head.memory.bank.clone()
     saved_optim = first.optim_wrapper.state_dict()
-    ckpt = torch.load(work_dir / 'epoch_1.pth', weights_only=True)
+    ckpt = safe_torch_load(work_dir / 'epoch_1.pth')
     assert ckpt['meta']['pseudo_labels']['epoch'] == 0
 
     # Resume for epoch 1; with interval 2 no refresh is due there, so the
@@ -143,7 +144,7 @@ def test_resume_when_a_refresh_is_due_reclusters(tiny_synthetic_root,
         load_from=str(work_dir / 'epoch_1.pth'))
     resumed, _ = _run(cfg)
     assert resumed.train_loop.epoch == 2
-    meta = torch.load(work_dir / 'epoch_2.pth', weights_only=True)['meta']
+    meta = safe_torch_load(work_dir / 'epoch_2.pth')['meta']
     assert meta['pseudo_labels']['epoch'] == 1
 
 
@@ -159,8 +160,7 @@ def test_load_from_does_not_reuse_foreign_labels(tiny_synthetic_root,
                  train_cfg=dict(max_epochs=1),
                  load_from=str(work_dir / 'epoch_1.pth')), 2)
     runner, probe = _run(cfg)
-    meta = torch.load(tmp_path / 'finetune' / 'epoch_1.pth',
-                      weights_only=True)['meta']
+    meta = safe_torch_load(tmp_path / 'finetune' / 'epoch_1.pth')['meta']
     assert meta['pseudo_labels']['epoch'] == 0
     assert 0 in probe.epochs
 
@@ -172,7 +172,7 @@ def test_sampler_batch_size_mismatch_is_a_clear_error(tiny_synthetic_root,
         tmp_path,
         train_dataloader=dict(sampler=dict(batch_size=4)))
     with pytest.raises(ValueError, match='sampler.batch_size=4'):
-        Runner.from_cfg(cfg).train()
+        build_runner(cfg).train()
 
 
 def test_missing_cluster_dataloader_is_a_clear_error(tiny_synthetic_root,
@@ -180,7 +180,7 @@ def test_missing_cluster_dataloader_is_a_clear_error(tiny_synthetic_root,
     cfg = tiny_cfg(tiny_synthetic_root, tmp_path)
     cfg.pop('cluster_dataloader')
     with pytest.raises(KeyError, match='cluster_dataloader'):
-        Runner.from_cfg(cfg).train()
+        build_runner(cfg).train()
 
 
 @pytest.mark.slow
@@ -257,7 +257,7 @@ def test_resume_on_a_changed_training_set_reclusters(tiny_synthetic_root,
     work_dir = tmp_path / 'run'
     _run(_with_interval(
         tiny_cfg(root, work_dir, train_cfg=dict(max_epochs=1)), 2))
-    meta = torch.load(work_dir / 'epoch_1.pth', weights_only=True)['meta']
+    meta = safe_torch_load(work_dir / 'epoch_1.pth')['meta']
     saved = meta['pseudo_labels']['train_set']
     assert saved['num_samples'] == meta['pseudo_labels']['num_samples']
 
@@ -267,7 +267,7 @@ def test_resume_on_a_changed_training_set_reclusters(tiny_synthetic_root,
     resumed, probe = _run(_with_interval(
         tiny_cfg(root, work_dir, train_cfg=dict(max_epochs=2), resume=True,
                  load_from=str(work_dir / 'epoch_1.pth')), 2))
-    meta = torch.load(work_dir / 'epoch_2.pth', weights_only=True)['meta']
+    meta = safe_torch_load(work_dir / 'epoch_2.pth')['meta']
     assert meta['pseudo_labels']['epoch'] == 1
     now = meta['pseudo_labels']['train_set']
     assert now['num_samples'] == saved['num_samples']
@@ -287,7 +287,7 @@ def test_resume_on_the_same_training_set_says_nothing(tiny_synthetic_root,
     resumed, _ = _run(_with_interval(
         tiny_cfg(tiny_synthetic_root, work_dir, train_cfg=dict(max_epochs=2),
                  resume=True, load_from=str(work_dir / 'epoch_1.pth')), 2))
-    meta = torch.load(work_dir / 'epoch_2.pth', weights_only=True)['meta']
+    meta = safe_torch_load(work_dir / 'epoch_2.pth')['meta']
     assert meta['pseudo_labels']['epoch'] == 0  # restored, not re-clustered
     log = next(Path(resumed.log_dir).glob('*.log')).read_text()
     assert 'not reusing' not in log

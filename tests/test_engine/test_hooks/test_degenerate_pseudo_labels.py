@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 import torch
 from mmengine.hooks import Hook
-from mmengine.runner import Runner
 
+from mmreid_unsup.engine import build_runner
 from mmreid_unsup.engine.hooks import ClusterRefreshHook
 from mmreid_unsup.pseudo_labels import BaseLabeler
 from mmreid_unsup.registry import PSEUDO_LABELERS
@@ -80,7 +80,7 @@ def _train(root, work_dir, script, epochs=1, **overrides):
     cfg.custom_hooks[0]['labeler'] = dict(type='ScriptedLabeler',
                                           script=script)
     cfg.val_dataloader = cfg.val_cfg = cfg.val_evaluator = None
-    runner = Runner.from_cfg(cfg)
+    runner = build_runner(cfg)
     probe = _Probe()
     runner.register_hook(probe)
     runner.train()
@@ -222,7 +222,7 @@ def test_single_camera_makes_scl_camera_term_a_no_op_with_a_warning(
     cfg.merge_from_dict(
         dict(train_dataloader=dict(sampler=dict(iters_per_epoch=2))))
     cfg.val_dataloader = cfg.val_cfg = cfg.val_evaluator = None
-    runner = Runner.from_cfg(cfg)
+    runner = build_runner(cfg)
     runner.train()
     log = next(Path(runner.log_dir).glob('*.log')).read_text()
     assert 'InstanceMemoryHook: every training image comes from camera 0; ' \
@@ -251,4 +251,4 @@ def test_error_policy_stops_the_refresh_with_the_cause(
     with pytest.raises(RuntimeError, match=r"no pseudo identity has two or "
                        r"more samples .*; on_no_clusters='error' stops the "
                        'run. Loosen the labeler'):
-        Runner.from_cfg(cfg).train()
+        build_runner(cfg).train()

@@ -7,8 +7,9 @@ import numpy as np
 import pytest
 import torch
 from mmengine.hooks import Hook
-from mmengine.runner import Runner
 
+from mmreid_unsup.engine import build_runner
+from mmreid_unsup.utils import safe_torch_load
 from tiny_scl import tiny_scl_cfg
 
 MEMORIES = ('global_memory', 'local_memory', 'mixture_memory')
@@ -35,7 +36,7 @@ class _Probe(Hook):
 
 
 def _run(cfg):
-    runner = Runner.from_cfg(cfg)
+    runner = build_runner(cfg)
     probe = _Probe()
     runner.register_hook(probe)
     runner.train()
@@ -80,7 +81,7 @@ def test_resume_restores_memories(tiny_synthetic_root, tmp_path):
                      train_cfg=dict(max_epochs=1)))
     saved = {name: getattr(first.model.head, name).bank.clone()
              for name in MEMORIES}
-    meta = torch.load(work_dir / 'epoch_1.pth', weights_only=True)['meta']
+    meta = safe_torch_load(work_dir / 'epoch_1.pth')['meta']
     assert meta['instance_memory']['num_samples'] == saved[
         'global_memory'].shape[0]
     resumed, probe = _run(
@@ -112,7 +113,7 @@ def test_sampler_batch_size_mismatch_is_a_clear_error(tiny_synthetic_root,
         tiny_synthetic_root, tmp_path,
         train_dataloader=dict(sampler=dict(batch_size=4)))
     with pytest.raises(ValueError, match='sampler.batch_size=4'):
-        Runner.from_cfg(cfg).train()
+        build_runner(cfg).train()
 
 
 @pytest.mark.slow

@@ -4,8 +4,8 @@ import os.path as osp
 import pytest
 import torch
 from gloo_ranks import run_on_gloo_ranks
-from mmengine.runner import Runner, load_checkpoint
 
+from mmreid_unsup.engine import build_runner, load_checkpoint
 from mmreid_unsup.engine.hooks import NonFiniteLossError, NonFiniteLossHook
 from mmreid_unsup.models import ClusterContrast
 from mmreid_unsup.registry import MODELS
@@ -51,7 +51,7 @@ def _all_finite(state_dict):
 def test_nan_loss_stops_the_run_and_keeps_the_last_checkpoint(
         tiny_synthetic_root, tmp_path):
     # 4 iterations per epoch: call 5 is epoch 2, iter 2 (global iter 6).
-    runner = Runner.from_cfg(_cfg(tiny_synthetic_root, tmp_path, bad_call=5))
+    runner = build_runner(_cfg(tiny_synthetic_root, tmp_path, bad_call=5))
     with pytest.raises(NonFiniteLossError) as excinfo:
         runner.train()
     message = str(excinfo.value)
@@ -77,7 +77,7 @@ def test_nan_loss_stops_the_run_and_keeps_the_last_checkpoint(
 
 
 def test_inf_before_the_first_checkpoint(tiny_synthetic_root, tmp_path):
-    runner = Runner.from_cfg(
+    runner = build_runner(
         _cfg(tiny_synthetic_root, tmp_path, bad_call=0, value=float('inf')))
     with pytest.raises(NonFiniteLossError) as excinfo:
         runner.train()
@@ -88,8 +88,39 @@ def test_inf_before_the_first_checkpoint(tiny_synthetic_root, tmp_path):
     assert not list(tmp_path.glob('*.pth'))
 
 
-def test_the_guard_wraps_parse_losses_and_is_removed_after_training():
-    """Finite losses pass through unchanged; the model is given back."""
+def _tiny_reid_model():
+    """A BaseReIDModel small enough to build in a test."""
+    from mmreid_unsup.models import BaseReIDModel
+    return BaseReIDModel(
+        backbone=dict(type='ReIDResNet', depth=18),
+        neck=dict(type='GeneralizedMeanPooling'))
+
+
+def test_the_model_checks_its_losses_while_the_hook_runs():
+    """The hook gives the model its check (the model's own parse_losses
+    calls it); finite losses pass through unchanged; after training the
+    check is taken back and the model is as it was."""
+    from types import SimpleNamespace
+
+    model = _tiny_reid_model()
+    runner = SimpleNamespace(model=model, logger=None)
+    hook = NonFiniteLossHook()
+    hook.before_train(runner)
+    assert 'parse_losses' not in vars(model)  # nothing patched
+    losses = dict(loss_a=torch.tensor([1.0, 3.0]), acc=torch.tensor(0.5))
+    loss, log_vars = model.parse_losses(losses)
+    assert float(loss) == 2.0 and float(log_vars['acc']) == 0.5
+    with pytest.raises(NonFiniteLossError, match='loss_a=nan'):
+        model.parse_losses(dict(loss_a=torch.tensor(float('nan'))))
+    hook.after_train(runner)  # no check any more
+    assert torch.isnan(
+        model.parse_losses(dict(loss_a=torch.tensor(float('nan'))))[0])
+    assert float(model.parse_losses(losses)[0]) == 2.0
+
+
+def test_a_model_without_the_contract_is_checked_after_the_step():
+    """Another BaseModel: nothing is changed on it; the logged losses are
+    checked in after_train_iter, and the message says so."""
     from types import SimpleNamespace
 
     from mmengine.model import BaseModel
@@ -100,18 +131,17 @@ def test_the_guard_wraps_parse_losses_and_is_removed_after_training():
             return inputs
 
     model = Model()
-    runner = SimpleNamespace(model=model, logger=None)
+    warnings = []
+    runner = SimpleNamespace(
+        model=model, logger=SimpleNamespace(warning=warnings.append))
     hook = NonFiniteLossHook()
     hook.before_train(runner)
-    assert 'parse_losses' in vars(model)
-    losses = dict(loss_a=torch.tensor([1.0, 3.0]), acc=torch.tensor(0.5))
-    loss, log_vars = model.parse_losses(losses)
-    assert float(loss) == 2.0 and float(log_vars['acc']) == 0.5
-    with pytest.raises(NonFiniteLossError, match='loss_a=nan'):
-        model.parse_losses(dict(loss_a=torch.tensor(float('nan'))))
-    hook.after_train(runner)
-    assert 'parse_losses' not in vars(model)
-    assert float(model.parse_losses(losses)[0]) == 2.0
+    assert not vars(model).get('parse_losses')
+    assert any('checked after the optimizer step' in w for w in warnings)
+    hook.before_train_iter(runner, 0)
+    with pytest.raises(NonFiniteLossError, match='after the optimizer step'):
+        hook.after_train_iter(
+            runner, 0, outputs=dict(loss=torch.tensor(float('inf'))))
 
 
 def test_check_names_the_term_and_skips_non_loss_entries():

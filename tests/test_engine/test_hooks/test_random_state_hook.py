@@ -23,8 +23,8 @@ def _runner(progress=None, resume=True, epoch=1, diff_rank_seed=False):
         get_info=lambda key: progress if key == EPOCH_PROGRESS_KEY else None)
     warnings = []
     return SimpleNamespace(
-        _resume=resume,
-        _randomness_cfg=dict(seed=0, diff_rank_seed=diff_rank_seed),
+        resuming=resume,
+        cfg=dict(randomness=dict(seed=0, diff_rank_seed=diff_rank_seed)),
         epoch=epoch,
         message_hub=hub,
         logger=SimpleNamespace(warning=warnings.append, warnings=warnings))

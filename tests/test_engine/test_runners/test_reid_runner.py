@@ -1,0 +1,161 @@
+"""ReIDRunner: what it changes of MMEngine's Runner, through public methods
+only, and that the tools' way of building it refuses other runners."""
+from pathlib import Path
+
+import pytest
+import torch
+import torch.nn as nn
+from mmengine.config import Config
+from mmengine.evaluator import BaseMetric
+from mmengine.hooks import Hook
+from mmengine.model import BaseModule
+from mmengine.registry import RUNNERS as MMENGINE_RUNNERS
+
+from mmreid_unsup.engine import (DEFAULT_RUNNER_TYPE, ReIDRunner,
+                                 build_runner, is_resuming)
+from mmreid_unsup.registry import HINTED_MMENGINE_ROOTS
+from mmreid_unsup.utils import register_all_modules, safe_torch_load
+from tiny_cluster_contrast import REPO_ROOT
+from toy_runner import ToySet, build_toy_runner
+
+
+class ResumeProbe(Hook):
+    """Records, at every checkpoint load, whether the runner resumes, and
+    whether MMEngine's roots give clear errors while training."""
+
+    def __init__(self) -> None:
+        self.resuming = []
+        self.hinted = None
+
+    def after_load_checkpoint(self, runner, checkpoint) -> None:
+        self.resuming.append(is_resuming(runner))
+
+    def before_train(self, runner) -> None:
+        self.hinted = all(
+            getattr(root.build_func, '_mmreid_build_hints', False)
+            for root in HINTED_MMENGINE_ROOTS)
+
+
+def test_the_base_config_selects_it_through_the_registry():
+    cfg = Config.fromfile(
+        str(REPO_ROOT / 'configs' / '_base_' / 'default_runtime.py'))
+    assert cfg.runner_type == DEFAULT_RUNNER_TYPE
+    assert MMENGINE_RUNNERS.get(DEFAULT_RUNNER_TYPE) is ReIDRunner
+
+
+@pytest.mark.parametrize('runner_type, error, match', [
+    ('Runner', TypeError, 'read checkpoints safely'),
+    ('mmengine.FlexibleRunner', TypeError, 'read checkpoints safely'),
+    ('NoSuchRunner', KeyError, 'not a registered runner'),
+])
+def test_build_runner_refuses_other_runners(runner_type, error, match):
+    """Before building anything: another runner would load checkpoints
+    with MMEngine's own loader."""
+    with pytest.raises(error, match=match):
+        build_runner(Config(dict(runner_type=runner_type)))
+
+
+def test_resume_is_recorded_and_load_from_is_not(tmp_path):
+    build_toy_runner(tmp_path / 'first', max_epochs=2).train()
+    epoch_2 = str(tmp_path / 'first' / 'epoch_2.pth')
+
+    probe = ResumeProbe()
+    runner = build_toy_runner(
+        tmp_path / 'first', resume=True, custom_hooks=[probe])
+    runner.train()
+    assert probe.resuming == [True]
+    assert runner.resumed_from == epoch_2
+    assert not runner.resuming  # only while resume() loads
+    assert runner.epoch == 3
+
+    probe = ResumeProbe()
+    epoch_3 = str(tmp_path / 'first' / 'epoch_3.pth')  # (epoch_2 pruned)
+    runner = build_toy_runner(
+        tmp_path / 'other', load_from=epoch_3, custom_hooks=[probe])
+    runner.train()
+    assert probe.resuming == [False]
+    assert runner.resumed_from is None
+
+
+def test_mmengine_s_roots_give_clear_errors_during_the_run_only(tmp_path):
+    before = [root.build_func for root in HINTED_MMENGINE_ROOTS]
+    probe = ResumeProbe()
+    build_toy_runner(tmp_path, max_epochs=1, custom_hooks=[probe]).train()
+    assert probe.hinted is True
+    assert [root.build_func for root in HINTED_MMENGINE_ROOTS] == before
+
+
+class RisingScore(BaseMetric):
+    """A validation score that improves at every validation."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls = 0
+
+    def process(self, data_batch, data_samples) -> None:
+        self.results.append(0)
+
+    def compute_metrics(self, results) -> dict:
+        self.calls += 1
+        return dict(score=float(self.calls))
+
+
+def _validated_toy_runner(work_dir: Path, **checkpoint) -> ReIDRunner:
+    return build_toy_runner(
+        work_dir,
+        checkpoint=dict(interval=1, max_keep_ckpts=1, **checkpoint),
+        train_cfg=dict(
+            type='ResumableEpochBasedTrainLoop', max_epochs=3,
+            val_interval=1),
+        val_dataloader=dict(
+            dataset=ToySet(4),
+            sampler=dict(type='DefaultSampler', shuffle=False),
+            batch_size=4,
+            num_workers=0),
+        val_cfg=dict(),
+        val_evaluator=[RisingScore()])
+
+
+def test_save_best_resaves_the_latest_checkpoint_atomically(tmp_path):
+    """MMEngine's save_best logic; the re-save of the latest checkpoint
+    (recording the new best) goes through the hook's crash-safe save."""
+    _validated_toy_runner(tmp_path, save_best='score', rule='greater').train()
+    names = sorted(p.name for p in tmp_path.glob('*.pth'))
+    assert names == ['best_score_epoch_3.pth', 'epoch_3.pth']
+    assert not list(tmp_path.glob('.*.tmp'))
+    assert (tmp_path / 'last_checkpoint').read_text() == str(
+        tmp_path / 'epoch_3.pth')
+    latest = safe_torch_load(tmp_path / 'epoch_3.pth')
+    assert latest['message_hub']['runtime_info']['best_score'] == 3.0
+
+
+def test_published_checkpoints_are_read_safely(tmp_path):
+    build_toy_runner(
+        tmp_path,
+        checkpoint=dict(
+            interval=1, max_keep_ckpts=1,
+            published_keys=['meta', 'state_dict'])).train()
+    published = list(tmp_path.glob('epoch_3-*.pth'))
+    assert len(published) == 1
+    assert set(safe_torch_load(published[0])) == {'meta', 'state_dict'}
+
+
+class TwoParts(BaseModule):
+    """``init_cfg`` Pretrained with a prefix loads into it."""
+
+    def __init__(self, checkpoint: str, prefix: str) -> None:
+        super().__init__(init_cfg=dict(
+            type='Pretrained', checkpoint=checkpoint, prefix=prefix))
+        self.weight = nn.Parameter(torch.zeros(2))
+
+
+def test_pretrained_with_a_prefix_reads_only_that_part(tmp_path):
+    register_all_modules(init_default_scope=True)
+    path = tmp_path / 'ckpt.pth'
+    torch.save(dict(state_dict={'backbone.weight': torch.ones(2),
+                                'head.weight': torch.full((2, ), 2.0)}), path)
+    module = TwoParts(str(path), 'backbone')
+    module.init_weights()
+    assert torch.equal(module.weight, torch.ones(2))
+    with pytest.raises(KeyError, match="no weights under 'neck.'"):
+        TwoParts(str(path), 'neck.').init_weights()
