@@ -19,6 +19,8 @@ scope, and nothing else.
 import subprocess
 import sys
 
+import pytest
+
 from tiny_cluster_contrast import REPO_ROOT
 
 #: Run in a fresh interpreter: prints one line per difference, then DONE.
@@ -127,6 +129,7 @@ def _run_script(script: str, *args: str) -> list:
     return lines[:-1]
 
 
+@pytest.mark.slow
 def test_importing_the_package_changes_no_global_state():
     changes = _run_script(SCRIPT, 'mmreid_unsup', 'mmreid_unsup.models',
                           'mmreid_unsup.engine', 'mmreid_unsup.datasets',
@@ -159,6 +162,7 @@ REGISTER_ALL = SCRIPT.replace(
     "    before = after\n")
 
 
+@pytest.mark.slow
 def test_register_all_modules_adds_only_the_package_s_own_names():
     assert REGISTER_ALL != SCRIPT
     lines = [

@@ -11,6 +11,7 @@ CUHK03 = shared_dir() / 'data' / 'cuhk03'
 @pytest.mark.skipif(
     not (CUHK03 / 'full').is_dir(),
     reason=f'the CUHK03 crops are not at {CUHK03} (set MMREID_SHARED_DIR)')
+@pytest.mark.slow
 def test_every_setting_is_timed_and_gives_the_same_features(tmp_path):
     script = load_script(REPO_ROOT / 'benchmarks' / 'feature_extraction.py',
                          'feature_extraction_benchmark')

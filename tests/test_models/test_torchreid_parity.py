@@ -57,6 +57,7 @@ def test_reference_records_its_source():
     assert 'bilinear' in meta['transform']
 
 
+@pytest.mark.slow
 def test_protocol_model_and_pipeline_give_torchreids_features():
     reference = np.load(REFERENCE)
     init_default_scope('mmreid_unsup')

@@ -48,6 +48,7 @@ def _all_finite(state_dict):
         if torch.is_floating_point(v))
 
 
+@pytest.mark.slow
 def test_nan_loss_stops_the_run_and_keeps_the_last_checkpoint(
         tiny_synthetic_root, tmp_path):
     # 4 iterations per epoch: call 5 is epoch 2, iter 2 (global iter 6).
