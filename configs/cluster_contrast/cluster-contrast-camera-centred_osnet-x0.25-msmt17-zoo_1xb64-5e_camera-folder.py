@@ -10,10 +10,7 @@
 # - no validation during training (the crops have no identities); evaluate
 #   the result with tools/test.py on a labelled query / gallery: the test set
 #   here is CUHK03 dev, replace it with yours.
-_base_ = [
-    './cluster-contrast-camera-centred_osnet-x0.25-msmt17-pre_1xb64-5e_'
-    'cuhk03-dev.py'
-]
+_base_ = ['./cluster-contrast_osnet-x0.25-msmt17-pre_1xb64-5e_cuhk03-dev.py']
 
 crops_root = 'data/my_cameras'
 model = dict(backbone=dict(init_cfg=None), neck=dict(init_cfg=None))
@@ -35,3 +32,20 @@ cluster_dataloader = dict(
 val_dataloader = None
 val_cfg = None
 val_evaluator = None
+
+# The labeler of cluster-contrast-camera-centred_..._cuhk03-dev.py (each
+# camera's mean feature removed before clustering), restated here so that
+# this config stays two _base_ levels deep.
+custom_hooks = [
+    dict(
+        type='ClusterRefreshHook',
+        interval=1,
+        labeler=dict(
+            type='DBSCANLabeler',
+            k1=30,
+            k2=6,
+            eps=0.6,
+            min_samples=4,
+            camera_centering=True)),
+    dict(type='MemoryMomentumHook'),
+]

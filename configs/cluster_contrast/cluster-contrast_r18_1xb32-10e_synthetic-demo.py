@@ -2,27 +2,13 @@
 # the embedded synthetic set at 64x32, one process on CPU: 10 epochs of 40
 # iterations, a few minutes on 2 cores (README, with the CPU it ran on).
 _base_ = [
-    '../_base_/models/cluster_contrast_r50.py',
+    '../_base_/models/cluster_contrast_r18.py',
     '../_base_/datasets/synthetic.py',
-    '../_base_/schedules/adam_3.5e-4_50e.py',
+    '../_base_/schedules/adam_3.5e-4_10e.py',
     '../_base_/default_runtime.py',
 ]
 
-model = dict(
-    backbone=dict(depth=18, init_cfg=None),
-    neck=dict(in_channels=512),
-    head=dict(memory=dict(feat_dim=512)))
-
-train_dataloader = dict(
-    batch_size=32,
-    num_workers=2,
-    sampler=dict(batch_size=32, num_instances=4, iters_per_epoch=40))
-cluster_dataloader = dict(num_workers=2)
-val_dataloader = dict(num_workers=2)
-test_dataloader = dict(num_workers=2)
-
-train_cfg = dict(max_epochs=10, val_interval=10)
-param_scheduler = [dict(type='MultiStepLR', milestones=[8], gamma=0.1)]
+model = dict(backbone=dict(init_cfg=None))
 default_hooks = dict(logger=dict(interval=10))
 
 # The synthetic identities have about 12 images each (Market-1501: about 17)

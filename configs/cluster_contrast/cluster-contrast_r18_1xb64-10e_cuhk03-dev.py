@@ -3,25 +3,8 @@
 # 64 images (16 pseudo identities x 4), 10 epochs of 100 iterations: about
 # 30 minutes on 2 CPU cores (figures in configs/cluster_contrast/README.md).
 _base_ = [
-    '../_base_/models/cluster_contrast_r50.py',
+    '../_base_/models/cluster_contrast_r18.py',
     '../_base_/datasets/cuhk03_dev.py',
-    '../_base_/schedules/adam_3.5e-4_50e.py',
+    '../_base_/schedules/adam_3.5e-4_10e.py',
     '../_base_/default_runtime.py',
 ]
-
-model = dict(
-    backbone=dict(
-        depth=18,
-        init_cfg=dict(type='Pretrained', checkpoint='torchvision://resnet18')),
-    neck=dict(in_channels=512),
-    head=dict(memory=dict(feat_dim=512)))
-
-train_dataloader = dict(
-    num_workers=2,
-    sampler=dict(num_instances=4, iters_per_epoch=100))
-cluster_dataloader = dict(num_workers=2)
-val_dataloader = dict(num_workers=2)
-test_dataloader = dict(num_workers=2)
-
-train_cfg = dict(max_epochs=10, val_interval=10)
-param_scheduler = [dict(type='MultiStepLR', milestones=[8], gamma=0.1)]

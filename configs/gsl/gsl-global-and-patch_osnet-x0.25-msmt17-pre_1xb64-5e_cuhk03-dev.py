@@ -53,6 +53,9 @@ model = dict(
         loss=dict(temperature=0.1, self_weight=0.5)),
     patch_head=dict(feat_dim={{_base_.protocol_feat_dim}}))
 
+# View 0: the protocol's augmentation; view 1: PAUL's copy, as in the GSL
+# dataset bases (../_base_/datasets/*two-view.py). The protocol holds its
+# own data, so the two views of its GSL configs are stated here, once.
 train_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(
@@ -90,13 +93,16 @@ train_pipeline = [
             ],
         ]),
 ]
+# The sampler makes the loader's batches: both read the one size (a name
+# that starts with __ is left out of the merged config).
+__batch_size = 32
 train_dataloader = dict(
-    batch_size=32,
+    batch_size=__batch_size,
     sampler=dict(
         _delete_=True,
         type='RandomInstanceSampler',
-        batch_size=32,
-        iters_per_epoch=60),
+        batch_size=__batch_size,
+        iters_per_epoch={{_base_.train_dataloader.sampler.iters_per_epoch}}),
     dataset=dict(pipeline=train_pipeline))
 optim_wrapper = dict(
     type='OptimWrapper',

@@ -46,13 +46,9 @@ custom_hooks = [
             cross_camera=True)),
     dict(type='MemoryMomentumHook'),
 ]
-train_dataloader = dict(
-    sampler=dict(
-        _delete_=True,
-        type='PseudoPairSampler',
-        batch_size=64,
-        num_instances=4,
-        iters_per_epoch=60))
+# Batches of anchors with their pseudo partners (the protocol's batch,
+# iterations and group size).
+train_dataloader = dict(sampler=dict(type='PseudoPairSampler'))
 optim_wrapper = dict(
     type='OptimWrapper',
     optimizer=dict(type='Adam', lr=3.5e-4, weight_decay=5e-4))

@@ -7,36 +7,16 @@
 # training learns little (8.95 -> 9.25 mAP in a 6-epoch test), with 0.3 they
 # are cross-camera (8.95 -> 28.2 in 10 epochs).
 _base_ = [
-    '../_base_/models/ppssl_r50.py',
+    '../_base_/models/ppssl_r18.py',
     '../_base_/datasets/synthetic.py',
-    '../_base_/schedules/adam_3.5e-4_50e.py',
+    '../_base_/schedules/adam_3.5e-4_30e.py',
     '../_base_/default_runtime.py',
 ]
 
-model = dict(
-    backbone=dict(depth=18, init_cfg=None),
-    neck=dict(in_channels=512),
-    patch_neck=dict(in_channels=512, num_patches=4, patch_channels=128),
-    head=dict(
-        patch_memory=dict(feat_dim=128, num_parts=4),
-        global_memory=dict(feat_dim=512),
-        alignment=dict(in_channels=512, channels=128, num_patches=4)))
-
-train_dataloader = dict(
-    batch_size=32,
-    num_workers=2,
-    sampler=dict(
-        _delete_=True,
-        type='PseudoPairSampler',
-        batch_size=32,
-        num_instances=4,
-        iters_per_epoch=40))
-cluster_dataloader = dict(num_workers=2)
-val_dataloader = dict(num_workers=2)
-test_dataloader = dict(num_workers=2)
-
-train_cfg = dict(max_epochs=30, val_interval=30)
-param_scheduler = [dict(type='MultiStepLR', milestones=[24], gamma=0.1)]
+model = dict(backbone=dict(init_cfg=None))
+# Batches of anchors with their pseudo partners (the identity sampler's
+# batch, iterations and group size).
+train_dataloader = dict(sampler=dict(type='PseudoPairSampler'))
 default_hooks = dict(logger=dict(interval=10))
 
 custom_hooks = [

@@ -9,10 +9,6 @@ _base_ = [
     '../_base_/default_runtime.py',
 ]
 
-train_dataloader = dict(
-    sampler=dict(
-        _delete_=True,
-        type='PseudoPairSampler',
-        batch_size=64,
-        num_instances=4,
-        iters_per_epoch=200))
+# Batches of anchors with their pseudo partners (the identity sampler's
+# batch, iterations and group size).
+train_dataloader = dict(sampler=dict(type='PseudoPairSampler'))

@@ -40,12 +40,13 @@ model = dict(
         local_memory=dict(feat_dim=64),
         mixture_memory=dict(feat_dim={{_base_.protocol_feat_dim}}),
         selector=dict(warmup_epochs=0, camera_centering=True)))
+# The protocol's batch and iterations, another sampler.
 train_dataloader = dict(
     sampler=dict(
         _delete_=True,
         type='RandomInstanceSampler',
-        batch_size=64,
-        iters_per_epoch=60))
+        batch_size={{_base_.train_dataloader.batch_size}},
+        iters_per_epoch={{_base_.train_dataloader.sampler.iters_per_epoch}}))
 optim_wrapper = dict(
     type='OptimWrapper',
     optimizer=dict(type='Adam', lr=3.5e-4, weight_decay=5e-4))

@@ -6,23 +6,17 @@
 # camera (20% cross-camera on the set of tests/test_e2e), with 0.5 they are
 # cross-camera and training works, so the demo uses 0.5.
 _base_ = [
-    '../_base_/models/scl_r50.py',
+    '../_base_/models/scl_r18.py',
     '../_base_/datasets/synthetic.py',
     '../_base_/schedules/sgd_1e-3_50e.py',
     '../_base_/default_runtime.py',
 ]
 
 model = dict(
-    backbone=dict(depth=18, init_cfg=None),
-    neck=dict(
-        in_channels=512,
-        global_channels=512,
-        num_stripes=4,
-        stripe_channels=128),
+    backbone=dict(init_cfg=None),
+    neck=dict(num_stripes=4, stripe_channels=128),
     head=dict(
-        global_memory=dict(feat_dim=512),
         local_memory=dict(feat_dim=128, num_parts=4),
-        mixture_memory=dict(feat_dim=512),
         selector=dict(lambda_c=0.5)))
 
 train_pipeline = [
@@ -32,18 +26,15 @@ train_pipeline = [
     dict(type='PackReIDInputs'),
 ]
 
+# SCL draws images, not pseudo identities: the dataset's batch and
+# iterations, another sampler.
 train_dataloader = dict(
-    batch_size=32,
-    num_workers=2,
     sampler=dict(
         _delete_=True,
         type='RandomInstanceSampler',
-        batch_size=32,
-        iters_per_epoch=40),
+        batch_size={{_base_.train_dataloader.batch_size}},
+        iters_per_epoch={{_base_.train_dataloader.sampler.iters_per_epoch}}),
     dataset=dict(pipeline=train_pipeline))
-cluster_dataloader = dict(num_workers=2)
-val_dataloader = dict(num_workers=2)
-test_dataloader = dict(num_workers=2)
 
 optim_wrapper = dict(optimizer=dict(lr=0.01))
 train_cfg = dict(max_epochs=30, val_interval=30)

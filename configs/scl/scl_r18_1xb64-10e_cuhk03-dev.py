@@ -4,21 +4,11 @@
 # 10 epochs of 100 iterations of 64 images, seed 1. The embedding keeps SCL's
 # proportions on 512 channels: 512-d global, 8 stripes of 64-d.
 _base_ = [
-    '../_base_/models/scl_r50.py',
+    '../_base_/models/scl_r18.py',
     '../_base_/datasets/cuhk03_dev.py',
     '../_base_/schedules/sgd_1e-3_50e.py',
     '../_base_/default_runtime.py',
 ]
-
-model = dict(
-    backbone=dict(
-        depth=18,
-        init_cfg=dict(type='Pretrained', checkpoint='torchvision://resnet18')),
-    neck=dict(in_channels=512, global_channels=512, stripe_channels=64),
-    head=dict(
-        global_memory=dict(feat_dim=512),
-        local_memory=dict(feat_dim=64),
-        mixture_memory=dict(feat_dim=512)))
 
 train_pipeline = [
     dict(type='LoadImageFromFile'),
@@ -26,17 +16,15 @@ train_pipeline = [
     dict(type='RandomFlip', prob=0.5, direction='horizontal'),
     dict(type='PackReIDInputs'),
 ]
+# SCL draws images, not pseudo identities: the dataset's batch and
+# iterations, another sampler.
 train_dataloader = dict(
-    num_workers=2,
     sampler=dict(
         _delete_=True,
         type='RandomInstanceSampler',
-        batch_size=64,
-        iters_per_epoch=100),
+        batch_size={{_base_.train_dataloader.batch_size}},
+        iters_per_epoch={{_base_.train_dataloader.sampler.iters_per_epoch}}),
     dataset=dict(pipeline=train_pipeline))
-cluster_dataloader = dict(num_workers=2)
-val_dataloader = dict(num_workers=2)
-test_dataloader = dict(num_workers=2)
 
 # 8x the reference batch, so 8x its learning rate (linear scaling).
 optim_wrapper = dict(optimizer=dict(lr=8e-3))

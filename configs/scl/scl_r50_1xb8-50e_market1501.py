@@ -16,9 +16,13 @@ train_pipeline = [
     dict(type='RandomFlip', prob=0.5, direction='horizontal'),
     dict(type='PackReIDInputs'),
 ]
+# The sampler makes the loader's batches: both read the one size (a name
+# that starts with __ is left out of the merged config).
+__batch_size = 8
 train_dataloader = dict(
-    batch_size=8,
-    sampler=dict(_delete_=True, type='RandomInstanceSampler', batch_size=8),
+    batch_size=__batch_size,
+    sampler=dict(
+        _delete_=True, type='RandomInstanceSampler', batch_size=__batch_size),
     dataset=dict(pipeline=train_pipeline))
 
 # Both protocols: the common one (reid/*: the fused embedding, squared

@@ -149,3 +149,22 @@ def test_holdout_val_variants_validate_on_unseen_training_ids(variant):
     for key in ('model', 'optim_wrapper', 'custom_hooks', 'train_cfg',
                 'randomness'):
         assert cfg[key] == parent[key], key
+
+
+def test_the_protocol_runtime_is_the_default_one_but_two_settings():
+    """The protocol file holds its own copy of the runtime (so that method
+    configs stay two levels deep); it may differ from
+    ``configs/_base_/default_runtime.py`` in its logging interval and the
+    number of checkpoints kept, nothing else."""
+    protocol = Config.fromfile(str(PROTOCOL)).to_dict()
+    runtime = Config.fromfile(
+        str(REPO_ROOT / 'configs' / '_base_' /
+            'default_runtime.py')).to_dict()
+    hooks, default = protocol['default_hooks'], runtime['default_hooks']
+    assert hooks['logger']['interval'] == 10
+    assert hooks['checkpoint']['max_keep_ckpts'] == 1
+    hooks['logger']['interval'] = default['logger']['interval']
+    hooks['checkpoint']['max_keep_ckpts'] = (
+        default['checkpoint']['max_keep_ckpts'])
+    for key, value in runtime.items():
+        assert protocol.get(key) == value, key

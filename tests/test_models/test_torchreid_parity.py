@@ -4,10 +4,11 @@ The reference (``tests/data/torchreid_parity/*.npz``) was computed once by
 ``tools/model_converters/torchreid_reference_features.py`` with torchreid's
 ``osnet.py`` and its test transform on the first 200 CUHK03 dev query
 crops; torchreid is not needed to run this test. The protocol's model
-(the MSMT17 OSNet-x0.25 as backbone + ``OSNetFCNeck``) and the 256x128 test
-pipeline of ``configs/_base_/datasets/reid_256x128.py`` must reproduce
-those features: measured mean cosine 1.0000 (min 1.0000) with PIL bilinear
-resizing; the OpenCV bicubic resize used before gave 0.983 (min 0.963).
+(the MSMT17 OSNet-x0.25 as backbone + ``OSNetFCNeck``) and its 256x128 test
+pipeline (``configs/_base_/protocols/``, as every 256x128 dataset file of
+``configs/_base_/datasets/``) must reproduce those features: measured
+mean cosine 1.0000 (min 1.0000) with PIL bilinear resizing; the OpenCV
+bicubic resize used before gave 0.983 (min 0.963).
 """
 import json
 

@@ -1,13 +1,58 @@
-# The embedded synthetic multi-camera set (Market-1501 layout): 128x64
-# images, read at 64x32 (enough for its simple shapes, four times faster).
-_base_ = ['./reid_64x32.py']
-
+# The embedded synthetic multi-camera set (Market-1501 layout), as the demos
+# read it: its 128x64 images at 64x32 (enough for its simple shapes, four
+# times faster), one process with two loader workers, 40 iterations of 32
+# images per epoch.
 data_root = 'data/synthetic_reid'
 dataset = dict(type='SyntheticReID', data_root=data_root)
-train_dataloader = dict(dataset=dataset)
-cluster_dataloader = dict(dataset=dataset)
-val_dataloader = dict(dataset=dataset)
-test_dataloader = dict(dataset=dataset)
+
+# The 256x128 augmentation (../datasets/market1501.py) at a quarter of the
+# size.
+train_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='Resize', scale=(32, 64), interpolation='bicubic'),
+    dict(type='RandomFlip', prob=0.5, direction='horizontal'),
+    dict(type='RandomCrop', size=(64, 32), padding=3),
+    dict(type='RandomErasing', prob=0.5),
+    dict(type='PackReIDInputs'),
+]
+test_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='Resize', scale=(32, 64), interpolation='bicubic'),
+    dict(type='PackReIDInputs'),
+]
+
+# P x K batches: 8 pseudo identities x 4 images. The sampler makes the
+# loader's batches: both read the one size (a name that starts with __ is
+# left out of the merged config).
+__batch_size = 32
+train_dataloader = dict(
+    batch_size=__batch_size,
+    num_workers=2,
+    persistent_workers=True,
+    sampler=dict(
+        type='CameraAwareIdentitySampler',
+        batch_size=__batch_size,
+        num_instances=4,
+        iters_per_epoch=40),
+    dataset=dict(**dataset, split='train', pipeline=train_pipeline))
+# The training set again with the test pipeline, for the features of each
+# re-labelling (see ../datasets/market1501.py).
+cluster_dataloader = dict(
+    batch_size=128,
+    num_workers=2,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    dataset=dict(
+        **dataset, split='train', pipeline=test_pipeline, test_mode=True))
+val_dataloader = dict(
+    batch_size=128,
+    num_workers=2,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    dataset=dict(
+        **dataset, split='test', pipeline=test_pipeline, test_mode=True))
+test_dataloader = val_dataloader
+
+val_evaluator = dict(type='ReIDMetric')
+test_evaluator = val_evaluator
 
 # What `tools/demo.py` generates into `data_root` (the generator's arguments,
 # see mmreid_unsup.datasets.synthetic.generate_synthetic_reid).
