@@ -25,9 +25,11 @@ seed, commit and CPU). ``--resume`` keeps the finished runs of an earlier,
 interrupted invocation with the same ``--out`` and ``--cfg-options`` and
 runs only the missing ones (and those whose config, as merged with its
 bases, changed since), so a table of many runs can be built over
-several sittings; every run keeps the commit it ran. The runs of configs
-that an invocation with ``--resume`` does not list are carried over
-unchanged, so a table can be extended one method at a time.
+several sittings; every run keeps the commit it ran. The runs an
+invocation with ``--resume`` does not schedule (other configs, seeds or
+kinds) are carried over unchanged, so a table can be extended one method
+at a time; the table marks the rows of a carried config that changed
+since it ran as stale.
 
 Usage::
 
@@ -49,7 +51,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from machine_info import cpu, machine  # noqa: E402
@@ -258,9 +260,11 @@ def summarise(runs: Sequence[Dict]) -> Dict:
 
     Returns:
         dict: ``method``, ``config``, ``seeds`` and, for every number,
-        ``<key>`` (mean) and ``<key>_std`` (population standard deviation,
-        0 for one run; None where a run had no value); a dict of numbers
-        (``neighbour_stats``) is summarised the same way, key by key.
+        ``<key>_mean`` and ``<key>_std`` (population standard deviation,
+        0 for one run; None where a run had no value), with ``<key>`` the
+        mean too (so trained and untrained rows read alike); a dict of
+        numbers (``neighbour_stats``) is summarised the same way, key by
+        key.
     """
     summary = dict(
         method=runs[0]['method'],
@@ -281,15 +285,15 @@ def summarise(runs: Sequence[Dict]) -> Dict:
 
 
 def _mean_and_spread(values: Sequence[Dict], keys: Sequence[str]) -> Dict:
-    """``key`` (mean over ``values``) and ``key_std`` for every key; None
-    where some run lacks a number."""
+    """``key`` and ``key_mean`` (the mean over ``values``) and ``key_std``
+    for every key; None where some run lacks a number."""
     out = {}
     for key in keys:
         numbers = [v.get(key) for v in values]
         if any(n is None for n in numbers):
-            out[key] = out[f'{key}_std'] = None
+            out[key] = out[f'{key}_mean'] = out[f'{key}_std'] = None
             continue
-        out[key] = statistics.fmean(numbers)
+        out[key] = out[f'{key}_mean'] = statistics.fmean(numbers)
         out[f'{key}_std'] = statistics.pstdev(numbers)
     return out
 
@@ -306,15 +310,21 @@ def _cell(row: Dict, key: str, digits: int = 2) -> str:
 
 
 def format_table(rows: Sequence[Dict]) -> str:
-    """The Markdown table of the direct-transfer row and the method rows."""
-    head = ('| method | config | mAP | rank-1 | rank-5 | mINP | '
+    """The Markdown table of the direct-transfer row and the method rows;
+    a row whose config changed after it ran says so (``stale``)."""
+    head = ('| method | config | seeds | mAP | rank-1 | rank-5 | mINP | '
             'pseudo ARI | pseudo NMI | pair precision | wall min | '
             'train img/s |')
-    lines = [head, '|' + '---|' * 11]
+    lines = [head, '|' + '---|' * 12]
     for row in rows:
+        method = row['method']
+        if row.get('stale'):
+            method += ' (stale: its config changed since)'
+        seeds = row.get('seeds')
         lines.append('| ' + ' | '.join([
-            row['method'],
+            method,
             f"`{Path(row['config']).name}`",
+            ', '.join(str(s) for s in seeds) if seeds else '-',
             _cell(row, 'mAP'),
             _cell(row, 'rank1'),
             _cell(row, 'rank5'),
@@ -431,10 +441,6 @@ def main(argv: Optional[List[str]] = None) -> Dict:
     out = Path(args.out)
     previous = previous_runs(out, args.cfg_options) if args.resume else {}
     runs: List[Dict] = []
-    listed = {str(path) for path in configs}
-    carried = [(position, row)
-               for position, (key, row) in enumerate(previous.items())
-               if key[1] not in listed]
 
     def save() -> Dict:
         """Write what is finished: an interrupted table keeps its runs."""
@@ -446,7 +452,7 @@ def main(argv: Optional[List[str]] = None) -> Dict:
             load_average=os.getloadavg()[0],
             cfg_options=args.cfg_options,
             complete=len(runs) == len(jobs),
-            rows=table_rows(every),
+            rows=table_rows(every, stale_configs),
             runs=every)
         write_results(result, format_table(result['rows']), out)
         return result
@@ -465,6 +471,14 @@ def main(argv: Optional[List[str]] = None) -> Dict:
             jobs.append(('train', path, seed, lambda p, s: train_method(
                 p, work_root / (p.stem + ('' if s is None else f'_seed{s}')),
                 s, cfg_options)))
+    scheduled = {(kind, str(path), seed) for kind, path, seed, _ in jobs}
+    carried = [(position, row)
+               for position, (key, row) in enumerate(previous.items())
+               if key not in scheduled]
+    stale_configs = {
+        row['config']
+        for _, row in carried if not _digest_matches(row)
+    }
     result = None
     digests = {path: config_digest(path) for path in configs}
     for kind, path, seed, run in jobs:
@@ -554,10 +568,20 @@ def previous_runs(out: Path,
             for r in previous.get('runs', [])}
 
 
-def table_rows(runs: Sequence[Dict]) -> List[Dict]:
+def _digest_matches(run: Dict) -> bool:
+    """Whether the config of a finished run still merges to what it ran
+    (False if the file is gone)."""
+    path = Path(run['config'])
+    return path.is_file() and config_digest(path) == run.get('config_digest')
+
+
+def table_rows(runs: Sequence[Dict],
+               stale_configs: Iterable[str] = ()) -> List[Dict]:
     """The table's rows: direct transfer first, then for every config (in
     order of first run) its epoch-0 row and its trained runs summarised
-    over their seeds (:func:`summarise`)."""
+    over their seeds (:func:`summarise`); the rows of ``stale_configs``
+    (configs changed since their runs) get ``stale=True``."""
+    stale_configs = set(stale_configs)
     direct = [r for r in runs if r['kind'] == 'direct']
     by_config: Dict[str, Dict[str, List[Dict]]] = {}
     for run in runs:
@@ -565,10 +589,13 @@ def table_rows(runs: Sequence[Dict]) -> List[Dict]:
             by_config.setdefault(run['config'], {}).setdefault(
                 run['kind'], []).append(run)
     rows = list(direct)
-    for kinds in by_config.values():
-        rows += kinds.get('epoch0', [])
+    for config, kinds in by_config.items():
+        config_rows = list(kinds.get('epoch0', []))
         if 'train' in kinds:
-            rows.append(summarise(kinds['train']))
+            config_rows.append(summarise(kinds['train']))
+        if config in stale_configs:
+            config_rows = [dict(row, stale=True) for row in config_rows]
+        rows += config_rows
     return rows
 
 

@@ -59,9 +59,9 @@ def test_two_methods_one_epoch_each(tiny_synthetic_root, tmp_path):
         assert row['mAP_std'] == 0 and row['seeds'] == [0]
 
     table = out.with_suffix('.md').read_text().splitlines()
-    assert table[0].startswith('| method | config | mAP | rank-1 |')
+    assert table[0].startswith('| method | config | seeds | mAP | rank-1 |')
     assert len(table) == 2 + len(rows)
-    assert all(line.count('|') == 12 for line in table)
+    assert all(line.count('|') == 13 for line in table)
     assert '`tiny_synthetic_gracl.py`' in table[-1]
     assert set(result['machine']['cpu']) == {'model', 'avx512f', 'extensions'}
 
@@ -90,7 +90,7 @@ def test_seeds_give_mean_and_spread():
     ]
     summary = script.summarise(runs)
     assert summary['seeds'] == [1, 2]
-    assert summary['mAP'] == pytest.approx(12.0)
+    assert summary['mAP'] == summary['mAP_mean'] == pytest.approx(12.0)
     assert summary['mAP_std'] == pytest.approx(2.0)
     assert summary['pseudo_ari'] is None
     # Statistics that come as a dict are summarised key by key; a method
@@ -101,7 +101,8 @@ def test_seeds_give_mean_and_spread():
     for run in runs:
         run['neighbour_stats'] = {}
     assert script.summarise(runs)['neighbour_stats'] == {}
-    assert '12.00 ± 2.00' in script.format_table([summary])
+    line = script.format_table([summary]).splitlines()[-1]
+    assert '| 1, 2 | 12.00 ± 2.00 |' in line
 
 
 def test_finds_the_protocol_configs():
@@ -210,6 +211,31 @@ def test_resume_carries_over_the_configs_it_does_not_list(
     assert [Path(r['config']).name for r in third['runs']] == [
         'tiny_synthetic.py'
     ]
+
+
+def test_a_carried_config_that_changed_is_marked_stale(tmp_path,
+                                                       monkeypatch):
+    script = compare_methods_script()
+    base = CONFIGS / 'tiny_synthetic.py'
+    leaf = tmp_path / 'leaf.py'
+    leaf.write_text(f'_base_ = [{str(base)!r}]\n')
+    out = tmp_path / 'seeds.json'
+    common = ['--no-direct', '--work-dir', str(tmp_path), '--out', str(out),
+              '--seeds', '1']
+    fake_training(script, monkeypatch)
+    script.main(['--configs', str(base), str(leaf)] + common)
+    leaf.write_text(leaf.read_text() + 'train_cfg = dict(max_epochs=3)\n')
+    # Only `base` is scheduled: `leaf`'s run is carried, and now stale.
+    fake_training(script, monkeypatch)
+    result = script.main(['--configs', str(base), '--resume'] + common)
+    assert [r.get('stale', False) for r in result['rows']] == [False, True]
+    table = out.with_suffix('.md').read_text()
+    assert table.count('(stale: its config changed since)') == 1
+    # Nothing scheduled (no training): every run is carried, none dropped.
+    fake_training(script, monkeypatch)
+    again = script.main(['--configs', str(base), '--resume', '--no-train'] +
+                        common)
+    assert len(again['runs']) == 2
 
 
 def test_resume_runs_a_changed_config_again(tmp_path, monkeypatch):
