@@ -51,7 +51,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from machine_info import cpu, machine  # noqa: E402
@@ -475,10 +475,7 @@ def main(argv: Optional[List[str]] = None) -> Dict:
     carried = [(position, row)
                for position, (key, row) in enumerate(previous.items())
                if key not in scheduled]
-    stale_configs = {
-        row['config']
-        for _, row in carried if not _digest_matches(row)
-    }
+    stale_configs = changed_configs([row for _, row in carried])
     result = None
     digests = {path: config_digest(path) for path in configs}
     for kind, path, seed, run in jobs:
@@ -568,11 +565,26 @@ def previous_runs(out: Path,
             for r in previous.get('runs', [])}
 
 
-def _digest_matches(run: Dict) -> bool:
-    """Whether the config of a finished run still merges to what it ran
-    (False if the file is gone)."""
-    path = Path(run['config'])
-    return path.is_file() and config_digest(path) == run.get('config_digest')
+def changed_configs(runs: Sequence[Dict]) -> Set[str]:
+    """The configs of finished runs that no longer merge to what they ran
+    (or are gone); each config's digest is computed once.
+
+    Args:
+        runs (Sequence[dict]): Finished runs (``config``,
+            ``config_digest``).
+
+    Returns:
+        set[str]: Their ``config`` values that changed since.
+    """
+    current = {
+        config: config_digest(Path(config)) if Path(config).is_file() else None
+        for config in {run['config'] for run in runs}
+    }
+    return {
+        run['config']
+        for run in runs if current[run['config']] is None
+        or current[run['config']] != run.get('config_digest')
+    }
 
 
 def table_rows(runs: Sequence[Dict],
