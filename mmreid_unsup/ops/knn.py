@@ -29,9 +29,15 @@ too, the torch search still wins: on the 2-core development machine the
 symmetric float32 search took 9.5-10 s where faiss-cpu's flat search took
 11-14.5 s, N = 12,936, D = 2048, same neighbours up to float32 rounding.
 
-Under DDP the labelers (and so this search) run on rank 0 only, inside
-:class:`~mmreid_unsup.engine.hooks.ClusterRefreshHook`, which broadcasts the
-resulting labels to every rank; nothing here assumes a GPU or a process group.
+Nothing here assumes a GPU or a process group. Under DDP,
+:class:`~mmreid_unsup.engine.hooks.ClusterRefreshHook` has a labeler that
+can split its work (``DBSCANLabeler``) search on every rank, each rank a
+share of the search, through
+:func:`~mmreid_unsup.pseudo_labels.sharded_knn.sharded_knn_search`, which
+builds on the pieces the backends offer for it (``'torch'`` and
+``'torch_bf16'``: any subset of the blocks of the symmetric search;
+``'faiss'``: any block of queries); other labelers run on rank 0 only and
+the hook broadcasts their labels.
 
 Every backend returns the ordering contract of
 :mod:`~mmreid_unsup.ops.knn_ordering` (ties by the smaller index, the query
@@ -48,7 +54,7 @@ from .knn_certified_bf16 import fast_bfloat16_matmul
 from .knn_faiss import faiss_gpu_count
 from .knn_ordering import check_knn_inputs
 
-__all__ = ['knn_search']
+__all__ = ['knn_search', 'knn_search_function']
 
 
 def _resolve_backend(backend: str, features: torch.Tensor) -> Callable:
@@ -106,3 +112,17 @@ def knn_search(features: torch.Tensor,
     search_fn = _resolve_backend(backend, features)
     features = l2_normalize(features)
     return search_fn(features, int(k))
+
+
+def knn_search_function(backend: str, features: torch.Tensor) -> Callable:
+    """The search function :func:`knn_search` uses for these features.
+
+    Args:
+        backend (str): as for :func:`knn_search` (``'auto'`` is resolved).
+        features (Tensor): the features to search.
+
+    Returns:
+        Callable: the function registered in ``KNN_BACKENDS``,
+        ``search(features, k) -> (dists, indices)``.
+    """
+    return _resolve_backend(backend, features)
