@@ -15,10 +15,19 @@ step after the kNN search, cluster and outlier counts, ARI / NMI / pairwise
 F-score against the planted identities, and the ARI between the sparse and
 the dense labels.
 
+``--world-sizes 1 2 4`` also runs the sparse labeler split over 2 and 4
+ranks (``labeler(features, camids, across_ranks=True)`` in that many gloo
+processes on this machine, each with ``cpus // ranks`` torch threads, as
+``ClusterRefreshHook`` runs it under DDP): rank 0's stage times, the
+largest peak memory of a rank, and whether the labels are those of the
+single-process run. Only 1 (no split) by default.
+
 Usage::
 
     python benchmarks/pseudo_labels.py                       # all sizes
     python benchmarks/pseudo_labels.py --sizes 7365 --no-dense
+    python benchmarks/pseudo_labels.py --sizes 12936 --no-dense \
+        --world-sizes 1 2                # refresh time vs number of ranks
     python benchmarks/pseudo_labels.py --out benchmarks/results/x.json
 
 The default sizes are CUHK03 (7,365 train images, 767 ids), Market-1501
@@ -28,6 +37,7 @@ import argparse
 import json
 import os
 import platform
+import socket
 import subprocess
 import sys
 import tempfile
@@ -131,6 +141,8 @@ def run_one(num: int, dim: int, seed: int, sparse: bool, labels_path: str,
         num_samples=num,
         num_ids=int(pids.max() + 1),
         method='sparse' if sparse else 'dense',
+        world_size=1,
+        torch_threads=torch.get_num_threads(),
         labeler=repr(labeler),
         time_features=time_features,
         rss_before_mb=rss_before,
@@ -177,6 +189,124 @@ def run_in_subprocess(num: int,
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
+def run_rank(num: int, dim: int, seed: int, labels_path: str,
+             knn_backend: str, rank: int, world_size: int,
+             port: int) -> Optional[Dict]:
+    """One rank of the sparse labelling split over ``world_size`` gloo
+    processes; rank 0 returns the measurements (the other ranks None)."""
+    import torch
+    import torch.distributed as dist
+
+    from mmreid_unsup.pseudo_labels import DBSCANLabeler, pseudo_label_quality
+
+    # The machine's cores shared out, as one process per GPU / core group.
+    torch.set_num_threads(max(1, (os.cpu_count() or 1) // world_size))
+    dist.init_process_group(
+        'gloo',
+        init_method=f'tcp://127.0.0.1:{port}',
+        rank=rank,
+        world_size=world_size)
+    try:
+        feats, pids, camids = make_features(num, dim, seed=seed)
+        labeler = DBSCANLabeler(knn_backend=knn_backend)
+        dist.barrier()  # every rank starts the labelling together
+        labels = labeler(
+            torch.from_numpy(feats), torch.from_numpy(camids),
+            across_ranks=True).numpy()
+        stats = labeler.last_stats
+        peaks = [None] * world_size
+        dist.all_gather_object(peaks, stats['peak_mem_total'])
+        dist.barrier()
+    finally:
+        dist.destroy_process_group()
+    if rank != 0:
+        return None
+    np.save(labels_path, labels)
+    result = dict(
+        num_samples=num,
+        num_ids=int(pids.max() + 1),
+        method='sparse',
+        world_size=world_size,
+        torch_threads=torch.get_num_threads(),
+        labeler=repr(labeler),
+        # The largest peak of a rank (each holds the features and the
+        # gathered O(N k) lists).
+        peak_rss_mb=max(peaks),
+        peak_rss_mb_per_rank=peaks,
+        time_total=stats['time_total'],
+        time_after_knn=sum(stats[f'time_{s}'] for s in STAGES[1:]),
+        num_clusters=stats['num_clusters'],
+        num_outliers=stats['num_outliers'],
+        graph_nnz=stats.get('graph_nnz'),
+    )
+    for stage in STAGES:
+        result[f'time_{stage}'] = stats[f'time_{stage}']
+        result[f'peak_mem_{stage}'] = stats[f'peak_mem_{stage}']
+    result.update(pseudo_label_quality(labels, pids))
+    result['load_average'] = os.getloadavg()[0]
+    return result
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(('127.0.0.1', 0))
+        return sock.getsockname()[1]
+
+
+def run_ranks_in_subprocesses(num: int, dim: int, seed: int, world_size: int,
+                              labels_path: str,
+                              knn_backend: str = 'auto') -> Dict:
+    """Run :func:`run_rank` in ``world_size`` fresh interpreters; rank 0's
+    JSON, or an ``error`` (the other ranks are stopped when one fails)."""
+    port = _free_port()
+    with tempfile.TemporaryDirectory() as tmp:
+        procs, logs = [], []
+        for rank in range(world_size):
+            # Files, not pipes: a rank must never block on a full pipe.
+            out = open(os.path.join(tmp, f'{rank}.out'), 'w+')
+            err = open(os.path.join(tmp, f'{rank}.err'), 'w+')
+            logs.append((out, err))
+            procs.append(
+                subprocess.Popen([
+                    sys.executable, __file__, '--rank-worker',
+                    str(rank), '--world-size',
+                    str(world_size), '--port',
+                    str(port), '--sizes',
+                    str(num), '--dim',
+                    str(dim), '--seed',
+                    str(seed), '--labels-path', labels_path,
+                    '--knn-backend', knn_backend
+                ],
+                                 stdout=out,
+                                 stderr=err))
+        failed = None
+        while failed is None and any(p.poll() is None for p in procs):
+            time.sleep(0.2)
+            failed = next((r for r, p in enumerate(procs)
+                           if p.poll() not in (None, 0)), None)
+        for proc in procs:
+            if proc.poll() is None:
+                proc.kill()
+            proc.wait()
+        if failed is None:
+            failed = next(
+                (r for r, p in enumerate(procs) if p.returncode != 0), None)
+        texts = []
+        for out, err in logs:
+            out.seek(0)
+            err.seek(0)
+            texts.append((out.read(), err.read()))
+            out.close()
+            err.close()
+    if failed is not None:
+        return dict(
+            num_samples=num,
+            method='sparse',
+            world_size=world_size,
+            error=f'rank {failed}: ' + texts[failed][1][-2000:])
+    return json.loads(texts[0][0].strip().splitlines()[-1])
+
+
 def dense_fits(num: int) -> bool:
     """Whether twice the dense reference's ``(N, N)`` float32 matrix fits in
     three quarters of this machine's memory."""
@@ -189,24 +319,30 @@ def dense_fits(num: int) -> bool:
 
 def format_table(results: List[Dict]) -> str:
     """A Markdown table of the results."""
-    head = ('| N | method | kNN s | encoding s | Jaccard s | DBSCAN s | '
-            'total s | after kNN s | peak RSS MiB | clusters | outliers | '
-            'ARI | NMI | F | ARI vs dense |')
-    lines = [head, '|' + '---|' * 15]
+    head = ('| N | method | ranks | kNN s | encoding s | Jaccard s | '
+            'DBSCAN s | total s | after kNN s | peak RSS MiB | clusters | '
+            'outliers | ARI | NMI | F | ARI vs dense | labels vs 1 rank |')
+    lines = [head, '|' + '---|' * 17]
     for r in results:
+        ranks = r.get('world_size', 1)
         if 'error' in r:
             lines.append(f"| {r['num_samples']:,} | {r['method']} | "
-                         'failed' + ' |' * 13)
+                         f'{ranks} | failed' + ' |' * 14)
             continue
         vs_dense = r.get('ari_vs_dense')
+        vs_single = r.get('labels_identical_to_single_process')
+        if vs_single is not None:
+            vs_single = ('identical' if vs_single else
+                         f"ARI {r['ari_vs_single_process']:.4f}")
         lines.append(
-            f"| {r['num_samples']:,} | {r['method']} | "
+            f"| {r['num_samples']:,} | {r['method']} | {ranks} | "
             + ' | '.join(f"{r[f'time_{s}']:.1f}" for s in STAGES) +
             f" | {r['time_total']:.1f} | {r['time_after_knn']:.1f} | "
             f"{r['peak_rss_mb']:,.0f} | {r['num_clusters']:,} | "
             f"{r['num_outliers']:,} | {r['ari']:.3f} | {r['nmi']:.3f} | "
             f"{r['pairwise_fscore']:.3f} | "
-            + ('-' if vs_dense is None else f'{vs_dense:.4f}') + ' |')
+            + ('-' if vs_dense is None else f'{vs_dense:.4f}') + ' | ' +
+            ('-' if vs_single is None else vs_single) + ' |')
     return '\n'.join(lines)
 
 
@@ -229,6 +365,14 @@ def main() -> None:
         action='store_true',
         help='skip the dense reference at every size')
     parser.add_argument(
+        '--world-sizes',
+        type=int,
+        nargs='+',
+        default=[1],
+        help='numbers of ranks (gloo processes on this machine) to split '
+        'the sparse labelling over; the single-process run (1) is always '
+        'made and is the reference. Defaults to 1 only')
+    parser.add_argument(
         '--out',
         default=str(
             Path(__file__).parent / 'results' / 'pseudo_labels.json'))
@@ -237,8 +381,18 @@ def main() -> None:
     parser.add_argument(
         '--dense-worker', action='store_true', help=argparse.SUPPRESS)
     parser.add_argument('--labels-path', help=argparse.SUPPRESS)
+    parser.add_argument('--rank-worker', type=int, help=argparse.SUPPRESS)
+    parser.add_argument('--world-size', type=int, help=argparse.SUPPRESS)
+    parser.add_argument('--port', type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
 
+    if args.rank_worker is not None:
+        result = run_rank(args.sizes[0], args.dim, args.seed,
+                          args.labels_path, args.knn_backend,
+                          args.rank_worker, args.world_size, args.port)
+        if result is not None:
+            print(json.dumps(result))
+        return
     if args.worker:
         print(
             json.dumps(
@@ -278,6 +432,21 @@ def main() -> None:
             results.append(sparse)
             if dense is not None:
                 results.append(dense)
+            for world_size in sorted(set(args.world_sizes) - {1}):
+                path = os.path.join(tmp, f'{num}_ranks{world_size}.npy')
+                split = run_ranks_in_subprocesses(num, args.dim, args.seed,
+                                                  world_size, path,
+                                                  args.knn_backend)
+                if 'error' not in split and 'error' not in sparse:
+                    single, labels = np.load(paths['sparse']), np.load(path)
+                    split['labels_identical_to_single_process'] = bool(
+                        (single == labels).all())
+                    split['ari_vs_single_process'] = float(
+                        adjusted_rand_score(single, labels))
+                    split['speedup_vs_single_process'] = (
+                        sparse['time_total'] / split['time_total'])
+                print(json.dumps(split), flush=True)
+                results.append(split)
 
     import faiss
     import sklearn
@@ -285,7 +454,8 @@ def main() -> None:
     report = dict(
         description='DBSCANLabeler (Cluster-Contrast defaults k1=30, k2=6, '
         'eps=0.6, min_samples=4) on structured synthetic features; sparse '
-        '(default) vs dense reference (sparse=False)',
+        '(default) vs dense reference (sparse=False); the sparse labelling '
+        'split over world_size gloo ranks where world_size > 1',
         dim=args.dim,
         seed=args.seed,
         machine=dict(
