@@ -56,6 +56,7 @@ __all__ = ['sharded_knn_search']
 #: Entries (rows x candidates x ranks) of the lists merged at once.
 _MAX_MERGE_ELEMENTS = 1 << 22
 
+#: Per-row lists: ``(similarities or distances, indices)``.
 Lists = Tuple[torch.Tensor, torch.Tensor]
 
 
@@ -103,6 +104,7 @@ def _largest(sims: torch.Tensor, indices: torch.Tensor, width: int) -> Lists:
 
 
 def _sharded_torch_search(feats: torch.Tensor, k: int) -> Lists:
+    """``'torch'``: a share of the symmetric blocks, merged lists."""
     sims, indices = symmetric_block_topk(
         feats, k, _my_block_pairs(feats.size(0), SYMMETRIC_BLOCK))
     sims, indices = _merge_rank_lists(sims, indices, k, lexicographic_topk)
@@ -111,6 +113,8 @@ def _sharded_torch_search(feats: torch.Tensor, k: int) -> Lists:
 
 
 def _sharded_bf16_search(features: torch.Tensor, k: int) -> Lists:
+    """``'torch_bf16'``: a share of the candidate blocks, merged candidate
+    lists, then a block of rows certified per rank."""
     feats = features.detach().float().contiguous()
     num = feats.size(0)
     num_candidates = min(k + BF16_MARGIN, num)
@@ -129,6 +133,7 @@ def _sharded_bf16_search(features: torch.Tensor, k: int) -> Lists:
 
 
 def _sharded_faiss_search(features: torch.Tensor, k: int) -> Lists:
+    """``'faiss'``: whole blocks of faiss's queries per rank."""
     rows = block_aligned_shares(
         features.size(0), FAISS_QUERY_BLOCK, get_world_size())[get_rank()]
     dists, indices = faiss_knn(features, k, rows=rows)
@@ -137,6 +142,7 @@ def _sharded_faiss_search(features: torch.Tensor, k: int) -> Lists:
 
 def _rank0_search(search_fn: Callable, features: torch.Tensor,
                   k: int) -> Lists:
+    """Any other backend: rank 0 searches, the others receive."""
     num = features.size(0)
     if get_rank() == 0:
         dists, indices = search_fn(features, k)
