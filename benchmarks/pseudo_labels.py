@@ -20,14 +20,16 @@ ranks (``labeler(features, camids, across_ranks=True)`` in that many gloo
 processes on this machine, each with ``cpus // ranks`` torch threads, as
 ``ClusterRefreshHook`` runs it under DDP): rank 0's stage times, the
 largest peak memory of a rank, and whether the labels are those of the
-single-process run. Only 1 (no split) by default.
+single-process run. Only 1 (no split) by default. The ranks share this
+machine's cores, which the single process already uses with its threads;
+``--threads-per-rank 1`` gives every process, the single one included, one
+thread, as when each rank has a device of its own.
 
 Usage::
 
     python benchmarks/pseudo_labels.py                       # all sizes
     python benchmarks/pseudo_labels.py --sizes 7365 --no-dense
-    python benchmarks/pseudo_labels.py --sizes 12936 --no-dense \
-        --world-sizes 1 2                # refresh time vs number of ranks
+    python benchmarks/pseudo_labels.py --sizes 12936 --world-sizes 1 2
     python benchmarks/pseudo_labels.py --out benchmarks/results/x.json
 
 The default sizes are CUHK03 (7,365 train images, 767 ids), Market-1501
@@ -118,10 +120,17 @@ def make_features(num: int,
     return feats, pids.astype(np.int64), camids.astype(np.int64)
 
 
-def run_one(num: int, dim: int, seed: int, sparse: bool, labels_path: str,
-            knn_backend: str = 'auto') -> Dict:
+def run_one(num: int,
+            dim: int,
+            seed: int,
+            sparse: bool,
+            labels_path: str,
+            knn_backend: str = 'auto',
+            threads: Optional[int] = None) -> Dict:
     """Label one feature set in this process; returns the measurements."""
     import torch
+    if threads:
+        torch.set_num_threads(threads)
 
     from mmreid_unsup.pseudo_labels import DBSCANLabeler, pseudo_label_quality
     from mmreid_unsup.pseudo_labels.profiling import current_rss_mb
@@ -172,14 +181,16 @@ def run_in_subprocess(num: int,
                       seed: int,
                       sparse: bool,
                       labels_path: str,
-                      knn_backend: str = 'auto') -> Dict:
+                      knn_backend: str = 'auto',
+                      threads: Optional[int] = None) -> Dict:
     """Run :func:`run_one` in a fresh interpreter and parse its JSON."""
     cmd = [
         sys.executable, __file__, '--worker', '--sizes',
         str(num), '--dim',
         str(dim), '--seed',
         str(seed), '--labels-path', labels_path, '--knn-backend', knn_backend
-    ] + ([] if sparse else ['--dense-worker'])
+    ] + ([] if sparse else ['--dense-worker']) + (
+        ['--threads-per-rank', str(threads)] if threads else [])
     proc = subprocess.run(cmd, capture_output=True, text=True)
     if proc.returncode != 0:
         return dict(
@@ -189,9 +200,15 @@ def run_in_subprocess(num: int,
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
-def run_rank(num: int, dim: int, seed: int, labels_path: str,
-             knn_backend: str, rank: int, world_size: int,
-             port: int) -> Optional[Dict]:
+def run_rank(num: int,
+             dim: int,
+             seed: int,
+             labels_path: str,
+             knn_backend: str,
+             rank: int,
+             world_size: int,
+             port: int,
+             threads: Optional[int] = None) -> Optional[Dict]:
     """One rank of the sparse labelling split over ``world_size`` gloo
     processes; rank 0 returns the measurements (the other ranks None)."""
     import torch
@@ -199,8 +216,10 @@ def run_rank(num: int, dim: int, seed: int, labels_path: str,
 
     from mmreid_unsup.pseudo_labels import DBSCANLabeler, pseudo_label_quality
 
-    # The machine's cores shared out, as one process per GPU / core group.
-    torch.set_num_threads(max(1, (os.cpu_count() or 1) // world_size))
+    # By default the machine's cores shared out, as one process per GPU /
+    # core group.
+    torch.set_num_threads(
+        threads or max(1, (os.cpu_count() or 1) // world_size))
     dist.init_process_group(
         'gloo',
         init_method=f'tcp://127.0.0.1:{port}',
@@ -253,9 +272,13 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def run_ranks_in_subprocesses(num: int, dim: int, seed: int, world_size: int,
+def run_ranks_in_subprocesses(num: int,
+                              dim: int,
+                              seed: int,
+                              world_size: int,
                               labels_path: str,
-                              knn_backend: str = 'auto') -> Dict:
+                              knn_backend: str = 'auto',
+                              threads: Optional[int] = None) -> Dict:
     """Run :func:`run_rank` in ``world_size`` fresh interpreters; rank 0's
     JSON, or an ``error`` (the other ranks are stopped when one fails)."""
     port = _free_port()
@@ -276,7 +299,7 @@ def run_ranks_in_subprocesses(num: int, dim: int, seed: int, world_size: int,
                     str(dim), '--seed',
                     str(seed), '--labels-path', labels_path,
                     '--knn-backend', knn_backend
-                ],
+                ] + (['--threads-per-rank', str(threads)] if threads else []),
                                  stdout=out,
                                  stderr=err))
         failed = None
@@ -373,6 +396,12 @@ def main() -> None:
         'the sparse labelling over; the single-process run (1) is always '
         'made and is the reference. Defaults to 1 only')
     parser.add_argument(
+        '--threads-per-rank',
+        type=int,
+        help='torch threads of every process, the single-process runs '
+        'included (default: torch\'s own for one process, cpus // ranks '
+        'for the ranks)')
+    parser.add_argument(
         '--out',
         default=str(
             Path(__file__).parent / 'results' / 'pseudo_labels.json'))
@@ -389,7 +418,8 @@ def main() -> None:
     if args.rank_worker is not None:
         result = run_rank(args.sizes[0], args.dim, args.seed,
                           args.labels_path, args.knn_backend,
-                          args.rank_worker, args.world_size, args.port)
+                          args.rank_worker, args.world_size, args.port,
+                          args.threads_per_rank)
         if result is not None:
             print(json.dumps(result))
         return
@@ -398,7 +428,7 @@ def main() -> None:
             json.dumps(
                 run_one(args.sizes[0], args.dim, args.seed,
                         not args.dense_worker, args.labels_path,
-                        args.knn_backend)))
+                        args.knn_backend, args.threads_per_rank)))
         return
 
     from sklearn.metrics import adjusted_rand_score
@@ -408,12 +438,14 @@ def main() -> None:
             paths = {m: os.path.join(tmp, f'{num}_{m}.npy')
                      for m in ('sparse', 'dense')}
             sparse = run_in_subprocess(num, args.dim, args.seed, True,
-                                       paths['sparse'], args.knn_backend)
+                                       paths['sparse'], args.knn_backend,
+                                       args.threads_per_rank)
             print(json.dumps(sparse), flush=True)
             dense = None
             if not args.no_dense and dense_fits(num):
                 dense = run_in_subprocess(num, args.dim, args.seed, False,
-                                          paths['dense'], 'torch')
+                                          paths['dense'], 'torch',
+                                          args.threads_per_rank)
                 print(json.dumps(dense), flush=True)
                 if 'error' not in dense and 'error' not in sparse:
                     agreement = float(
@@ -434,9 +466,9 @@ def main() -> None:
                 results.append(dense)
             for world_size in sorted(set(args.world_sizes) - {1}):
                 path = os.path.join(tmp, f'{num}_ranks{world_size}.npy')
-                split = run_ranks_in_subprocesses(num, args.dim, args.seed,
-                                                  world_size, path,
-                                                  args.knn_backend)
+                split = run_ranks_in_subprocesses(
+                    num, args.dim, args.seed, world_size, path,
+                    args.knn_backend, args.threads_per_rank)
                 if 'error' not in split and 'error' not in sparse:
                     single, labels = np.load(paths['sparse']), np.load(path)
                     split['labels_identical_to_single_process'] = bool(
