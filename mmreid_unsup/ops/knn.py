@@ -1,4 +1,4 @@
-"""Exact k-nearest-neighbour search on L2-normalised features.
+"""k-nearest-neighbour search on L2-normalised features.
 
 The pseudo labelers and the re-ranking need, for every sample, its ``k``
 nearest neighbours in the same set (the sample itself included).
@@ -19,6 +19,11 @@ interchangeable backends registered in ``KNN_BACKENDS``:
   rounding error; rows without the certificate are searched again
   exhaustively. The result is the float32 one, about twice as fast on CPUs
   with native bfloat16 products.
+- ``'faiss_hnsw'`` (:mod:`~mmreid_unsup.ops.knn_faiss_approximate`): the
+  one approximate backend, for sets where exact search is the bottleneck:
+  candidates from a faiss HNSW graph, distances re-scored exactly in
+  float32. Its neighbour sets may miss true neighbours; the rest of the
+  contract holds.
 
 ``backend='auto'`` picks what is fastest with what is installed and where the
 features are: faiss when it can use a GPU; otherwise ``'torch_bf16'`` on a
@@ -28,6 +33,21 @@ the float32 torch search on the features' device. With faiss-cpu installed
 too, the torch search still wins: on the 2-core development machine the
 symmetric float32 search took 9.5-10 s where faiss-cpu's flat search took
 11-14.5 s, N = 12,936, D = 2048, same neighbours up to float32 rounding.
+
+Above :data:`APPROXIMATE_ABOVE` samples (200,000) on the CPU, ``'auto'``
+picks ``'faiss_hnsw'`` when faiss is installed (without faiss it keeps the
+exact search and warns). Exact search grows with ``N ** 2``, the graph
+with about ``N log N``; on the 2-core development VM (Intel Xeon with
+AVX-512, no AVX512-BF16, shared with another job, 512-d structured
+features, ``k = 30``) the exact float32 search of 50,000 samples took 42
+CPU-seconds, the HNSW backend's build and search 44 (27 + 17): the
+crossover is near 50,000 there. The threshold is set higher, at 200,000,
+because below it the exact search costs minutes at most and its labels are
+exact; at 200,000 it would cost about 16 times the 50,000 figure (about
+11 CPU-minutes, extrapolated, not measured), four times the graph's. With
+a faiss that sees a GPU, and for features on a GPU, ``'auto'`` is
+unchanged at every size (exact search there is fast enough: not measured
+here).
 
 Under DDP the labelers (and so this search) run on rank 0 only, inside
 :class:`~mmreid_unsup.engine.hooks.ClusterRefreshHook`, which broadcasts the
@@ -40,15 +60,37 @@ be installed.
 """
 from typing import Callable, Tuple
 
+import warnings
+
 import torch
 
 from mmreid_unsup.registry import KNN_BACKENDS
 from .feature_rows import l2_normalize
 from .knn_certified_bf16 import fast_bfloat16_matmul
-from .knn_faiss import faiss_gpu_count
+from .knn_faiss import faiss_gpu_count, is_faiss_available
+from .knn_faiss_approximate import faiss_hnsw_knn  # noqa: F401 (registers)
 from .knn_ordering import check_knn_inputs
 
-__all__ = ['knn_search']
+__all__ = ['knn_search', 'APPROXIMATE_ABOVE']
+
+#: ``'auto'`` searches sets of more samples than this approximately
+#: (``'faiss_hnsw'``) when they are on the CPU; see the module docstring.
+APPROXIMATE_ABOVE = 200_000
+
+
+def _approximate_available(num: int) -> bool:
+    """Whether faiss is there for the approximate search; warns if not."""
+    if is_faiss_available():
+        return True
+    warnings.warn(
+        f'knn_backend="auto": {num:,} samples are above '
+        f'{APPROXIMATE_ABOVE:,}, where the approximate "faiss_hnsw" search '
+        'would be used, but faiss '
+        'is not installed; searching exactly, which grows with N ** 2 '
+        '(`pip install faiss-cpu` to search approximately).',
+        RuntimeWarning,
+        stacklevel=3)
+    return False
 
 
 def _resolve_backend(backend: str, features: torch.Tensor) -> Callable:
@@ -68,6 +110,10 @@ def _resolve_backend(backend: str, features: torch.Tensor) -> Callable:
     if backend == 'auto':
         if faiss_gpu_count() > 0:
             backend = 'faiss'
+        elif (features.device.type == 'cpu'
+              and features.size(0) > APPROXIMATE_ABOVE
+              and _approximate_available(features.size(0))):
+            backend = 'faiss_hnsw'
         elif fast_bfloat16_matmul(features.device):
             backend = 'torch_bf16'
         else:
@@ -82,18 +128,22 @@ def _resolve_backend(backend: str, features: torch.Tensor) -> Callable:
 def knn_search(features: torch.Tensor,
                k: int,
                backend: str = 'auto') -> Tuple[torch.Tensor, torch.Tensor]:
-    """Exact ``k`` nearest neighbours of every sample within the set.
+    """The ``k`` nearest neighbours of every sample within the set.
 
-    The features are L2-normalised here (again), so the squared L2 distance
-    equals ``2 - 2 cos``. The query is its own first neighbour.
+    Exact, except with ``'faiss_hnsw'`` (which ``'auto'`` picks above
+    :data:`APPROXIMATE_ABOVE` samples on the CPU). The features are
+    L2-normalised here (again), so the squared L2 distance equals
+    ``2 - 2 cos``. The query is its own first neighbour.
 
     Args:
         features (Tensor): ``(N, D)`` features.
         k (int): number of neighbours per sample, the sample itself included.
             Must satisfy ``1 <= k <= N``.
-        backend (str): ``'faiss'``, ``'torch'``, ``'torch_bf16'``, any other
-            name registered in ``KNN_BACKENDS``, or ``'auto'`` (faiss when
-            it can use a GPU, else ``'torch_bf16'`` on a CPU with native
+        backend (str): ``'faiss'``, ``'torch'``, ``'torch_bf16'``,
+            ``'faiss_hnsw'``, any other name registered in
+            ``KNN_BACKENDS``, or ``'auto'`` (faiss when it can use a GPU,
+            else ``'faiss_hnsw'`` for more than :data:`APPROXIMATE_ABOVE`
+            samples on the CPU, else ``'torch_bf16'`` on a CPU with native
             bfloat16 products, else ``'torch'`` on the features' device).
             Defaults to ``'auto'``.
 

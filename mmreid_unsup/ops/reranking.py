@@ -61,9 +61,12 @@ def k_reciprocal_rerank_blocks(q_feats: torch.Tensor,
             ``[0, 1]``. Defaults to 0.3.
         chunk_size (int): at most this many queries per block. Defaults to
             256.
-        knn_backend (str): ``'auto'``, ``'faiss'``, ``'torch'`` or
-            ``'torch_bf16'``, see
-            :func:`~mmreid_unsup.ops.knn.knn_search`.
+        knn_backend (str): ``'auto'``, ``'faiss'``, ``'torch'``,
+            ``'torch_bf16'`` or ``'faiss_hnsw'``, see
+            :func:`~mmreid_unsup.ops.knn.knn_search`; ``'auto'`` searches
+            approximately above
+            :data:`~mmreid_unsup.ops.knn.APPROXIMATE_ABOVE` query and
+            gallery samples on the CPU.
 
     Yields:
         tuple[int, Tensor]: the block's first query and its ``(B, G)``

@@ -46,9 +46,11 @@ class DBSCANLabeler(BaseLabeler):
             stored). Defaults to 0.6.
         min_samples (int): DBSCAN core-point size, the point included.
             Defaults to 4.
-        knn_backend (str): ``'auto'``, ``'faiss'``, ``'torch'`` or
-            ``'torch_bf16'``, see
-            :func:`~mmreid_unsup.ops.knn_search`. Defaults to
+        knn_backend (str): ``'auto'``, ``'faiss'``, ``'torch'``,
+            ``'torch_bf16'`` or the approximate ``'faiss_hnsw'`` (which
+            ``'auto'`` picks above
+            :data:`~mmreid_unsup.ops.knn.APPROXIMATE_ABOVE` samples on the
+            CPU), see :func:`~mmreid_unsup.ops.knn_search`. Defaults to
             ``'auto'``.
         n_jobs (int): DBSCAN's parallel jobs, ``-1`` for all cores.
             Defaults to -1.
