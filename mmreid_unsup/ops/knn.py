@@ -58,7 +58,8 @@ Every backend returns the ordering contract of
 itself at rank 0), so a result does not depend on which library happens to
 be installed.
 """
-from typing import Callable, Tuple
+from functools import partial
+from typing import Callable, Tuple, Union
 
 import warnings
 
@@ -85,28 +86,41 @@ def _approximate_available(num: int) -> bool:
     warnings.warn(
         f'knn_backend="auto": {num:,} samples are above '
         f'{APPROXIMATE_ABOVE:,}, where the approximate "faiss_hnsw" search '
-        'would be used, but faiss '
-        'is not installed; searching exactly, which grows with N ** 2 '
+        'would be used, but faiss is not installed; searching exactly, '
+        'which grows with N ** 2 '
         '(`pip install faiss-cpu` to search approximately).',
         RuntimeWarning,
         stacklevel=3)
     return False
 
 
-def _resolve_backend(backend: str, features: torch.Tensor) -> Callable:
+def _resolve_backend(backend: Union[str, dict],
+                     features: torch.Tensor) -> Callable:
     """The search function of a backend name, ``'auto'`` resolved.
 
     Args:
-        backend (str): a name registered in ``KNN_BACKENDS`` or ``'auto'``.
-        features (Tensor): the features to search (their device decides
-            ``'auto'``).
+        backend (str | dict): a name registered in ``KNN_BACKENDS``,
+            ``'auto'``, or a config ``dict(type=name, **options)`` whose
+            options are passed to the backend (e.g.
+            ``dict(type='faiss_hnsw', ef_search=48)``).
+        features (Tensor): the features to search (their device and size
+            decide ``'auto'``).
 
     Returns:
         Callable: ``search(features, k) -> (dists, indices)``.
 
     Raises:
         KeyError: for an unknown name.
+        ValueError: for a config without a ``type`` or of type ``'auto'``.
     """
+    if isinstance(backend, dict):
+        options = dict(backend)
+        name = options.pop('type', None)
+        if not isinstance(name, str) or name == 'auto':
+            raise ValueError('a kNN backend config needs type=<a registered '
+                             f'backend name> (not "auto"), got {backend!r}')
+        search_fn = _resolve_backend(name, features)
+        return partial(search_fn, **options) if options else search_fn
     if backend == 'auto':
         if faiss_gpu_count() > 0:
             backend = 'faiss'
@@ -127,7 +141,8 @@ def _resolve_backend(backend: str, features: torch.Tensor) -> Callable:
 
 def knn_search(features: torch.Tensor,
                k: int,
-               backend: str = 'auto') -> Tuple[torch.Tensor, torch.Tensor]:
+               backend: Union[str, dict] = 'auto'
+               ) -> Tuple[torch.Tensor, torch.Tensor]:
     """The ``k`` nearest neighbours of every sample within the set.
 
     Exact, except with ``'faiss_hnsw'`` (which ``'auto'`` picks above
@@ -139,12 +154,14 @@ def knn_search(features: torch.Tensor,
         features (Tensor): ``(N, D)`` features.
         k (int): number of neighbours per sample, the sample itself included.
             Must satisfy ``1 <= k <= N``.
-        backend (str): ``'faiss'``, ``'torch'``, ``'torch_bf16'``,
+        backend (str | dict): ``'faiss'``, ``'torch'``, ``'torch_bf16'``,
             ``'faiss_hnsw'``, any other name registered in
             ``KNN_BACKENDS``, or ``'auto'`` (faiss when it can use a GPU,
             else ``'faiss_hnsw'`` for more than :data:`APPROXIMATE_ABOVE`
             samples on the CPU, else ``'torch_bf16'`` on a CPU with native
-            bfloat16 products, else ``'torch'`` on the features' device).
+            bfloat16 products, else ``'torch'`` on the features' device);
+            or a config ``dict(type=name, **options)`` passing options to
+            the backend, e.g. ``dict(type='faiss_hnsw', ef_search=48)``.
             Defaults to ``'auto'``.
 
     Returns:

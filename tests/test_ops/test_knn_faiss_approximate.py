@@ -193,3 +193,28 @@ def test_bad_parameters():
         faiss_hnsw_knn(random_features(10, 4), 3, m=1)
     with pytest.raises(ValueError, match=r'k=11 .* N=10'):
         faiss_hnsw_knn(random_features(10, 4), 11)
+
+
+@needs_faiss
+def test_a_config_dict_passes_options_to_the_backend(monkeypatch):
+    seen = {}
+    real = knn_faiss.faiss.SearchParametersHNSW
+
+    def spy():
+        params = real()
+        seen['params'] = params
+        return params
+
+    monkeypatch.setattr(knn_faiss.faiss, 'SearchParametersHNSW', spy)
+    feats = clustered_features(seed=5)
+    config = dict(type='faiss_hnsw', ef_search=100)
+    assert torch.equal(
+        knn_search(feats, 10, backend=config)[1],
+        faiss_hnsw_knn(feats, 10, ef_search=100)[1])
+    assert seen['params'].efSearch == 100
+    with pytest.raises(ValueError, match='type='):
+        knn_search(feats, 10, backend=dict(ef_search=100))
+    with pytest.raises(ValueError, match='not "auto"'):
+        knn_search(feats, 10, backend=dict(type='auto'))
+    with pytest.raises(KeyError, match='annoy'):
+        knn_search(feats, 10, backend=dict(type='annoy'))
