@@ -42,21 +42,12 @@ AVX-512, no AVX512-BF16, shared with another job, 512-d structured
 features, ``k = 30``) the exact float32 search of 50,000 samples took 42
 CPU-seconds, the HNSW backend's build and search 44 (27 + 17): the
 crossover is near 50,000 there. The threshold is set higher, at 200,000,
-because below it the exact search costs minutes at most and its labels are
-exact; at 200,000 it would cost about 16 times the 50,000 figure (about
-11 CPU-minutes, extrapolated, not measured), four times the graph's. With
-a faiss that sees a GPU, and for features on a GPU, ``'auto'`` is
-unchanged at every size (exact search there is fast enough: not measured
-here).
-
-Under DDP the labelers (and so this search) run on rank 0 only, inside
-:class:`~mmreid_unsup.engine.hooks.ClusterRefreshHook`, which broadcasts the
-resulting labels to every rank; nothing here assumes a GPU or a process group.
-
-Every backend returns the ordering contract of
-:mod:`~mmreid_unsup.ops.knn_ordering` (ties by the smaller index, the query
-itself at rank 0), so a result does not depend on which library happens to
-be installed.
+so that the labels stay exact wherever the exact search costs minutes at
+most: at 200,000 it would cost about 16 times the 50,000 figure (about 11
+CPU-minutes; extrapolated, not measured), and the benchmark's default
+sizes, up to 100,000, keep their exact search. With a faiss that sees a
+GPU, and for features on a GPU, ``'auto'`` is unchanged at every size (no
+GPU was at hand to measure a crossover there).
 """
 from functools import partial
 from typing import Callable, Tuple, Union
