@@ -40,12 +40,15 @@ exact search and warns). Exact search grows with ``N ** 2``, the graph
 with about ``N log N``; on the 2-core development VM (Intel Xeon with
 AVX-512, no AVX512-BF16, shared with another job, 512-d structured
 features, ``k = 30``) the exact float32 search of 50,000 samples took 42
-CPU-seconds, the HNSW backend's build and search 44 (27 + 17): the
-crossover is near 50,000 there. The threshold is set higher, at 200,000,
-so that the labels stay exact wherever the exact search costs minutes at
-most: at 200,000 it would cost about 16 times the 50,000 figure (about 11
-CPU-minutes; extrapolated, not measured), and the benchmark's default
-sizes, up to 100,000, keep their exact search. With a faiss that sees a
+CPU-seconds, the HNSW backend's build and search 54 (31 + 23, one thread):
+the crossover lies a little above 50,000 there. Exact search costs four
+times as much at each doubling of ``N``, the graph a little over twice
+(its cost per sample grew by 30-43 % from 20,000 to 50,000 samples). The
+threshold is set higher, at 200,000, so that the labels stay exact
+wherever the exact search costs minutes at most: at 200,000 it would cost
+about 16 times the 50,000 figure (about 11 CPU-minutes; extrapolated, not
+measured), and the benchmark's default sizes, up to 100,000, keep their
+exact search. With a faiss that sees a
 GPU, and for features on a GPU, ``'auto'`` is unchanged at every size (no
 GPU was at hand to measure a crossover there).
 """

@@ -27,14 +27,16 @@ structured 512-d features (``DBSCANLabeler`` with Cluster-Contrast's
 defaults, ``k1 = 30``) on the 2-core development VM while another job used
 the cores: the labels' ARI against those of the exact search was 0.9996
 at N = 20,000 and 0.995 at N = 50,000. At 50,000 it was 0.964 with faiss's
-default ``ef_construction = 40``, 0.993 with ``m = 24``, 0.85 with
-``m = 16`` and ``ef_construction = 40``, 0.992 with ``ef_search = 40`` and
-0.996 with ``ef_search = 96``; ``ef_construction = 120`` gained nothing
-(0.994). faiss's IVF-flat index was measured too and dropped: at N = 20,000
-with 256 lists it found 99.8 % of the close neighbours (similarity above
-0.3) but 44 % of the far ones among the 30 with 8 lists probed (99.9 % and
-70 % with 32), and the labels' ARI against the exact ones was 0.937 and
-0.967.
+default ``ef_construction = 40``, 0.85 with ``m = 16`` and
+``ef_construction = 40``, and 0.991-0.996 for every other setting tried
+(``ef_search`` 40 or 96, ``m = 24``, ``ef_construction = 120``,
+``storage`` ``'fp16'`` or ``'sq8'``); ``m = 24, ef_search = 40`` took about
+two thirds of the defaults' CPU time for 0.993. The table is in
+``docs/en/advanced_guides/pseudo_labels_at_scale.md``. faiss's IVF-flat
+index was measured too and dropped: at N = 20,000 with 256 lists it found
+99.8 % of the close neighbours (similarity above 0.3) but 44 % of the far
+ones among the 30 with 8 lists probed (99.9 % and 70 % with 32), and the
+labels' ARI against the exact ones was 0.937 and 0.967.
 
 Determinism. The searches of a built graph are independent per query, so
 they give the same result on any number of threads. faiss 1.15 (the
@@ -71,6 +73,8 @@ __all__ = ['faiss_hnsw_knn', 'rescore', 'deterministic_build']
 #: float32 rounding differences between faiss's and torch's products by the
 #: ordering contract among a few more samples than it keeps.
 _EXTRA_CANDIDATES = 4
+#: ``storage`` names: how the graph stores the features it walks on.
+_STORAGE = ('flat', 'fp16', 'sq8')
 #: Sets of at most this many samples are searched on one thread unless
 #: ``num_threads`` says otherwise: there OpenMP's barriers cost more than
 #: the second thread saves (1,500 x 64 features, development VM under
@@ -144,6 +148,7 @@ def faiss_hnsw_knn(features: torch.Tensor,
                    m: int = 32,
                    ef_construction: int = 80,
                    ef_search: int = 64,
+                   storage: str = 'flat',
                    num_threads: Optional[int] = None
                    ) -> Tuple[torch.Tensor, torch.Tensor]:
     """Approximate kNN on a faiss HNSW graph, distances re-scored exactly.
@@ -162,6 +167,13 @@ def faiss_hnsw_knn(features: torch.Tensor,
         ef_search (int): breadth of each query's search; raised to the
             number of candidates (``k`` plus a few) when smaller. Defaults
             to 64.
+        storage (str): the features the graph is built and walked on:
+            ``'flat'`` (a float32 copy, ``IndexHNSWFlat``), ``'fp16'`` or
+            ``'sq8'`` (float16 or 8-bit scalar-quantised copies,
+            ``IndexHNSWSQ``: half or a quarter of the memory and of the
+            traffic per distance, slightly less exact walks). The returned
+            distances are re-scored from the float32 features whatever the
+            storage. Defaults to ``'flat'``.
         num_threads (int, optional): OpenMP threads of the build and the
             search, restored afterwards. Defaults to None: faiss's current
             setting (all cores unless ``OMP_NUM_THREADS`` or
@@ -185,6 +197,9 @@ def faiss_hnsw_knn(features: torch.Tensor,
             "faiss-cpu` (or faiss-gpu); without it use an exact backend, "
             "e.g. knn_backend='torch'")
     check_knn_inputs(features, k)
+    if storage not in _STORAGE:
+        raise ValueError(f'storage must be one of {_STORAGE}, got '
+                         f'{storage!r}')
     if m < 2 or ef_construction < 1 or ef_search < 1:
         raise ValueError('need m >= 2, ef_construction >= 1 and '
                          f'ef_search >= 1, got m={m}, ef_construction='
@@ -194,7 +209,14 @@ def faiss_hnsw_knn(features: torch.Tensor,
     array = feats.numpy()
     num_candidates = min(k + _EXTRA_CANDIDATES, num)
 
-    index = faiss.IndexHNSWFlat(dim, int(m), faiss.METRIC_INNER_PRODUCT)
+    if storage == 'flat':
+        index = faiss.IndexHNSWFlat(dim, int(m), faiss.METRIC_INNER_PRODUCT)
+    else:
+        kind = (faiss.ScalarQuantizer.QT_fp16
+                if storage == 'fp16' else faiss.ScalarQuantizer.QT_8bit)
+        index = faiss.IndexHNSWSQ(dim, kind, int(m),
+                                  faiss.METRIC_INNER_PRODUCT)
+        index.train(array)  # the quantiser's per-dimension range
     index.hnsw.efConstruction = int(ef_construction)
     if num_threads is None and num <= _SERIAL_BELOW:
         num_threads = 1

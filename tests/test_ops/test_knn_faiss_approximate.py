@@ -188,9 +188,25 @@ def test_missing_faiss_is_a_clear_error(monkeypatch):
 
 
 @needs_faiss
+@pytest.mark.parametrize('storage', ['fp16', 'sq8'])
+def test_quantised_storage_still_returns_exact_distances(storage):
+    feats = clustered_features(seed=6)
+    dists, indices = faiss_hnsw_knn(feats, 12, storage=storage)
+    flat_dists, flat_indices = faiss_hnsw_knn(feats, 12)
+    assert recall(indices, flat_indices) >= 0.98
+    assert torch.equal(indices[:, 0], torch.arange(feats.size(0)))
+    exact = 2 - 2 * (feats[:, None, :] * feats[indices]).sum(-1)
+    exact[:, 0] = 0
+    torch.testing.assert_close(dists, exact.clamp(min=0), atol=1e-5, rtol=0)
+    assert (dists[:, 1:] >= dists[:, :-1]).all()
+
+
+@needs_faiss
 def test_bad_parameters():
     with pytest.raises(ValueError, match='m >= 2'):
         faiss_hnsw_knn(random_features(10, 4), 3, m=1)
+    with pytest.raises(ValueError, match='storage'):
+        faiss_hnsw_knn(random_features(10, 4), 3, storage='pq')
     with pytest.raises(ValueError, match=r'k=11 .* N=10'):
         faiss_hnsw_knn(random_features(10, 4), 11)
 
