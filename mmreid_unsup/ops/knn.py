@@ -94,7 +94,8 @@ def _resolve_backend(backend: Union[str, dict],
 
     Args:
         backend (str | dict): a name registered in ``KNN_BACKENDS``,
-            ``'auto'``, or a config ``dict(type=name, **options)`` whose
+            ``'auto'``, ``'exact'`` (``'auto'`` among the exact backends
+            only), or a config ``dict(type=name, **options)`` whose
             options are passed to the backend (e.g.
             ``dict(type='faiss_hnsw', ef_search=48)``).
         features (Tensor): the features to search (their device and size
@@ -110,15 +111,16 @@ def _resolve_backend(backend: Union[str, dict],
     if isinstance(backend, dict):
         options = dict(backend)
         name = options.pop('type', None)
-        if not isinstance(name, str) or name == 'auto':
-            raise ValueError('a kNN backend config needs type=<a registered '
-                             f'backend name> (not "auto"), got {backend!r}')
+        if not isinstance(name, str) or name in ('auto', 'exact'):
+            raise ValueError(
+                'a kNN backend config needs type=<a registered backend '
+                f'name> (not "auto" or "exact"), got {backend!r}')
         search_fn = _resolve_backend(name, features)
         return partial(search_fn, **options) if options else search_fn
-    if backend == 'auto':
+    if backend in ('auto', 'exact'):
         if faiss_gpu_count() > 0:
             backend = 'faiss'
-        elif (features.device.type == 'cpu'
+        elif (backend == 'auto' and features.device.type == 'cpu'
               and features.size(0) > APPROXIMATE_ABOVE
               and _approximate_available(features.size(0))):
             backend = 'faiss_hnsw'
@@ -129,7 +131,8 @@ def _resolve_backend(backend: Union[str, dict],
     search_fn = KNN_BACKENDS.get(backend)
     if search_fn is None:
         raise KeyError(f'unknown kNN backend {backend!r}; registered: '
-                       f'{sorted(KNN_BACKENDS.module_dict)} (or "auto")')
+                       f'{sorted(KNN_BACKENDS.module_dict)} (or "auto", '
+                       '"exact")')
     return search_fn
 
 
@@ -156,7 +159,8 @@ def knn_search(features: torch.Tensor,
             bfloat16 products, else ``'torch'`` on the features' device);
             or a config ``dict(type=name, **options)`` passing options to
             the backend, e.g. ``dict(type='faiss_hnsw', ef_search=48)``.
-            Defaults to ``'auto'``.
+            ``'exact'`` is ``'auto'`` without the approximate search: the
+            fastest exact backend at every size. Defaults to ``'auto'``.
 
     Returns:
         tuple[Tensor, Tensor]: ``dists`` ``(N, k)`` float32 squared L2

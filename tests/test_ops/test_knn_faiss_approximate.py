@@ -234,3 +234,20 @@ def test_a_config_dict_passes_options_to_the_backend(monkeypatch):
         knn_search(feats, 10, backend=dict(type='auto'))
     with pytest.raises(KeyError, match='annoy'):
         knn_search(feats, 10, backend=dict(type='annoy'))
+
+
+
+@needs_faiss
+def test_exact_never_picks_the_approximate_search(monkeypatch):
+    # 'exact' is 'auto' restricted to exact backends: above the threshold it
+    # still searches exactly (the re-ranking's default), and a faiss that
+    # sees a GPU is still picked.
+    _no_bf16_no_gpu(monkeypatch)
+    monkeypatch.setattr(knn, 'APPROXIMATE_ABOVE', 10)
+    feats = random_features(40, 4)
+    assert knn._resolve_backend('auto', feats) is faiss_hnsw_knn
+    assert knn._resolve_backend('exact', feats) is torch_knn
+    monkeypatch.setattr(knn, 'faiss_gpu_count', lambda: 1)
+    assert knn._resolve_backend('exact', feats) is knn_faiss.faiss_knn
+    with pytest.raises(ValueError, match='not "auto" or "exact"'):
+        knn._resolve_backend(dict(type='exact'), feats)
