@@ -15,14 +15,30 @@ step after the kNN search, cluster and outlier counts, ARI / NMI / pairwise
 F-score against the planted identities, and the ARI between the sparse and
 the dense labels.
 
+``--knn-backend`` chooses the sparse runs' kNN search (``'auto'`` resolves
+as :func:`~mmreid_unsup.ops.knn_search` does; the JSON records what it
+resolved to). With ``--compare-exact`` every size is labeled a second time
+with the exact ``--exact-backend`` (the sparse labeler again, in its own
+process), and the ARI between the two label sets is reported: how far an
+approximate search (``'faiss_hnsw'``) moves the labels.
+
 Usage::
 
     python benchmarks/pseudo_labels.py                       # all sizes
     python benchmarks/pseudo_labels.py --sizes 7365 --no-dense
     python benchmarks/pseudo_labels.py --out benchmarks/results/x.json
+    # the approximate search against the exact one, 512-d features
+    python benchmarks/pseudo_labels.py --sizes 100000 --dim 512 \
+        --knn-backend faiss_hnsw --compare-exact --no-dense \
+        --out benchmarks/results/pseudo_labels_hnsw_100k.json
+    # a million images: time and peak RSS per stage
+    python benchmarks/pseudo_labels.py --sizes 1000000 --dim 512 \
+        --knn-backend faiss_hnsw --no-dense \
+        --out benchmarks/results/pseudo_labels_hnsw_1m.json
 
 The default sizes are CUHK03 (7,365 train images, 767 ids), Market-1501
 (12,936, 751), MSMT17 (32,621, 1,041) and 100,000 images (6,250 ids).
+Other sizes get one planted identity per 16 images (62,500 at a million).
 """
 import argparse
 import json
@@ -123,7 +139,9 @@ def run_one(num: int, dim: int, seed: int, sparse: bool, labels_path: str,
     rss_before = current_rss_mb()
 
     # Cluster-Contrast defaults.
+    knn_backend = parse_backend(knn_backend)
     labeler = DBSCANLabeler(sparse=sparse, knn_backend=knn_backend)
+    resolved = resolved_backend(knn_backend, features)
     labels = labeler(features, torch.from_numpy(camids)).numpy()
     np.save(labels_path, labels)
     stats = labeler.last_stats
@@ -132,6 +150,7 @@ def run_one(num: int, dim: int, seed: int, sparse: bool, labels_path: str,
         num_ids=int(pids.max() + 1),
         method='sparse' if sparse else 'dense',
         labeler=repr(labeler),
+        knn_backend=resolved,
         time_features=time_features,
         rss_before_mb=rss_before,
         # The process's peak over all stages: Python, torch, the features
@@ -153,6 +172,25 @@ def run_one(num: int, dim: int, seed: int, sparse: bool, labels_path: str,
     # was (1-minute load average; the machine has os.cpu_count() cores).
     result['load_average'] = os.getloadavg()[0]
     return result
+
+
+def parse_backend(text: str):
+    """``--knn-backend``'s value: a backend name, or a JSON config such as
+    ``'{"type": "faiss_hnsw", "ef_search": 48}'`` (a dict)."""
+    return json.loads(text) if text.lstrip().startswith('{') else text
+
+
+def resolved_backend(backend, features) -> str:
+    """The registered name of the kNN backend ``backend`` stands for
+    (``'auto'`` resolved for these features; a config's options appended
+    as JSON)."""
+    from mmreid_unsup.ops import knn
+    from mmreid_unsup.registry import KNN_BACKENDS
+    if isinstance(backend, dict):
+        return json.dumps(backend, sort_keys=True)
+    search_fn = knn._resolve_backend(backend, features)
+    names = [n for n, f in KNN_BACKENDS.module_dict.items() if f is search_fn]
+    return names[0] if names else backend
 
 
 def run_in_subprocess(num: int,
@@ -177,6 +215,30 @@ def run_in_subprocess(num: int,
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
+def compare_with_exact(run: Dict, exact: Dict, run_labels: str,
+                       exact_labels: str) -> None:
+    """Add to ``run`` how its labels and kNN time compare with ``exact``'s.
+
+    Args:
+        run (dict): a sparse run's measurements, updated in place with
+            ``ari_vs_exact``, ``labels_identical_to_exact``,
+            ``exact_knn_backend`` and ``knn_speedup_vs_exact``.
+        exact (dict): the measurements of the same size with an exact kNN
+            backend, updated with ``ari_vs_exact = 1``.
+        run_labels (str): ``.npy`` path of ``run``'s labels.
+        exact_labels (str): ``.npy`` path of ``exact``'s labels.
+    """
+    from sklearn.metrics import adjusted_rand_score
+    if 'error' in run or 'error' in exact:
+        return
+    labels, reference = np.load(run_labels), np.load(exact_labels)
+    run['ari_vs_exact'] = float(adjusted_rand_score(reference, labels))
+    run['labels_identical_to_exact'] = bool((labels == reference).all())
+    run['exact_knn_backend'] = exact.get('knn_backend')
+    run['knn_speedup_vs_exact'] = exact['time_knn'] / run['time_knn']
+    exact['ari_vs_exact'] = 1.0
+
+
 def dense_fits(num: int) -> bool:
     """Whether twice the dense reference's ``(N, N)`` float32 matrix fits in
     three quarters of this machine's memory."""
@@ -191,22 +253,27 @@ def format_table(results: List[Dict]) -> str:
     """A Markdown table of the results."""
     head = ('| N | method | kNN s | encoding s | Jaccard s | DBSCAN s | '
             'total s | after kNN s | peak RSS MiB | clusters | outliers | '
-            'ARI | NMI | F | ARI vs dense |')
-    lines = [head, '|' + '---|' * 15]
+            'ARI | NMI | F | ARI vs dense | ARI vs exact |')
+    lines = [head, '|' + '---|' * 16]
     for r in results:
         if 'error' in r:
             lines.append(f"| {r['num_samples']:,} | {r['method']} | "
-                         'failed' + ' |' * 13)
+                         'failed' + ' |' * 14)
             continue
         vs_dense = r.get('ari_vs_dense')
+        vs_exact = r.get('ari_vs_exact')
+        method = r['method']
+        if r.get('knn_backend'):
+            method += f" ({r['knn_backend']})"
         lines.append(
-            f"| {r['num_samples']:,} | {r['method']} | "
+            f"| {r['num_samples']:,} | {method} | "
             + ' | '.join(f"{r[f'time_{s}']:.1f}" for s in STAGES) +
             f" | {r['time_total']:.1f} | {r['time_after_knn']:.1f} | "
             f"{r['peak_rss_mb']:,.0f} | {r['num_clusters']:,} | "
             f"{r['num_outliers']:,} | {r['ari']:.3f} | {r['nmi']:.3f} | "
             f"{r['pairwise_fscore']:.3f} | "
-            + ('-' if vs_dense is None else f'{vs_dense:.4f}') + ' |')
+            + ('-' if vs_dense is None else f'{vs_dense:.4f}') + ' | '
+            + ('-' if vs_exact is None else f'{vs_exact:.4f}') + ' |')
     return '\n'.join(lines)
 
 
@@ -223,7 +290,19 @@ def main() -> None:
         '--knn-backend',
         default='auto',
         help="kNN backend of the sparse runs ('auto', 'torch', "
-        "'torch_bf16', 'faiss'); the dense reference always uses 'torch'")
+        "'torch_bf16', 'faiss', 'faiss_hnsw', or a JSON config such as "
+        "'{\"type\": \"faiss_hnsw\", \"ef_search\": 48}'); the dense "
+        "reference always uses 'torch'")
+    parser.add_argument(
+        '--compare-exact',
+        action='store_true',
+        help='label every size a second time with --exact-backend and '
+        'report the ARI between the two label sets')
+    parser.add_argument(
+        '--exact-backend',
+        default='torch',
+        help="exact kNN backend of --compare-exact ('torch', 'torch_bf16' "
+        "or 'faiss'). Defaults to 'torch'")
     parser.add_argument(
         '--no-dense',
         action='store_true',
@@ -252,10 +331,17 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         for num in args.sizes:
             paths = {m: os.path.join(tmp, f'{num}_{m}.npy')
-                     for m in ('sparse', 'dense')}
+                     for m in ('sparse', 'dense', 'exact')}
             sparse = run_in_subprocess(num, args.dim, args.seed, True,
                                        paths['sparse'], args.knn_backend)
             print(json.dumps(sparse), flush=True)
+            exact = None
+            if args.compare_exact:
+                exact = run_in_subprocess(num, args.dim, args.seed, True,
+                                          paths['exact'], args.exact_backend)
+                print(json.dumps(exact), flush=True)
+                compare_with_exact(sparse, exact, paths['sparse'],
+                                   paths['exact'])
             dense = None
             if not args.no_dense and dense_fits(num):
                 dense = run_in_subprocess(num, args.dim, args.seed, False,
@@ -276,6 +362,8 @@ def main() -> None:
                     sparse['speedup_after_knn'] = (
                         dense['time_after_knn'] / sparse['time_after_knn'])
             results.append(sparse)
+            if exact is not None:
+                results.append(exact)
             if dense is not None:
                 results.append(dense)
 
@@ -285,8 +373,11 @@ def main() -> None:
     report = dict(
         description='DBSCANLabeler (Cluster-Contrast defaults k1=30, k2=6, '
         'eps=0.6, min_samples=4) on structured synthetic features; sparse '
-        '(default) vs dense reference (sparse=False)',
+        '(default) vs dense reference (sparse=False)' +
+        (f'; sparse with knn_backend={args.knn_backend!r} vs '
+         f'{args.exact_backend!r}' if args.compare_exact else ''),
         dim=args.dim,
+        knn_backend=args.knn_backend,
         seed=args.seed,
         machine=dict(
             platform=platform.platform(),
