@@ -15,6 +15,13 @@ step after the kNN search, cluster and outlier counts, ARI / NMI / pairwise
 F-score against the planted identities, and the ARI between the sparse and
 the dense labels.
 
+``--knn-backend`` chooses the sparse runs' kNN search (``'auto'`` resolves
+as :func:`~mmreid_unsup.ops.knn_search` does; the JSON records what it
+resolved to). With ``--compare-exact`` every size is labeled a second time
+with the exact ``--exact-backend`` (the sparse labeler again, in its own
+process), and the ARI between the two label sets is reported: how far an
+approximate search (``'faiss_hnsw'``) moves the labels.
+
 ``--world-sizes 1 2 4`` also runs the sparse labeler split over 2 and 4
 ranks (``labeler(features, camids, across_ranks=True)`` in that many gloo
 processes on this machine, each with ``cpus // ranks`` torch threads, as
@@ -31,9 +38,18 @@ Usage::
     python benchmarks/pseudo_labels.py --sizes 7365 --no-dense
     python benchmarks/pseudo_labels.py --sizes 12936 --world-sizes 1 2
     python benchmarks/pseudo_labels.py --out benchmarks/results/x.json
+    # the approximate search against the exact one, 512-d features
+    python benchmarks/pseudo_labels.py --sizes 100000 --dim 512 \
+        --knn-backend faiss_hnsw --compare-exact --no-dense \
+        --out benchmarks/results/pseudo_labels_hnsw_100k.json
+    # a million images: time and peak RSS per stage
+    python benchmarks/pseudo_labels.py --sizes 1000000 --dim 512 \
+        --knn-backend faiss_hnsw --no-dense \
+        --out benchmarks/results/pseudo_labels_hnsw_1m.json
 
 The default sizes are CUHK03 (7,365 train images, 767 ids), Market-1501
 (12,936, 751), MSMT17 (32,621, 1,041) and 100,000 images (6,250 ids).
+Other sizes get one planted identity per 16 images (62,500 at a million).
 """
 import argparse
 import json
@@ -142,7 +158,9 @@ def run_one(num: int,
     rss_before = current_rss_mb()
 
     # Cluster-Contrast defaults.
+    knn_backend = parse_backend(knn_backend)
     labeler = DBSCANLabeler(sparse=sparse, knn_backend=knn_backend)
+    resolved = resolved_backend(knn_backend, features)
     labels = labeler(features, torch.from_numpy(camids)).numpy()
     np.save(labels_path, labels)
     stats = labeler.last_stats
@@ -153,6 +171,7 @@ def run_one(num: int,
         world_size=1,
         torch_threads=torch.get_num_threads(),
         labeler=repr(labeler),
+        knn_backend=resolved,
         time_features=time_features,
         rss_before_mb=rss_before,
         # The process's peak over all stages: Python, torch, the features
@@ -174,6 +193,25 @@ def run_one(num: int,
     # was (1-minute load average; the machine has os.cpu_count() cores).
     result['load_average'] = os.getloadavg()[0]
     return result
+
+
+def parse_backend(text: str):
+    """``--knn-backend``'s value: a backend name, or a JSON config such as
+    ``'{"type": "faiss_hnsw", "ef_search": 48}'`` (a dict)."""
+    return json.loads(text) if text.lstrip().startswith('{') else text
+
+
+def resolved_backend(backend, features) -> str:
+    """The registered name of the kNN backend ``backend`` stands for
+    (``'auto'`` resolved for these features; a config's options appended
+    as JSON)."""
+    from mmreid_unsup.ops import knn
+    from mmreid_unsup.registry import KNN_BACKENDS
+    if isinstance(backend, dict):
+        return json.dumps(backend, sort_keys=True)
+    search_fn = knn._resolve_backend(backend, features)
+    names = [n for n, f in KNN_BACKENDS.module_dict.items() if f is search_fn]
+    return names[0] if names else backend
 
 
 def run_in_subprocess(num: int,
@@ -198,6 +236,30 @@ def run_in_subprocess(num: int,
             method='sparse' if sparse else 'dense',
             error=proc.stderr[-2000:])
     return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def compare_with_exact(run: Dict, exact: Dict, run_labels: str,
+                       exact_labels: str) -> None:
+    """Add to ``run`` how its labels and kNN time compare with ``exact``'s.
+
+    Args:
+        run (dict): a sparse run's measurements, updated in place with
+            ``ari_vs_exact``, ``labels_identical_to_exact``,
+            ``exact_knn_backend`` and ``knn_speedup_vs_exact``.
+        exact (dict): the measurements of the same size with an exact kNN
+            backend, updated with ``ari_vs_exact = 1``.
+        run_labels (str): ``.npy`` path of ``run``'s labels.
+        exact_labels (str): ``.npy`` path of ``exact``'s labels.
+    """
+    from sklearn.metrics import adjusted_rand_score
+    if 'error' in run or 'error' in exact:
+        return
+    labels, reference = np.load(run_labels), np.load(exact_labels)
+    run['ari_vs_exact'] = float(adjusted_rand_score(reference, labels))
+    run['labels_identical_to_exact'] = bool((labels == reference).all())
+    run['exact_knn_backend'] = exact.get('knn_backend')
+    run['knn_speedup_vs_exact'] = exact['time_knn'] / run['time_knn']
+    exact['ari_vs_exact'] = 1.0
 
 
 def run_rank(num: int,
@@ -227,7 +289,9 @@ def run_rank(num: int,
         world_size=world_size)
     try:
         feats, pids, camids = make_features(num, dim, seed=seed)
+        knn_backend = parse_backend(knn_backend)
         labeler = DBSCANLabeler(knn_backend=knn_backend)
+        resolved = resolved_backend(knn_backend, torch.from_numpy(feats))
         dist.barrier()  # every rank starts the labelling together
         labels = labeler(
             torch.from_numpy(feats), torch.from_numpy(camids),
@@ -248,6 +312,7 @@ def run_rank(num: int,
         world_size=world_size,
         torch_threads=torch.get_num_threads(),
         labeler=repr(labeler),
+        knn_backend=resolved,
         # The largest peak of a rank (each holds the features and the
         # gathered O(N k) lists).
         peak_rss_mb=max(peaks),
@@ -344,28 +409,34 @@ def format_table(results: List[Dict]) -> str:
     """A Markdown table of the results."""
     head = ('| N | method | ranks | kNN s | encoding s | Jaccard s | '
             'DBSCAN s | total s | after kNN s | peak RSS MiB | clusters | '
-            'outliers | ARI | NMI | F | ARI vs dense | labels vs 1 rank |')
-    lines = [head, '|' + '---|' * 17]
+            'outliers | ARI | NMI | F | labels vs 1 rank | ARI vs dense | '
+            'ARI vs exact |')
+    lines = [head, '|' + '---|' * 18]
     for r in results:
         ranks = r.get('world_size', 1)
         if 'error' in r:
             lines.append(f"| {r['num_samples']:,} | {r['method']} | "
-                         f'{ranks} | failed' + ' |' * 14)
+                         f'{ranks} | failed' + ' |' * 15)
             continue
         vs_dense = r.get('ari_vs_dense')
+        vs_exact = r.get('ari_vs_exact')
         vs_single = r.get('labels_identical_to_single_process')
         if vs_single is not None:
             vs_single = ('identical' if vs_single else
                          f"ARI {r['ari_vs_single_process']:.4f}")
+        method = r['method']
+        if r.get('knn_backend'):
+            method += f" ({r['knn_backend']})"
         lines.append(
-            f"| {r['num_samples']:,} | {r['method']} | {ranks} | "
+            f"| {r['num_samples']:,} | {method} | {ranks} | "
             + ' | '.join(f"{r[f'time_{s}']:.1f}" for s in STAGES) +
             f" | {r['time_total']:.1f} | {r['time_after_knn']:.1f} | "
             f"{r['peak_rss_mb']:,.0f} | {r['num_clusters']:,} | "
             f"{r['num_outliers']:,} | {r['ari']:.3f} | {r['nmi']:.3f} | "
             f"{r['pairwise_fscore']:.3f} | "
-            + ('-' if vs_dense is None else f'{vs_dense:.4f}') + ' | ' +
-            ('-' if vs_single is None else vs_single) + ' |')
+            + ('-' if vs_single is None else vs_single) + ' | '
+            + ('-' if vs_dense is None else f'{vs_dense:.4f}') + ' | '
+            + ('-' if vs_exact is None else f'{vs_exact:.4f}') + ' |')
     return '\n'.join(lines)
 
 
@@ -382,7 +453,19 @@ def main() -> None:
         '--knn-backend',
         default='auto',
         help="kNN backend of the sparse runs ('auto', 'torch', "
-        "'torch_bf16', 'faiss'); the dense reference always uses 'torch'")
+        "'torch_bf16', 'faiss', 'faiss_hnsw', or a JSON config such as "
+        "'{\"type\": \"faiss_hnsw\", \"ef_search\": 48}'); the dense "
+        "reference always uses 'torch'")
+    parser.add_argument(
+        '--compare-exact',
+        action='store_true',
+        help='label every size a second time with --exact-backend and '
+        'report the ARI between the two label sets')
+    parser.add_argument(
+        '--exact-backend',
+        default='torch',
+        help="exact kNN backend of --compare-exact ('torch', 'torch_bf16' "
+        "or 'faiss'). Defaults to 'torch'")
     parser.add_argument(
         '--no-dense',
         action='store_true',
@@ -436,11 +519,19 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         for num in args.sizes:
             paths = {m: os.path.join(tmp, f'{num}_{m}.npy')
-                     for m in ('sparse', 'dense')}
+                     for m in ('sparse', 'dense', 'exact')}
             sparse = run_in_subprocess(num, args.dim, args.seed, True,
                                        paths['sparse'], args.knn_backend,
                                        args.threads_per_rank)
             print(json.dumps(sparse), flush=True)
+            exact = None
+            if args.compare_exact:
+                exact = run_in_subprocess(num, args.dim, args.seed, True,
+                                          paths['exact'], args.exact_backend,
+                                          args.threads_per_rank)
+                print(json.dumps(exact), flush=True)
+                compare_with_exact(sparse, exact, paths['sparse'],
+                                   paths['exact'])
             dense = None
             if not args.no_dense and dense_fits(num):
                 dense = run_in_subprocess(num, args.dim, args.seed, False,
@@ -462,6 +553,8 @@ def main() -> None:
                     sparse['speedup_after_knn'] = (
                         dense['time_after_knn'] / sparse['time_after_knn'])
             results.append(sparse)
+            if exact is not None:
+                results.append(exact)
             if dense is not None:
                 results.append(dense)
             for world_size in sorted(set(args.world_sizes) - {1}):
@@ -487,8 +580,11 @@ def main() -> None:
         description='DBSCANLabeler (Cluster-Contrast defaults k1=30, k2=6, '
         'eps=0.6, min_samples=4) on structured synthetic features; sparse '
         '(default) vs dense reference (sparse=False); the sparse labelling '
-        'split over world_size gloo ranks where world_size > 1',
+        'split over world_size gloo ranks where world_size > 1' +
+        (f'; sparse with knn_backend={args.knn_backend!r} vs '
+         f'{args.exact_backend!r}' if args.compare_exact else ''),
         dim=args.dim,
+        knn_backend=args.knn_backend,
         seed=args.seed,
         machine=dict(
             platform=platform.platform(),

@@ -1,7 +1,8 @@
 """Neighbour operations on feature matrices: the bottom layer.
 
-Exact kNN search (:mod:`.knn`, with the ``'torch'``, ``'torch_bf16'`` and
-``'faiss'`` backends registered in ``KNN_BACKENDS``), the k-reciprocal
+kNN search (:mod:`.knn`, with the exact ``'torch'``, ``'torch_bf16'`` and
+``'faiss'`` backends and the approximate ``'faiss_hnsw'`` one registered in
+``KNN_BACKENDS``), the k-reciprocal
 encoding (:mod:`.k_reciprocal`), the Jaccard distance between encodings,
 dense (:mod:`.jaccard_distance`) and sparse (:mod:`.sparse_jaccard`), the
 k-reciprocal re-ranking of a query-gallery distance (:mod:`.reranking`)
@@ -24,16 +25,18 @@ from .jaccard_distance import (compute_jaccard_distance,
 from .k_reciprocal import (expanded_k_reciprocal_neighbors,
                            k_reciprocal_encoding, k_reciprocal_neighbors,
                            local_query_expansion)
-from .knn import knn_search
+from .knn import APPROXIMATE_ABOVE, knn_search
 from .knn_certified_bf16 import bf16_knn, fast_bfloat16_matmul
+from .knn_faiss_approximate import faiss_hnsw_knn
 from .knn_torch import torch_knn
 from .reranking import k_reciprocal_rerank, k_reciprocal_rerank_blocks
 from .sparse_jaccard import (compute_sparse_jaccard_distance,
                              sparse_jaccard_from_encoding)
 
 __all__ = [
-    'knn_search', 'torch_knn', 'bf16_knn', 'faiss_knn', 'is_faiss_available',
-    'faiss_gpu_count', 'fast_bfloat16_matmul', 'l2_normalize',
+    'knn_search', 'APPROXIMATE_ABOVE', 'torch_knn', 'bf16_knn', 'faiss_knn',
+    'faiss_hnsw_knn', 'is_faiss_available', 'faiss_gpu_count',
+    'fast_bfloat16_matmul', 'l2_normalize',
     'pair_inner_products', 'k_reciprocal_neighbors',
     'expanded_k_reciprocal_neighbors', 'k_reciprocal_encoding',
     'local_query_expansion', 'compute_jaccard_distance',

@@ -47,7 +47,7 @@ def k_reciprocal_rerank_blocks(q_feats: torch.Tensor,
                                k2: int = 6,
                                lambda_value: float = 0.3,
                                chunk_size: int = 256,
-                               knn_backend: str = 'auto'
+                               knn_backend: str = 'exact'
                                ) -> Iterator[Tuple[int, torch.Tensor]]:
     """The re-ranked query-gallery distance, a block of queries at a time.
 
@@ -61,9 +61,13 @@ def k_reciprocal_rerank_blocks(q_feats: torch.Tensor,
             ``[0, 1]``. Defaults to 0.3.
         chunk_size (int): at most this many queries per block. Defaults to
             256.
-        knn_backend (str): ``'auto'``, ``'faiss'``, ``'torch'`` or
-            ``'torch_bf16'``, see
-            :func:`~mmreid_unsup.ops.knn.knn_search`.
+        knn_backend (str): ``'exact'``, ``'auto'``, ``'faiss'``,
+            ``'torch'``, ``'torch_bf16'`` or ``'faiss_hnsw'``, see
+            :func:`~mmreid_unsup.ops.knn.knn_search`. Defaults to
+            ``'exact'``: the evaluation stays exact at every size (``'auto'``
+            would search approximately above
+            :data:`~mmreid_unsup.ops.knn.APPROXIMATE_ABOVE` query and gallery
+            samples on the CPU).
 
     Yields:
         tuple[int, Tensor]: the block's first query and its ``(B, G)``
@@ -118,7 +122,7 @@ def k_reciprocal_rerank(q_feats: torch.Tensor,
                         k1: int = 20,
                         k2: int = 6,
                         lambda_value: float = 0.3,
-                        knn_backend: str = 'auto') -> torch.Tensor:
+                        knn_backend: str = 'exact') -> torch.Tensor:
     """The whole re-ranked ``(Q, G)`` distance matrix (for small sets; the
     metric uses :func:`k_reciprocal_rerank_blocks`).
 

@@ -1,6 +1,6 @@
 """DBSCAN on the k-reciprocal Jaccard distance (Cluster-Contrast, SpCL)."""
 import logging
-from typing import Optional
+from typing import Optional, Union
 
 import numpy as np
 import torch
@@ -61,10 +61,13 @@ class DBSCANLabeler(BaseLabeler):
             stored). Defaults to 0.6.
         min_samples (int): DBSCAN core-point size, the point included.
             Defaults to 4.
-        knn_backend (str): ``'auto'``, ``'faiss'``, ``'torch'`` or
-            ``'torch_bf16'``, see
-            :func:`~mmreid_unsup.ops.knn_search`. Defaults to
-            ``'auto'``.
+        knn_backend (str): ``'auto'``, ``'faiss'``, ``'torch'``,
+            ``'torch_bf16'`` or the approximate ``'faiss_hnsw'`` (which
+            ``'auto'`` picks above
+            :data:`~mmreid_unsup.ops.knn.APPROXIMATE_ABOVE` samples on the
+            CPU), or a config such as
+            ``dict(type='faiss_hnsw', ef_search=48)``, see
+            :func:`~mmreid_unsup.ops.knn_search`. Defaults to ``'auto'``.
         n_jobs (int): DBSCAN's parallel jobs, ``-1`` for all cores.
             Defaults to -1.
         sparse (bool): sparse, chunked Jaccard graph (True) or the dense
@@ -97,7 +100,7 @@ class DBSCANLabeler(BaseLabeler):
                  k2: int = 6,
                  eps: float = 0.6,
                  min_samples: int = 4,
-                 knn_backend: str = 'auto',
+                 knn_backend: Union[str, dict] = 'auto',
                  n_jobs: int = -1,
                  sparse: bool = True,
                  dtype: str = 'float32',

@@ -23,14 +23,16 @@ lists). What a share is depends on the backend
   faiss's query block (:func:`.rank_shares.block_aligned_shares`), then
   the rows are all-gathered. On the CPU this gave the single-process
   similarities; on a GPU they can differ in float32 rounding.
-- any other backend: rank 0 searches the whole set and broadcasts.
+- any other backend (``'faiss_hnsw'``, whose graph depends on its build,
+  or a backend given as a config with options): rank 0 searches the whole
+  set and broadcasts.
 
 The ``'torch'`` blocks are 4096 rows: below 4,097 samples there is one
 block and rank 0 does the whole search. Everything gathered is ``O(N k)``
 per rank (the per-row lists, ``world size x N x k`` entries in chunks of
 rows for the merge); nothing ``O(N^2)`` is sent.
 """
-from typing import Callable, List, Tuple
+from typing import Callable, List, Tuple, Union
 
 import torch
 from mmengine.dist import all_gather, broadcast, get_rank, get_world_size
@@ -158,7 +160,7 @@ def _rank0_search(search_fn: Callable, features: torch.Tensor,
 
 def sharded_knn_search(features: torch.Tensor,
                        k: int,
-                       backend: str = 'auto') -> Lists:
+                       backend: Union[str, dict] = 'auto') -> Lists:
     """:func:`~mmreid_unsup.ops.knn.knn_search`, each rank a share of it.
 
     Every rank of the default process group must call this with the same
@@ -168,8 +170,9 @@ def sharded_knn_search(features: torch.Tensor,
     Args:
         features (Tensor): ``(N, D)`` features, the same on every rank.
         k (int): neighbours per sample, the sample included, ``1 <= k <= N``.
-        backend (str): as for :func:`~mmreid_unsup.ops.knn.knn_search`.
-            Defaults to ``'auto'``.
+        backend (str | dict): as for
+            :func:`~mmreid_unsup.ops.knn.knn_search`. Defaults to
+            ``'auto'``.
 
     Returns:
         tuple[Tensor, Tensor]: ``(N, k)`` float32 squared L2 distances and

@@ -28,7 +28,10 @@ def test_training_beats_the_untrained_model(e2e_synthetic_root, tmp_path):
         train_dataloader=dict(
             batch_size=32, sampler=dict(batch_size=32, iters_per_epoch=15)),
         optim_wrapper=dict(optimizer=dict(lr=1e-3)),
-        train_cfg=dict(max_epochs=10, val_interval=10))
+        train_cfg=dict(max_epochs=10, val_interval=10),
+        # One checkpoint, at the end: saving every epoch took about 1 s
+        # each, a tenth of the test, and checks nothing here.
+        default_hooks=dict(checkpoint=dict(interval=10)))
     runner = build_runner(cfg)
     metrics = ValHistoryHook()
     runner.register_hook(metrics)
