@@ -1,7 +1,7 @@
 """The kNN search split over 2 gloo ranks returns, on both, the result of
 the single-process search: bit-identical for the torch and bfloat16
 backends, equal up to float32 rounding for faiss with shares that do not
-follow faiss's own query blocks."""
+follow faiss's own query blocks; other backends are searched on rank 0."""
 import pytest
 import torch
 from gloo_ranks import run_on_gloo_ranks
@@ -23,6 +23,8 @@ CASES = [
     ('bf16_blocks', 301, 10, 'torch_bf16', 64),
     ('torch_single_sample', 1, 1, 'torch', 64),
     ('bf16_single_sample', 1, 1, 'torch_bf16', 64),
+    # A backend config with options is searched on rank 0 and broadcast.
+    ('torch_config', 150, 10, dict(type='torch', chunk_size=32), None),
 ] + ([('faiss_blocks', 250, 10, 'faiss', 100),
       ('faiss_single_sample', 1, 1, 'faiss', 100)]
      if is_faiss_available() else [])
