@@ -22,10 +22,21 @@ with the exact ``--exact-backend`` (the sparse labeler again, in its own
 process), and the ARI between the two label sets is reported: how far an
 approximate search (``'faiss_hnsw'``) moves the labels.
 
+``--world-sizes 1 2 4`` also runs the sparse labeler split over 2 and 4
+ranks (``labeler(features, camids, across_ranks=True)`` in that many gloo
+processes on this machine, each with ``cpus // ranks`` torch threads, as
+``ClusterRefreshHook`` runs it under DDP): rank 0's stage times, the
+largest peak memory of a rank, and whether the labels are those of the
+single-process run. Only 1 (no split) by default. The ranks share this
+machine's cores, which the single process already uses with its threads;
+``--threads-per-rank 1`` gives every process, the single one included, one
+thread, as when each rank has a device of its own.
+
 Usage::
 
     python benchmarks/pseudo_labels.py                       # all sizes
     python benchmarks/pseudo_labels.py --sizes 7365 --no-dense
+    python benchmarks/pseudo_labels.py --sizes 12936 --world-sizes 1 2
     python benchmarks/pseudo_labels.py --out benchmarks/results/x.json
     # the approximate search against the exact one, 512-d features
     python benchmarks/pseudo_labels.py --sizes 100000 --dim 512 \
@@ -44,6 +55,7 @@ import argparse
 import json
 import os
 import platform
+import socket
 import subprocess
 import sys
 import tempfile
@@ -124,10 +136,17 @@ def make_features(num: int,
     return feats, pids.astype(np.int64), camids.astype(np.int64)
 
 
-def run_one(num: int, dim: int, seed: int, sparse: bool, labels_path: str,
-            knn_backend: str = 'auto') -> Dict:
+def run_one(num: int,
+            dim: int,
+            seed: int,
+            sparse: bool,
+            labels_path: str,
+            knn_backend: str = 'auto',
+            threads: Optional[int] = None) -> Dict:
     """Label one feature set in this process; returns the measurements."""
     import torch
+    if threads:
+        torch.set_num_threads(threads)
 
     from mmreid_unsup.pseudo_labels import DBSCANLabeler, pseudo_label_quality
     from mmreid_unsup.pseudo_labels.profiling import current_rss_mb
@@ -149,6 +168,8 @@ def run_one(num: int, dim: int, seed: int, sparse: bool, labels_path: str,
         num_samples=num,
         num_ids=int(pids.max() + 1),
         method='sparse' if sparse else 'dense',
+        world_size=1,
+        torch_threads=torch.get_num_threads(),
         labeler=repr(labeler),
         knn_backend=resolved,
         time_features=time_features,
@@ -198,14 +219,16 @@ def run_in_subprocess(num: int,
                       seed: int,
                       sparse: bool,
                       labels_path: str,
-                      knn_backend: str = 'auto') -> Dict:
+                      knn_backend: str = 'auto',
+                      threads: Optional[int] = None) -> Dict:
     """Run :func:`run_one` in a fresh interpreter and parse its JSON."""
     cmd = [
         sys.executable, __file__, '--worker', '--sizes',
         str(num), '--dim',
         str(dim), '--seed',
         str(seed), '--labels-path', labels_path, '--knn-backend', knn_backend
-    ] + ([] if sparse else ['--dense-worker'])
+    ] + ([] if sparse else ['--dense-worker']) + (
+        ['--threads-per-rank', str(threads)] if threads else [])
     proc = subprocess.run(cmd, capture_output=True, text=True)
     if proc.returncode != 0:
         return dict(
@@ -239,6 +262,139 @@ def compare_with_exact(run: Dict, exact: Dict, run_labels: str,
     exact['ari_vs_exact'] = 1.0
 
 
+def run_rank(num: int,
+             dim: int,
+             seed: int,
+             labels_path: str,
+             knn_backend: str,
+             rank: int,
+             world_size: int,
+             port: int,
+             threads: Optional[int] = None) -> Optional[Dict]:
+    """One rank of the sparse labelling split over ``world_size`` gloo
+    processes; rank 0 returns the measurements (the other ranks None)."""
+    import torch
+    import torch.distributed as dist
+
+    from mmreid_unsup.pseudo_labels import DBSCANLabeler, pseudo_label_quality
+
+    # By default the machine's cores shared out, as one process per GPU /
+    # core group.
+    torch.set_num_threads(
+        threads or max(1, (os.cpu_count() or 1) // world_size))
+    dist.init_process_group(
+        'gloo',
+        init_method=f'tcp://127.0.0.1:{port}',
+        rank=rank,
+        world_size=world_size)
+    try:
+        feats, pids, camids = make_features(num, dim, seed=seed)
+        knn_backend = parse_backend(knn_backend)
+        labeler = DBSCANLabeler(knn_backend=knn_backend)
+        resolved = resolved_backend(knn_backend, torch.from_numpy(feats))
+        dist.barrier()  # every rank starts the labelling together
+        labels = labeler(
+            torch.from_numpy(feats), torch.from_numpy(camids),
+            across_ranks=True).numpy()
+        stats = labeler.last_stats
+        peaks = [None] * world_size
+        dist.all_gather_object(peaks, stats['peak_mem_total'])
+        dist.barrier()
+    finally:
+        dist.destroy_process_group()
+    if rank != 0:
+        return None
+    np.save(labels_path, labels)
+    result = dict(
+        num_samples=num,
+        num_ids=int(pids.max() + 1),
+        method='sparse',
+        world_size=world_size,
+        torch_threads=torch.get_num_threads(),
+        labeler=repr(labeler),
+        knn_backend=resolved,
+        # The largest peak of a rank (each holds the features and the
+        # gathered O(N k) lists).
+        peak_rss_mb=max(peaks),
+        peak_rss_mb_per_rank=peaks,
+        time_total=stats['time_total'],
+        time_after_knn=sum(stats[f'time_{s}'] for s in STAGES[1:]),
+        num_clusters=stats['num_clusters'],
+        num_outliers=stats['num_outliers'],
+        graph_nnz=stats.get('graph_nnz'),
+    )
+    for stage in STAGES:
+        result[f'time_{stage}'] = stats[f'time_{stage}']
+        result[f'peak_mem_{stage}'] = stats[f'peak_mem_{stage}']
+    result.update(pseudo_label_quality(labels, pids))
+    result['load_average'] = os.getloadavg()[0]
+    return result
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(('127.0.0.1', 0))
+        return sock.getsockname()[1]
+
+
+def run_ranks_in_subprocesses(num: int,
+                              dim: int,
+                              seed: int,
+                              world_size: int,
+                              labels_path: str,
+                              knn_backend: str = 'auto',
+                              threads: Optional[int] = None) -> Dict:
+    """Run :func:`run_rank` in ``world_size`` fresh interpreters; rank 0's
+    JSON, or an ``error`` (the other ranks are stopped when one fails)."""
+    port = _free_port()
+    with tempfile.TemporaryDirectory() as tmp:
+        procs, logs = [], []
+        for rank in range(world_size):
+            # Files, not pipes: a rank must never block on a full pipe.
+            out = open(os.path.join(tmp, f'{rank}.out'), 'w+')
+            err = open(os.path.join(tmp, f'{rank}.err'), 'w+')
+            logs.append((out, err))
+            procs.append(
+                subprocess.Popen([
+                    sys.executable, __file__, '--rank-worker',
+                    str(rank), '--world-size',
+                    str(world_size), '--port',
+                    str(port), '--sizes',
+                    str(num), '--dim',
+                    str(dim), '--seed',
+                    str(seed), '--labels-path', labels_path,
+                    '--knn-backend', knn_backend
+                ] + (['--threads-per-rank', str(threads)] if threads else []),
+                                 stdout=out,
+                                 stderr=err))
+        failed = None
+        while failed is None and any(p.poll() is None for p in procs):
+            time.sleep(0.2)
+            failed = next((r for r, p in enumerate(procs)
+                           if p.poll() not in (None, 0)), None)
+        for proc in procs:
+            if proc.poll() is None:
+                proc.kill()
+            proc.wait()
+        if failed is None:
+            failed = next(
+                (r for r, p in enumerate(procs) if p.returncode != 0), None)
+        texts = []
+        for out, err in logs:
+            out.seek(0)
+            err.seek(0)
+            texts.append((out.read(), err.read()))
+            out.close()
+            err.close()
+    if failed is not None:
+        return dict(
+            num_samples=num,
+            method='sparse',
+            world_size=world_size,
+            error=f'rank {failed}: ' + texts[failed][1][-2000:])
+    return json.loads(texts[0][0].strip().splitlines()[-1])
+
+
 def dense_fits(num: int) -> bool:
     """Whether twice the dense reference's ``(N, N)`` float32 matrix fits in
     three quarters of this machine's memory."""
@@ -251,27 +407,34 @@ def dense_fits(num: int) -> bool:
 
 def format_table(results: List[Dict]) -> str:
     """A Markdown table of the results."""
-    head = ('| N | method | kNN s | encoding s | Jaccard s | DBSCAN s | '
-            'total s | after kNN s | peak RSS MiB | clusters | outliers | '
-            'ARI | NMI | F | ARI vs dense | ARI vs exact |')
-    lines = [head, '|' + '---|' * 16]
+    head = ('| N | method | ranks | kNN s | encoding s | Jaccard s | '
+            'DBSCAN s | total s | after kNN s | peak RSS MiB | clusters | '
+            'outliers | ARI | NMI | F | labels vs 1 rank | ARI vs dense | '
+            'ARI vs exact |')
+    lines = [head, '|' + '---|' * 18]
     for r in results:
+        ranks = r.get('world_size', 1)
         if 'error' in r:
             lines.append(f"| {r['num_samples']:,} | {r['method']} | "
-                         'failed' + ' |' * 14)
+                         f'{ranks} | failed' + ' |' * 15)
             continue
         vs_dense = r.get('ari_vs_dense')
         vs_exact = r.get('ari_vs_exact')
+        vs_single = r.get('labels_identical_to_single_process')
+        if vs_single is not None:
+            vs_single = ('identical' if vs_single else
+                         f"ARI {r['ari_vs_single_process']:.4f}")
         method = r['method']
         if r.get('knn_backend'):
             method += f" ({r['knn_backend']})"
         lines.append(
-            f"| {r['num_samples']:,} | {method} | "
+            f"| {r['num_samples']:,} | {method} | {ranks} | "
             + ' | '.join(f"{r[f'time_{s}']:.1f}" for s in STAGES) +
             f" | {r['time_total']:.1f} | {r['time_after_knn']:.1f} | "
             f"{r['peak_rss_mb']:,.0f} | {r['num_clusters']:,} | "
             f"{r['num_outliers']:,} | {r['ari']:.3f} | {r['nmi']:.3f} | "
             f"{r['pairwise_fscore']:.3f} | "
+            + ('-' if vs_single is None else vs_single) + ' | '
             + ('-' if vs_dense is None else f'{vs_dense:.4f}') + ' | '
             + ('-' if vs_exact is None else f'{vs_exact:.4f}') + ' |')
     return '\n'.join(lines)
@@ -308,6 +471,20 @@ def main() -> None:
         action='store_true',
         help='skip the dense reference at every size')
     parser.add_argument(
+        '--world-sizes',
+        type=int,
+        nargs='+',
+        default=[1],
+        help='numbers of ranks (gloo processes on this machine) to split '
+        'the sparse labelling over; the single-process run (1) is always '
+        'made and is the reference. Defaults to 1 only')
+    parser.add_argument(
+        '--threads-per-rank',
+        type=int,
+        help='torch threads of every process, the single-process runs '
+        'included (default: torch\'s own for one process, cpus // ranks '
+        'for the ranks)')
+    parser.add_argument(
         '--out',
         default=str(
             Path(__file__).parent / 'results' / 'pseudo_labels.json'))
@@ -316,14 +493,25 @@ def main() -> None:
     parser.add_argument(
         '--dense-worker', action='store_true', help=argparse.SUPPRESS)
     parser.add_argument('--labels-path', help=argparse.SUPPRESS)
+    parser.add_argument('--rank-worker', type=int, help=argparse.SUPPRESS)
+    parser.add_argument('--world-size', type=int, help=argparse.SUPPRESS)
+    parser.add_argument('--port', type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
 
+    if args.rank_worker is not None:
+        result = run_rank(args.sizes[0], args.dim, args.seed,
+                          args.labels_path, args.knn_backend,
+                          args.rank_worker, args.world_size, args.port,
+                          args.threads_per_rank)
+        if result is not None:
+            print(json.dumps(result))
+        return
     if args.worker:
         print(
             json.dumps(
                 run_one(args.sizes[0], args.dim, args.seed,
                         not args.dense_worker, args.labels_path,
-                        args.knn_backend)))
+                        args.knn_backend, args.threads_per_rank)))
         return
 
     from sklearn.metrics import adjusted_rand_score
@@ -333,19 +521,22 @@ def main() -> None:
             paths = {m: os.path.join(tmp, f'{num}_{m}.npy')
                      for m in ('sparse', 'dense', 'exact')}
             sparse = run_in_subprocess(num, args.dim, args.seed, True,
-                                       paths['sparse'], args.knn_backend)
+                                       paths['sparse'], args.knn_backend,
+                                       args.threads_per_rank)
             print(json.dumps(sparse), flush=True)
             exact = None
             if args.compare_exact:
                 exact = run_in_subprocess(num, args.dim, args.seed, True,
-                                          paths['exact'], args.exact_backend)
+                                          paths['exact'], args.exact_backend,
+                                          args.threads_per_rank)
                 print(json.dumps(exact), flush=True)
                 compare_with_exact(sparse, exact, paths['sparse'],
                                    paths['exact'])
             dense = None
             if not args.no_dense and dense_fits(num):
                 dense = run_in_subprocess(num, args.dim, args.seed, False,
-                                          paths['dense'], 'torch')
+                                          paths['dense'], 'torch',
+                                          args.threads_per_rank)
                 print(json.dumps(dense), flush=True)
                 if 'error' not in dense and 'error' not in sparse:
                     agreement = float(
@@ -366,6 +557,21 @@ def main() -> None:
                 results.append(exact)
             if dense is not None:
                 results.append(dense)
+            for world_size in sorted(set(args.world_sizes) - {1}):
+                path = os.path.join(tmp, f'{num}_ranks{world_size}.npy')
+                split = run_ranks_in_subprocesses(
+                    num, args.dim, args.seed, world_size, path,
+                    args.knn_backend, args.threads_per_rank)
+                if 'error' not in split and 'error' not in sparse:
+                    single, labels = np.load(paths['sparse']), np.load(path)
+                    split['labels_identical_to_single_process'] = bool(
+                        (single == labels).all())
+                    split['ari_vs_single_process'] = float(
+                        adjusted_rand_score(single, labels))
+                    split['speedup_vs_single_process'] = (
+                        sparse['time_total'] / split['time_total'])
+                print(json.dumps(split), flush=True)
+                results.append(split)
 
     import faiss
     import sklearn
@@ -373,7 +579,8 @@ def main() -> None:
     report = dict(
         description='DBSCANLabeler (Cluster-Contrast defaults k1=30, k2=6, '
         'eps=0.6, min_samples=4) on structured synthetic features; sparse '
-        '(default) vs dense reference (sparse=False)' +
+        '(default) vs dense reference (sparse=False); the sparse labelling '
+        'split over world_size gloo ranks where world_size > 1' +
         (f'; sparse with knn_backend={args.knn_backend!r} vs '
          f'{args.exact_backend!r}' if args.compare_exact else ''),
         dim=args.dim,

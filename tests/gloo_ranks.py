@@ -36,7 +36,9 @@ def run_on_gloo_ranks(fn: Callable[..., Any],
 
     Args:
         fn (Callable): A module-level (picklable) function; its return value
-            must be picklable too.
+            must be picklable too, and small: the results are read after the
+            processes end, so results larger than a pipe's buffer (64 KiB)
+            block the ranks forever. Compare in ``fn`` and return verdicts.
         *args: Extra arguments passed to ``fn`` after the rank.
         world_size (int): Number of processes. Defaults to 2.
 

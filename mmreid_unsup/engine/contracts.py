@@ -28,7 +28,8 @@ __all__ = [
     'PseudoLabelledModel', 'EpochAwareModel', 'InstanceMemoryModel',
     'NeighbourStatsModel', 'PendingUpdateMemory', 'MemoryOwner',
     'LossCheckingModel', 'PseudoLabeler', 'PartnerLabeler', 'ProgressLabeler',
-    'ReIDDataset', 'find_sampler', 'check_sampler_batch_size'
+    'ShardingLabeler', 'ReIDDataset', 'find_sampler',
+    'check_sampler_batch_size'
 ]
 
 # -- samplers -----------------------------------------------------------------
@@ -230,8 +231,9 @@ class PseudoLabeler(Protocol):
     """A pseudo labeler (``PSEUDO_LABELERS``).
 
     Required by :class:`~mmreid_unsup.engine.hooks.ClusterRefreshHook`,
-    which calls it on rank 0 at every refresh and logs ``last_stats``.
-    Offered by :class:`~mmreid_unsup.pseudo_labels.BaseLabeler`.
+    which calls it at every refresh, on rank 0 (or on every rank, for a
+    :class:`ShardingLabeler`), and logs rank 0's ``last_stats``. Offered by
+    :class:`~mmreid_unsup.pseudo_labels.BaseLabeler`.
 
     Attributes:
         last_stats (dict): Counts of the last call and, per stage,
@@ -274,6 +276,36 @@ class ProgressLabeler(Protocol):
     """
 
     progress: bool
+
+
+@runtime_checkable
+class ShardingLabeler(Protocol):
+    """A labeler that can split one labelling over the ranks of a process
+    group.
+
+    Read by :class:`~mmreid_unsup.engine.hooks.ClusterRefreshHook` under
+    DDP: when ``shards_across_ranks`` is True it calls
+    ``labeler(features, camids, across_ranks=True)`` on every rank, with
+    the same gathered features, and each rank computes a share of the work
+    and returns the same labels; otherwise the labeler runs on rank 0 and
+    the hook broadcasts its labels. Offered by
+    :class:`~mmreid_unsup.pseudo_labels.BaseLabeler` (False) and
+    :class:`~mmreid_unsup.pseudo_labels.DBSCANLabeler` (True on its sparse
+    path).
+
+    Attributes:
+        shards_across_ranks (bool): Whether a call with
+            ``across_ranks=True`` splits the work.
+    """
+
+    shards_across_ranks: bool
+
+    def __call__(self,
+                 features: torch.Tensor,
+                 camids: Optional[torch.Tensor] = None,
+                 across_ranks: bool = False) -> torch.Tensor:
+        """Labels of the features, the same on every rank when
+        ``across_ranks`` (a collective call: every rank must make it)."""
 
 
 # -- datasets -----------------------------------------------------------------

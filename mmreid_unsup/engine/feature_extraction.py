@@ -4,24 +4,12 @@ from typing import NamedTuple
 
 import numpy as np
 import torch
-from mmengine.dist import all_gather, get_dist_info, is_main_process
+from mmengine.dist import is_main_process
 from mmengine.model import is_model_wrapper
 from torch.utils.data import DataLoader
 
 from mmreid_unsup.utils.progress import progress_bar
-
-
-def _all_gather_rows(tensor: torch.Tensor) -> torch.Tensor:
-    """Concatenate every rank's rows (rank order), allowing unequal counts."""
-    _, world_size = get_dist_info()
-    if world_size == 1:
-        return tensor
-    count = torch.tensor([tensor.shape[0]], device=tensor.device)
-    counts = [int(c) for c in all_gather(count)]
-    padded = tensor.new_zeros((max(counts), ) + tensor.shape[1:])
-    padded[:tensor.shape[0]] = tensor
-    gathered = all_gather(padded)
-    return torch.cat([g[:n] for g, n in zip(gathered, counts)])
+from mmreid_unsup.utils.rank_collectives import all_gather_rows
 
 
 @torch.no_grad()
@@ -82,8 +70,8 @@ def extract_dataset_features(model: torch.nn.Module,
         module.train(was_training)
     local_feats = torch.cat(feats)
     local_indices = torch.cat(indices)
-    all_feats = _all_gather_rows(local_feats).cpu()
-    all_indices = _all_gather_rows(local_indices).cpu()
+    all_feats = all_gather_rows(local_feats).cpu()
+    all_indices = all_gather_rows(local_indices).cpu()
 
     num_samples = len(dataloader.dataset)
     out = all_feats.new_zeros((num_samples, all_feats.shape[1]))

@@ -18,13 +18,20 @@ sample (itself at rank 0, :func:`~mmreid_unsup.ops.knn.knn_search`):
    ``j`` in ``R*(i)``, with ``d = 2 - 2 f_i . f_j``; rows sum to one.
 4. :func:`local_query_expansion`: ``V[i] <- mean(V[initial_rank[i, :k2]])``.
 
+Every stage can compute a block of rows only (``rows=slice(start, stop)``),
+given the kNN lists of the whole set: row ``i`` of each stage is the same
+whether it is computed alone, in a block or with every row, which is how
+the labelers split the stages over the ranks of a process group
+(:mod:`~mmreid_unsup.pseudo_labels.sharded_jaccard`). A block's result has
+``stop - start`` rows and ``N`` columns.
+
 Sets and encodings are ``scipy.sparse`` matrices. The Jaccard distance
 between encodings is :mod:`~mmreid_unsup.ops.jaccard_distance` (dense) or
 :mod:`~mmreid_unsup.ops.sparse_jaccard` (sparse); the pseudo labelers and
 the test-time re-ranking (:mod:`~mmreid_unsup.ops.reranking`) share these
 stages.
 """
-from typing import Optional
+from typing import Optional, Tuple
 
 import numpy as np
 import scipy.sparse as sp
@@ -48,15 +55,40 @@ def _half(k1: int) -> int:
     return int(np.around(k1 / 2))
 
 
-def _csr_from_keys(keys: np.ndarray, num: int) -> sp.csr_matrix:
-    """Boolean ``(num, num)`` CSR matrix from sorted unique ``i * num + j``."""
+def row_range(rows: Optional[slice], num: int) -> Tuple[int, int]:
+    """``(start, stop)`` of a block of rows of an ``N``-row set.
+
+    Args:
+        rows (slice, optional): contiguous rows (step 1); None for all.
+        num (int): ``N``.
+
+    Returns:
+        tuple[int, int]: ``0 <= start <= stop <= N``.
+
+    Raises:
+        ValueError: for a slice with a step other than 1.
+    """
+    if rows is None:
+        return 0, num
+    if rows.step not in (None, 1):
+        raise ValueError(f'rows must be a contiguous slice, got {rows}')
+    start, stop, _ = rows.indices(num)
+    return start, max(start, stop)
+
+
+def _csr_from_keys(keys: np.ndarray, num_rows: int,
+                   num: int) -> sp.csr_matrix:
+    """Boolean ``(num_rows, num)`` CSR matrix from sorted unique
+    ``i * num + j``, ``i`` counted from the block's first row."""
     rows, cols = np.divmod(keys, num)
-    indptr = np.searchsorted(rows, np.arange(num + 1))
+    indptr = np.searchsorted(rows, np.arange(num_rows + 1))
     return sp.csr_matrix((np.ones(len(keys), dtype=bool), cols, indptr),
-                         shape=(num, num))
+                         shape=(num_rows, num))
 
 
-def k_reciprocal_neighbors(initial_rank: np.ndarray, k: int) -> sp.csr_matrix:
+def k_reciprocal_neighbors(initial_rank: np.ndarray,
+                           k: int,
+                           rows: Optional[slice] = None) -> sp.csr_matrix:
     """The k-reciprocal neighbour sets ``R(i, k)`` of every sample.
 
     ``j`` is in ``R(i, k)`` when ``j`` is among the first ``k + 1`` columns of
@@ -67,23 +99,29 @@ def k_reciprocal_neighbors(initial_rank: np.ndarray, k: int) -> sp.csr_matrix:
         initial_rank (np.ndarray): ``(N, K)`` int neighbour indices, each row
             starting with the sample itself.
         k (int): neighbourhood size.
+        rows (slice, optional): compute the sets of these samples only.
+            Defaults to None (every sample).
 
     Returns:
-        scipy.sparse.csr_matrix: ``(N, N)`` boolean, row ``i`` marking
-        ``R(i, k)`` (which always contains ``i``).
+        scipy.sparse.csr_matrix: ``(R, N)`` boolean, ``R`` the number of
+        rows asked for (``N`` by default), row ``r`` marking ``R(i, k)`` of
+        sample ``i = start + r`` (which always contains ``i``).
     """
     num = initial_rank.shape[0]
+    first, last = row_range(rows, num)
     width = min(k + 1, initial_rank.shape[1])
     forward = np.ascontiguousarray(initial_rank[:, :width], dtype=np.int64)
-    keys = []
-    for start in range(0, num, _RECIPROCITY_CHUNK_ROWS):
-        stop = min(start + _RECIPROCITY_CHUNK_ROWS, num)
+    keys = [np.empty(0, dtype=np.int64)]
+    for start in range(first, last, _RECIPROCITY_CHUNK_ROWS):
+        stop = min(start + _RECIPROCITY_CHUNK_ROWS, last)
         fwd = forward[start:stop]
         backward = forward[fwd]  # (B, width, width)
-        rows = np.arange(start, stop)
-        mutual = (backward == rows[:, None, None]).any(axis=2)
-        keys.append(np.repeat(rows, mutual.sum(axis=1)) * num + fwd[mutual])
-    return _csr_from_keys(np.sort(np.concatenate(keys)), num)
+        samples = np.arange(start, stop)
+        mutual = (backward == samples[:, None, None]).any(axis=2)
+        keys.append(
+            np.repeat(samples - first, mutual.sum(axis=1)) * num +
+            fwd[mutual])
+    return _csr_from_keys(np.sort(np.concatenate(keys)), last - first, num)
 
 
 def _padded_rows(matrix: sp.csr_matrix) -> np.ndarray:
@@ -98,7 +136,9 @@ def _padded_rows(matrix: sp.csr_matrix) -> np.ndarray:
 
 
 def expanded_k_reciprocal_neighbors(initial_rank: np.ndarray,
-                                    k1: int) -> sp.csr_matrix:
+                                    k1: int,
+                                    rows: Optional[slice] = None
+                                    ) -> sp.csr_matrix:
     """The expanded k-reciprocal sets ``R*(i)`` used by the encoding.
 
     ``R*(i)`` is ``R(i, k1)`` plus every ``R(c, round(k1 / 2))`` of a
@@ -108,16 +148,23 @@ def expanded_k_reciprocal_neighbors(initial_rank: np.ndarray,
     Args:
         initial_rank (np.ndarray): ``(N, k1)`` neighbour indices, self first.
         k1 (int): the k-reciprocal neighbourhood size.
+        rows (slice, optional): compute the sets of these samples only (the
+            half-size sets of their candidates are computed for the whole
+            set: the candidates can be any sample). Defaults to None (every
+            sample).
 
     Returns:
-        scipy.sparse.csr_matrix: ``(N, N)`` boolean, row ``i`` marking
-        ``R*(i)``.
+        scipy.sparse.csr_matrix: ``(R, N)`` boolean (``R = N`` by default),
+        row ``r`` marking ``R*(start + r)``.
     """
     num = initial_rank.shape[0]
-    full = k_reciprocal_neighbors(initial_rank, k1)
+    first, last = row_range(rows, num)
+    full = k_reciprocal_neighbors(initial_rank, k1, rows)
     half = k_reciprocal_neighbors(initial_rank, _half(k1))
-    full_keys = (np.repeat(np.arange(num), np.diff(full.indptr)) * num +
-                 full.indices)  # sorted, since ``full`` is canonical CSR
+    # Keys count rows from the block's first: sorted, since ``full`` is
+    # canonical CSR.
+    full_keys = (np.repeat(np.arange(last - first), np.diff(full.indptr)) *
+                 num + full.indices)
     half_members = _padded_rows(half)
     half_sizes = np.diff(half.indptr)
 
@@ -137,7 +184,7 @@ def expanded_k_reciprocal_neighbors(initial_rank: np.ndarray,
         # The float rule of the original implementation, kept literally.
         accepted = overlap > (2 / 3) * half_sizes[candidates]
         keys.append(member_keys[accepted][valid[accepted]])
-    return _csr_from_keys(np.unique(np.concatenate(keys)), num)
+    return _csr_from_keys(np.unique(np.concatenate(keys)), last - first, num)
 
 
 def _pair_inner_products(features: torch.Tensor, rows: np.ndarray,
@@ -150,20 +197,24 @@ def _pair_inner_products(features: torch.Tensor, rows: np.ndarray,
 
 def _pair_distances(features: torch.Tensor, rows: np.ndarray,
                     cols: np.ndarray, initial_rank: np.ndarray,
-                    initial_dist: Optional[np.ndarray]) -> np.ndarray:
+                    initial_dist: Optional[np.ndarray],
+                    first: int) -> np.ndarray:
     """``2 - 2 f_i . f_j`` for sorted pairs, reusing the kNN's distances.
 
     Pairs found in ``initial_rank`` take their distance from
     ``initial_dist``; the others are computed from the features.
+    ``initial_rank`` and ``initial_dist`` are the rows of the block that
+    starts at sample ``first``, to which ``rows`` (absolute) belong.
     """
-    num = initial_rank.shape[0]
+    num = features.size(0)
     if initial_dist is None:
         return 2 - 2 * _pair_inner_products(features, rows, cols)
-    knn_keys = (np.arange(num)[:, None] * num + initial_rank).ravel()
+    knn_keys = (np.arange(initial_rank.shape[0])[:, None] * num +
+                initial_rank).ravel()
     order = np.argsort(knn_keys, kind='stable')
     knn_keys = knn_keys[order]
     knn_dists = np.asarray(initial_dist, dtype=np.float64).ravel()[order]
-    keys = rows.astype(np.int64) * num + cols
+    keys = (rows.astype(np.int64) - first) * num + cols
     pos = np.searchsorted(knn_keys, keys).clip(max=len(knn_keys) - 1)
     found = knn_keys[pos] == keys
     dists = np.empty(len(keys), dtype=np.float64)
@@ -177,8 +228,8 @@ def _pair_distances(features: torch.Tensor, rows: np.ndarray,
 def k_reciprocal_encoding(features: torch.Tensor,
                           initial_rank: np.ndarray,
                           k1: int,
-                          initial_dist: Optional[np.ndarray] = None
-                          ) -> sp.csr_matrix:
+                          initial_dist: Optional[np.ndarray] = None,
+                          rows: Optional[slice] = None) -> sp.csr_matrix:
     """Encode each sample as a softmax over its expanded k-reciprocal set.
 
     Args:
@@ -189,47 +240,63 @@ def k_reciprocal_encoding(features: torch.Tensor,
             distances that go with ``initial_rank`` (the kNN's output). When
             given, they are reused for the pairs they cover instead of being
             recomputed from the features (the same values up to float32
-            rounding). Defaults to None.
+            rounding). Only the rows of ``rows`` are read. Defaults to
+            None.
+        rows (slice, optional): encode these samples only. Defaults to None
+            (every sample).
 
     Returns:
-        scipy.sparse.csr_matrix: ``(N, N)`` float64 ``V`` with
-        ``V[i, j] = exp(-d_ij) / sum_{j' in R*(i)} exp(-d_ij')`` for ``j`` in
-        ``R*(i)``, ``d_ij = 2 - 2 f_i . f_j``; each row sums to one.
+        scipy.sparse.csr_matrix: ``(R, N)`` float64 ``V`` (``R = N`` by
+        default) with ``V[r, j] = exp(-d_ij) / sum_{j' in R*(i)} exp(-d_ij')``
+        for ``j`` in ``R*(i)``, ``i = start + r``, ``d_ij = 2 - 2 f_i . f_j``;
+        each row sums to one.
     """
     num = initial_rank.shape[0]
-    expanded = expanded_k_reciprocal_neighbors(initial_rank, k1)
-    rows = np.repeat(np.arange(num), np.diff(expanded.indptr))
-    dists = _pair_distances(features, rows, expanded.indices, initial_rank,
-                            initial_dist)
+    first, last = row_range(rows, num)
+    expanded = expanded_k_reciprocal_neighbors(initial_rank, k1, rows)
+    block_rows = np.repeat(np.arange(last - first), np.diff(expanded.indptr))
+    dists = _pair_distances(
+        features, block_rows + first, expanded.indices,
+        initial_rank[first:last],
+        None if initial_dist is None else initial_dist[first:last], first)
     # d lies in [0, 4], so exp(-d) needs no max-shift to be stable.
     weights = np.exp(-dists)
-    weights /= np.bincount(rows, weights=weights, minlength=num)[rows]
+    weights /= np.bincount(
+        block_rows, weights=weights, minlength=last - first)[block_rows]
     return sp.csr_matrix((weights, expanded.indices, expanded.indptr),
-                         shape=(num, num))
+                         shape=(last - first, num))
 
 
-def local_query_expansion(encoding: sp.csr_matrix, initial_rank: np.ndarray,
-                          k2: int) -> sp.csr_matrix:
+def local_query_expansion(encoding: sp.csr_matrix,
+                          initial_rank: np.ndarray,
+                          k2: int,
+                          rows: Optional[slice] = None) -> sp.csr_matrix:
     """Replace each row of the encoding by the mean over its ``k2`` nearest
     neighbours (itself included).
 
     Args:
-        encoding (scipy.sparse.csr_matrix): ``(N, N)`` encoding ``V``.
+        encoding (scipy.sparse.csr_matrix): ``(N, N)`` encoding ``V`` of the
+            whole set (the neighbours of a block's rows can be any sample).
         initial_rank (np.ndarray): ``(N, K)`` neighbour indices, self first,
             ``K >= k2``.
-        k2 (int): number of neighbours averaged; ``1`` returns ``encoding``.
+        k2 (int): number of neighbours averaged; ``1`` returns ``encoding``
+            (its rows ``rows``).
+        rows (slice, optional): expand these samples' rows only. Defaults
+            to None (every sample).
 
     Returns:
-        scipy.sparse.csr_matrix: ``(N, N)`` expanded encoding.
+        scipy.sparse.csr_matrix: ``(R, N)`` expanded encoding (``R = N`` by
+        default).
     """
     if k2 == 1:
-        return encoding
+        return encoding if rows is None else encoding[rows]
     num = initial_rank.shape[0]
-    cols = np.ascontiguousarray(initial_rank[:, :k2], dtype=np.int64)
+    first, last = row_range(rows, num)
+    cols = np.ascontiguousarray(initial_rank[first:last, :k2], dtype=np.int64)
     weights = np.full(cols.size, 1.0 / k2)
     indptr = np.arange(0, cols.size + 1, k2)
     averaging = sp.csr_matrix((weights, cols.ravel(), indptr),
-                              shape=(num, num))
+                              shape=(last - first, num))
     expanded = (averaging @ encoding).tocsr()
     expanded.sort_indices()
     return expanded

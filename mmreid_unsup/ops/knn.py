@@ -51,6 +51,18 @@ measured), and the benchmark's default sizes, up to 100,000, keep their
 exact search. With a faiss that sees a
 GPU, and for features on a GPU, ``'auto'`` is unchanged at every size (no
 GPU was at hand to measure a crossover there).
+
+Nothing here assumes a GPU or a process group. Under DDP,
+:class:`~mmreid_unsup.engine.hooks.ClusterRefreshHook` has a labeler that
+can split its work (``DBSCANLabeler``) search on every rank, each rank a
+share of the search, through
+:func:`~mmreid_unsup.pseudo_labels.sharded_knn.sharded_knn_search`, which
+builds on the pieces the exact backends offer for it (``'torch'`` and
+``'torch_bf16'``: any subset of the blocks of the symmetric search;
+``'faiss'``: any block of queries). With ``'faiss_hnsw'`` or a backend
+given as a config with options, rank 0 searches and broadcasts; labelers
+that cannot split their work run on rank 0 only and the hook broadcasts
+their labels.
 """
 from functools import partial
 from typing import Callable, Tuple, Union
@@ -66,7 +78,7 @@ from .knn_faiss import faiss_gpu_count, is_faiss_available
 from .knn_faiss_approximate import faiss_hnsw_knn  # noqa: F401 (registers)
 from .knn_ordering import check_knn_inputs
 
-__all__ = ['knn_search', 'APPROXIMATE_ABOVE']
+__all__ = ['knn_search', 'knn_search_function', 'APPROXIMATE_ABOVE']
 
 #: ``'auto'`` searches sets of more samples than this approximately
 #: (``'faiss_hnsw'``) when they are on the CPU; see the module docstring.
@@ -171,3 +183,20 @@ def knn_search(features: torch.Tensor,
     search_fn = _resolve_backend(backend, features)
     features = l2_normalize(features)
     return search_fn(features, int(k))
+
+
+def knn_search_function(backend: Union[str, dict],
+                        features: torch.Tensor) -> Callable:
+    """The search function :func:`knn_search` uses for these features.
+
+    Args:
+        backend (str | dict): as for :func:`knn_search` (``'auto'`` and
+            ``'exact'`` are resolved).
+        features (Tensor): the features to search.
+
+    Returns:
+        Callable: the function registered in ``KNN_BACKENDS`` (bound to a
+        config's options, when ``backend`` is one that has any),
+        ``search(features, k) -> (dists, indices)``.
+    """
+    return _resolve_backend(backend, features)

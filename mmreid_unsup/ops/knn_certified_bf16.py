@@ -39,13 +39,20 @@ certified 98.3 % (553 rows searched again), and the whole search took 7.1 s
 where the float32 one took 14.4 s (2-core x86_64 VM with AVX512-BF16,
 ``benchmarks/pseudo_labels.py``).
 
+Steps 1 and 2-4 can be split: :func:`bf16_candidates` over any subset of
+the blocks (whose lists merge by their largest values), then
+:func:`certified_rows` for any block of rows. Since the certified result of
+a row is the exact top ``k`` of its exact similarities, it does not depend
+on which candidates the row had; the ranks of a process group split the
+search this way (:mod:`~mmreid_unsup.pseudo_labels.sharded_knn`).
+
 The result follows the ordering contract of
 :mod:`~mmreid_unsup.ops.knn_ordering`; it is the float32 search's result up
 to float32 rounding (the exact similarities are computed pair by pair, not
 by one matrix product, so two neighbours whose float32 similarities differ
 in the last bit may swap places, as between the faiss and torch backends).
 """
-from typing import Tuple
+from typing import Iterable, Optional, Tuple
 
 import torch
 
@@ -55,13 +62,18 @@ from .knn_ordering import (MAX_CHUNK_ELEMENTS, check_knn_inputs,
                            lexicographic_topk, sort_and_put_self_first,
                            upper_block_pairs)
 
-__all__ = ['bf16_knn', 'bf16_rounding_bound', 'fast_bfloat16_matmul']
+__all__ = [
+    'bf16_knn', 'bf16_rounding_bound', 'fast_bfloat16_matmul',
+    'bf16_candidates', 'certified_rows', 'BF16_BLOCK', 'BF16_MARGIN'
+]
 
 #: Unit roundoff of float32 (its products' accumulation).
 _FLOAT32_UNIT = 2.0**-24
 #: Rows per block of the bfloat16 pass: 128 MB blocks, which ran 11 % faster
 #: than 4096-row ones at N = 32,621 on the development machine.
-_BF16_BLOCK = 8192
+BF16_BLOCK = 8192
+#: Candidates kept beyond ``k`` in the bfloat16 pass by default.
+BF16_MARGIN = 32
 
 
 def bf16_rounding_bound(features: torch.Tensor, low: torch.Tensor,
@@ -97,17 +109,32 @@ def _output_rounding(sims: torch.Tensor) -> torch.Tensor:
     return torch.where(sims.abs() < 1, 2.0**-9, 2.0**-8)
 
 
-def _candidate_search(low: torch.Tensor, num_candidates: int,
-                      block: int) -> Tuple[torch.Tensor, torch.Tensor]:
+def bf16_candidates(
+    low: torch.Tensor,
+    num_candidates: int,
+    block: int = BF16_BLOCK,
+    block_pairs: Optional[Iterable[Tuple[slice, slice]]] = None
+) -> Tuple[torch.Tensor, torch.Tensor]:
     """The ``num_candidates`` largest bfloat16 similarities of every row.
 
     Symmetric like :func:`~mmreid_unsup.ops.knn_torch.torch_knn`: each
     block above the diagonal serves its rows and, transposed into a reused
     buffer, its columns.
 
+    Args:
+        low (Tensor): ``(N, D)`` bfloat16 features.
+        num_candidates (int): ``C``, candidates kept per row.
+        block (int): rows per block. Defaults to :data:`BF16_BLOCK`.
+        block_pairs (Iterable[tuple[slice, slice]], optional): multiply
+            only these blocks of ``block`` rows (from
+            :func:`~mmreid_unsup.ops.knn_ordering.upper_block_pairs`); the
+            lists then hold the best candidates among the blocks' columns,
+            a row no block reached ``-inf`` and index ``N``. Defaults to
+            None (every block of the upper triangle).
+
     Returns:
-        tuple[Tensor, Tensor]: ``(N, C)`` float32 bfloat16 similarities and
-        int64 indices, in no particular order of ties.
+        tuple[Tensor, Tensor]: ``(N, C)`` float32 bfloat16 similarities,
+        largest first, and int64 indices, in no particular order of ties.
     """
     num = low.size(0)
     best_sims = torch.full((num, num_candidates), -float('inf'),
@@ -125,7 +152,9 @@ def _candidate_search(low: torch.Tensor, num_candidates: int,
         kept, pos = sims.topk(num_candidates, dim=1)
         best_sims[rows], best_idx[rows] = kept, indices.gather(1, pos)
 
-    for rows_a, rows_b in upper_block_pairs(num, block):
+    if block_pairs is None:
+        block_pairs = upper_block_pairs(num, block)
+    for rows_a, rows_b in block_pairs:
         size_a = rows_a.stop - rows_a.start
         size_b = rows_b.stop - rows_b.start
         sims = products[:size_a * size_b].view(size_a, size_b)
@@ -221,8 +250,8 @@ def fast_bfloat16_matmul(device: torch.device) -> bool:
 @KNN_BACKENDS.register_module(name='torch_bf16')
 def bf16_knn(features: torch.Tensor,
              k: int,
-             margin: int = 32,
-             chunk_size: int = _BF16_BLOCK
+             margin: int = BF16_MARGIN,
+             chunk_size: int = BF16_BLOCK
              ) -> Tuple[torch.Tensor, torch.Tensor]:
     """Exact kNN searched in bfloat16 and certified in float32.
 
@@ -252,20 +281,58 @@ def bf16_knn(features: torch.Tensor,
     low = feats.bfloat16()
     bounds = bf16_rounding_bound(feats, low)
 
-    cand_sims, cand_idx = _candidate_search(low, num_candidates, chunk_size)
-    counts = torch.full((num, ), num_candidates, device=feats.device)
-    top_sims, top_idx = _exact_top_k(feats,
-                                     torch.arange(num, device=feats.device),
-                                     cand_idx.flatten(), counts, k)
+    cand_sims, cand_idx = bf16_candidates(low, num_candidates, chunk_size)
+    top_sims, top_idx = certified_rows(feats, low, bounds, cand_sims,
+                                       cand_idx, k)
+    return sort_and_put_self_first(
+        top_sims, top_idx, torch.arange(num, device=feats.device))
+
+
+def certified_rows(feats: torch.Tensor,
+                   low: torch.Tensor,
+                   bounds: torch.Tensor,
+                   cand_sims: torch.Tensor,
+                   cand_idx: torch.Tensor,
+                   k: int,
+                   first: int = 0) -> Tuple[torch.Tensor, torch.Tensor]:
+    """Exact top ``k`` of a block of rows from their bfloat16 candidates.
+
+    Steps 2-4 of the module docstring: the candidates re-scored in float32,
+    the certificate, and the exhaustive search of the rows without it.
+
+    Args:
+        feats (Tensor): ``(N, D)`` float32 L2-normalised features.
+        low (Tensor): ``(N, D)`` their bfloat16 rounding.
+        bounds (Tensor): ``(N,)`` :func:`bf16_rounding_bound` of every row.
+        cand_sims (Tensor): ``(R, C)`` bfloat16 similarities of the block's
+            candidates, largest first (:func:`bf16_candidates`).
+        cand_idx (Tensor): ``(R, C)`` their indices.
+        k (int): neighbours kept, ``k <= C``.
+        first (int): the block's first row: the block is rows
+            ``first .. first + R - 1``. Defaults to 0.
+
+    Returns:
+        tuple[Tensor, Tensor]: ``(R, k)`` exact similarities and indices,
+        ties cut by index, in no particular order.
+    """
+    num = feats.size(0)
+    num_rows, num_candidates = cand_idx.shape
+    if num_rows == 0:
+        return (feats.new_empty((0, k)),
+                torch.empty((0, k), dtype=torch.long, device=feats.device))
+    rows = torch.arange(first, first + num_rows, device=feats.device)
+    counts = torch.full((num_rows, ), num_candidates, device=feats.device)
+    top_sims, top_idx = _exact_top_k(feats, rows, cand_idx.flatten(), counts,
+                                     k)
 
     if num_candidates < num:
+        bounds = bounds[first:first + num_rows]
         # Largest exact similarity a sample left out of row i can have.
         last = cand_sims[:, -1]
         ceiling = last + bounds + _output_rounding(last)
         uncertified = (top_sims[:, -1] <= ceiling).nonzero().flatten()
         if uncertified.numel() > 0:
             top_sims[uncertified], top_idx[uncertified] = _exhaustive_rows(
-                feats, low, uncertified, top_sims[uncertified, -1],
+                feats, low, uncertified + first, top_sims[uncertified, -1],
                 bounds[uncertified], k)
-    return sort_and_put_self_first(
-        top_sims, top_idx, torch.arange(num, device=feats.device))
+    return top_sims, top_idx

@@ -4,8 +4,13 @@ Runs on the features' device (a GPU when the features are on one). The set
 is searched against itself, so only the blocks on and above the diagonal of
 the similarity matrix are computed: half the arithmetic of a flat index.
 Results follow the ordering contract of :mod:`~mmreid_unsup.ops.knn_ordering`.
+
+:func:`symmetric_block_topk` computes any subset of those blocks; the ranks
+of a process group each compute a share of them and merge their lists
+(:mod:`~mmreid_unsup.pseudo_labels.sharded_knn`), with the very products
+of the single-process search.
 """
-from typing import Optional, Tuple
+from typing import Iterable, Optional, Tuple
 
 import torch
 
@@ -14,10 +19,10 @@ from .knn_ordering import (MAX_CHUNK_ELEMENTS, check_knn_inputs,
                            exact_topk_rows, lexicographic_topk,
                            sort_and_put_self_first, upper_block_pairs)
 
-__all__ = ['torch_knn']
+__all__ = ['torch_knn', 'symmetric_block_topk', 'SYMMETRIC_BLOCK']
 
 #: Rows per block of the symmetric torch search (64 MB blocks).
-_SYMMETRIC_BLOCK = 4096
+SYMMETRIC_BLOCK = 4096
 
 
 def _merge_block(best_sims: torch.Tensor, best_idx: torch.Tensor,
@@ -46,6 +51,45 @@ def _merge_block(best_sims: torch.Tensor, best_idx: torch.Tensor,
         kept_sims[straddling], kept_idx[straddling] = lexicographic_topk(
             sims[straddling], indices[straddling], k)
     best_sims[rows], best_idx[rows] = kept_sims, kept_idx
+
+
+def symmetric_block_topk(
+        feats: torch.Tensor, k: int,
+        block_pairs: Iterable[Tuple[slice, slice]]
+) -> Tuple[torch.Tensor, torch.Tensor]:
+    """Running top-``k`` of every row over some blocks of ``F F^T``.
+
+    Each block ``(a, b)`` (``b`` on or above ``a``, see
+    :func:`~mmreid_unsup.ops.knn_ordering.upper_block_pairs`) is multiplied
+    once and serves its rows and, transposed, its columns. Over every block
+    of the upper triangle the lists hold the exact top ``k`` of each row;
+    over a subset, the top ``k`` among the blocks' columns, to be merged
+    with the other subsets' lists
+    (:func:`~mmreid_unsup.ops.knn_ordering.lexicographic_topk`): the
+    merged result does not depend on how the blocks were divided, ties
+    being cut by index everywhere.
+
+    Args:
+        feats (Tensor): ``(N, D)`` L2-normalised features.
+        k (int): neighbours kept per row.
+        block_pairs (Iterable[tuple[slice, slice]]): the blocks ``(a, b)``.
+
+    Returns:
+        tuple[Tensor, Tensor]: ``(N, k)`` similarities and int64 indices,
+        in no particular order within a row; a row (or a row's slot) no
+        block reached holds ``-inf`` and index ``N``.
+    """
+    num = feats.size(0)
+    # Sentinels lose every comparison: -inf similarity, index N.
+    best_sims = feats.new_full((num, k), -float('inf'))
+    best_idx = torch.full((num, k), num, dtype=torch.long, device=feats.device)
+    for rows_a, rows_b in block_pairs:
+        sims = feats[rows_a] @ feats[rows_b].t()
+        _merge_block(best_sims, best_idx, rows_a, sims, rows_b.start, k)
+        if rows_b != rows_a:
+            _merge_block(best_sims, best_idx, rows_b, sims.t().contiguous(),
+                         rows_a.start, k)
+    return best_sims, best_idx
 
 
 @KNN_BACKENDS.register_module(name='torch')
@@ -93,15 +137,8 @@ def torch_knn(features: torch.Tensor,
             indices.append(chunk_idx)
         return torch.cat(dists), torch.cat(indices)
 
-    block = chunk_size or _SYMMETRIC_BLOCK
-    # Sentinels lose every comparison: -inf similarity, index N.
-    best_sims = feats.new_full((num, k), -float('inf'))
-    best_idx = torch.full((num, k), num, dtype=torch.long, device=feats.device)
-    for rows_a, rows_b in upper_block_pairs(num, block):
-        sims = feats[rows_a] @ feats[rows_b].t()
-        _merge_block(best_sims, best_idx, rows_a, sims, rows_b.start, k)
-        if rows_b != rows_a:
-            _merge_block(best_sims, best_idx, rows_b, sims.t().contiguous(),
-                         rows_a.start, k)
+    block = chunk_size or SYMMETRIC_BLOCK
+    best_sims, best_idx = symmetric_block_topk(
+        feats, k, upper_block_pairs(num, block))
     return sort_and_put_self_first(
         best_sims, best_idx, torch.arange(num, device=feats.device))

@@ -21,9 +21,16 @@ Pairs missing from the graph are at distance 1 (they share no column, or
 were dropped by ``max_distance``). Stored entries keep exact zeros
 (duplicates, the diagonal) as explicit values, as scikit-learn's sparse
 precomputed neighbourhoods require.
+
+The work can be split by rows: :class:`JaccardPairs` enumerates the pairs
+``i <= j`` of any block of rows ``i``, each pair's distance independent of
+the block it is computed in, and :func:`symmetric_jaccard_graph` assembles
+the graph from the blocks' pairs. The labelers split it this way over the
+ranks of a process group (:mod:`~mmreid_unsup.pseudo_labels.sharded_jaccard`),
+in blocks of equal work (:attr:`JaccardPairs.row_triples`).
 """
 import sys
-from typing import Optional
+from typing import Optional, Tuple
 
 import numpy as np
 import scipy.sparse as sp
@@ -33,12 +40,12 @@ from mmreid_unsup.utils.progress import ProgressCallback
 from .feature_rows import l2_normalize
 from .jaccard_distance import row_chunks
 from .k_reciprocal import (check_k1_k2, k_reciprocal_encoding,
-                           local_query_expansion)
+                           local_query_expansion, row_range)
 from .knn import knn_search
 
 __all__ = [
     'sparse_jaccard_from_encoding', 'compute_sparse_jaccard_distance',
-    'DEFAULT_MAX_TRIPLES'
+    'JaccardPairs', 'symmetric_jaccard_graph', 'DEFAULT_MAX_TRIPLES'
 ]
 
 #: ``(i, k, j)`` triples enumerated at once by the Jaccard stage (about 40
@@ -68,6 +75,180 @@ def _csc_positions(csr: sp.csr_matrix):
     pos_in_csc[src] = np.arange(nnz)
     return (slots.indptr.astype(np.int64), slots.indices, csr.data[src],
             pos_in_csc)
+
+
+class JaccardPairs:
+    """The pairs ``i <= j`` of an encoding's rows and their Jaccard distance.
+
+    Prepares the encoding once (precision, column-major view) so that the
+    pairs of any block of rows can then be enumerated
+    (:meth:`upper_pairs`); the distance of a pair does not depend on the
+    block it is computed in.
+
+    Args:
+        encoding (scipy.sparse.spmatrix): ``(N, N)`` non-negative ``V``
+            whose rows sum to one.
+        dtype (str): precision the encoding is stored and compared in,
+            ``'float32'`` or ``'float16'`` (Cluster-Contrast's
+            ``use_float16``; halves the encoding's memory, distances then
+            deviate by about 1e-3). Sums are accumulated in float64 either
+            way. Defaults to ``'float32'``.
+
+    Attributes:
+        num (int): ``N``.
+        row_triples (np.ndarray): ``(N,)`` float64 ``(i, k, j)`` triples
+            row ``i`` enumerates, the work of the row.
+    """
+
+    def __init__(self, encoding: sp.spmatrix, dtype: str = 'float32') -> None:
+        if dtype not in _ENCODING_DTYPES:
+            raise ValueError(
+                f'dtype must be one of {sorted(_ENCODING_DTYPES)}, '
+                f'got {dtype!r}')
+        csr = sp.csr_matrix(encoding, dtype=np.float64, copy=True)
+        csr.sum_duplicates()
+        csr.sort_indices()
+        csr.data = csr.data.astype(_ENCODING_DTYPES[dtype]).astype(
+            np.float32)
+        csr.eliminate_zeros()
+        num = csr.shape[0]
+        if num >= 1 << 32:
+            raise ValueError(
+                f'N={num} samples do not fit the 32-bit pair keys')
+        self.num = num
+        self._csr = csr
+        (self._csc_indptr, self._csc_rows, self._csc_vals,
+         self._pos_in_csc) = _csc_positions(csr)
+        self._entry_rows = np.repeat(np.arange(num), np.diff(csr.indptr))
+        # Entry (i, k) pairs with the entries (j, k), j >= i: they follow it
+        # in column k's run, which lists rows in increasing order.
+        self._reps = self._csc_indptr[csr.indices + 1] - self._pos_in_csc
+        self.row_triples = np.bincount(
+            self._entry_rows, weights=self._reps, minlength=num)
+
+    def upper_pairs(
+        self,
+        rows: Optional[slice] = None,
+        max_distance: Optional[float] = None,
+        max_triples: int = DEFAULT_MAX_TRIPLES,
+        progress: Optional[ProgressCallback] = None
+    ) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The pairs ``(i, j)``, ``j >= i``, of a block of rows ``i``.
+
+        Args:
+            rows (slice, optional): the rows ``i``. Defaults to None (all).
+            max_distance (float, optional): keep only pairs at distance
+                ``<= max_distance`` (the diagonal is always kept). ``None``
+                keeps every pair closer than 1. Defaults to None.
+            max_triples (int): ``(i, k, j)`` triples enumerated per chunk,
+                which bounds the working memory (about 40 bytes per triple).
+            progress (callable, optional): ``progress(rows_done, num_rows)``
+                of the block, called after each chunk.
+
+        Returns:
+            tuple[np.ndarray, np.ndarray, np.ndarray]: int64 ``i`` and ``j``
+            and float32 ``max(0, 1 - m_ij / (2 - m_ij))`` (0 on the
+            diagonal) of the kept pairs, ordered by ``i``.
+        """
+        num, csr = self.num, self._csr
+        first, last = row_range(rows, num)
+        max_rows = max(1, ((1 << 32) - 1) // max(num, 1) - 1)
+
+        # One uint64 word per triple: its low half holds the minimum's
+        # float32 bits, its high half the pair key ``(i - start) * N + j``
+        # (< 2 ** 32 by the choice of ``max_rows``). One sort of the words
+        # groups the triples by pair and carries the values along.
+        low, high = (0, 1) if sys.byteorder == 'little' else (1, 0)
+        ramp = np.arange(max_triples, dtype=np.int64)
+        out_rows = [np.empty(0, dtype=np.int64)]
+        out_cols = [np.empty(0, dtype=np.int64)]
+        out_dist = [np.empty(0, dtype=np.float32)]
+        for start, stop in row_chunks(self.row_triples[first:last],
+                                      max_triples, max_rows):
+            start, stop = start + first, stop + first
+            lo, hi = csr.indptr[start], csr.indptr[stop]
+            counts = self._reps[lo:hi]
+            total = int(counts.sum())
+            if total == 0:  # rows without any entry (not an encoding's)
+                continue
+            if total > len(ramp):
+                ramp = np.arange(total, dtype=np.int64)
+            # Column-major positions of the partners: a ragged arange per
+            # entry.
+            positions = np.repeat(
+                self._pos_in_csc[lo:hi] - (np.cumsum(counts) - counts),
+                counts)
+            positions += ramp[:total]
+            words = np.empty((total, 2), dtype=np.uint32)
+            np.minimum(
+                np.repeat(csr.data[lo:hi], counts),
+                self._csc_vals[positions],
+                out=words[:, low].view(np.float32))
+            base = ((self._entry_rows[lo:hi] - start) * num).astype(
+                np.uint32)
+            np.add(
+                np.repeat(base, counts),
+                self._csc_rows[positions].astype(np.uint32),
+                out=words[:, high])
+            del positions
+            packed = words.view(np.uint64).ravel()
+            packed.sort()
+            keys = words[:, high]
+            is_first = np.empty(total, dtype=bool)
+            is_first[0] = True
+            np.not_equal(keys[1:], keys[:-1], out=is_first[1:])
+            first_of_pair = np.flatnonzero(is_first)
+            group = np.cumsum(is_first, dtype=np.int64)
+            group -= 1
+            sums = np.bincount(
+                group,
+                weights=words[:, low].view(np.float32),
+                minlength=len(first_of_pair))
+            pair_keys = keys[first_of_pair].astype(np.int64)
+            del words, packed, keys, is_first, group
+            dist = np.maximum(1 - sums / (2 - sums), 0).astype(np.float32)
+            pair_rows, pair_cols = np.divmod(pair_keys, num)
+            pair_rows += start
+            diagonal = pair_rows == pair_cols
+            dist[diagonal] = 0
+            if max_distance is not None:
+                kept = (dist <= max_distance) | diagonal
+                pair_rows, pair_cols, dist = (pair_rows[kept],
+                                              pair_cols[kept], dist[kept])
+            out_rows.append(pair_rows)
+            out_cols.append(pair_cols)
+            out_dist.append(dist)
+            if progress is not None:
+                progress(stop - first, last - first)
+        return (np.concatenate(out_rows), np.concatenate(out_cols),
+                np.concatenate(out_dist))
+
+
+def symmetric_jaccard_graph(rows: np.ndarray, cols: np.ndarray,
+                            dist: np.ndarray, num: int) -> sp.csr_matrix:
+    """The symmetric graph of the pairs ``i <= j``
+    (:meth:`JaccardPairs.upper_pairs`, of one or several blocks).
+
+    Args:
+        rows (np.ndarray): ``(P,)`` int ``i`` of each pair.
+        cols (np.ndarray): ``(P,)`` int ``j >= i``.
+        dist (np.ndarray): ``(P,)`` float32 distances.
+        num (int): ``N``.
+
+    Returns:
+        scipy.sparse.csr_matrix: ``(N, N)`` float32, symmetric, canonical
+        (sorted indices), the distance stored at ``(i, j)`` and ``(j, i)``
+        and the diagonal's explicit zeros kept.
+    """
+    off = rows != cols
+    index_dtype = np.int32 if num < (1 << 31) else np.int64
+    graph = sp.coo_matrix(
+        (np.concatenate([dist, dist[off]]),
+         (np.concatenate([rows, cols[off]]).astype(index_dtype),
+          np.concatenate([cols, rows[off]]).astype(index_dtype))),
+        shape=(num, num))
+    # coo -> csr sorts the indices and keeps the explicit zeros.
+    return graph.tocsr()
 
 
 def sparse_jaccard_from_encoding(
@@ -100,98 +281,10 @@ def sparse_jaccard_from_encoding(
         every kept pair and an explicit zero diagonal. Absent pairs are at
         distance 1.
     """
-    if dtype not in _ENCODING_DTYPES:
-        raise ValueError(f'dtype must be one of {sorted(_ENCODING_DTYPES)}, '
-                         f'got {dtype!r}')
-    csr = sp.csr_matrix(encoding, dtype=np.float64, copy=True)
-    csr.sum_duplicates()
-    csr.sort_indices()
-    csr.data = csr.data.astype(_ENCODING_DTYPES[dtype]).astype(np.float32)
-    csr.eliminate_zeros()
-    num = csr.shape[0]
-    if num >= 1 << 32:
-        raise ValueError(f'N={num} samples do not fit the 32-bit pair keys')
-
-    csc_indptr, csc_rows, csc_vals, pos_in_csc = _csc_positions(csr)
-    entry_rows = np.repeat(np.arange(num), np.diff(csr.indptr))
-    # Entry (i, k) pairs with the entries (j, k), j >= i: they follow it in
-    # column k's run, which lists rows in increasing order.
-    reps = csc_indptr[csr.indices + 1] - pos_in_csc
-    row_triples = np.bincount(entry_rows, weights=reps, minlength=num)
-    max_rows = max(1, ((1 << 32) - 1) // max(num, 1) - 1)
-
-    # One uint64 word per triple: its low half holds the minimum's float32
-    # bits, its high half the pair key ``(i - start) * N + j`` (< 2 ** 32 by
-    # the choice of ``max_rows``). One sort of the words groups the triples
-    # by pair and carries the values along.
-    low, high = (0, 1) if sys.byteorder == 'little' else (1, 0)
-    ramp = np.arange(max_triples, dtype=np.int64)
-    out_rows = [np.empty(0, dtype=np.int64)]
-    out_cols = [np.empty(0, dtype=np.int64)]
-    out_dist = [np.empty(0, dtype=np.float32)]
-    for start, stop in row_chunks(row_triples, max_triples, max_rows):
-        lo, hi = csr.indptr[start], csr.indptr[stop]
-        counts = reps[lo:hi]
-        total = int(counts.sum())
-        if total == 0:  # rows without any entry (not an encoding's)
-            continue
-        if total > len(ramp):
-            ramp = np.arange(total, dtype=np.int64)
-        # Column-major positions of the partners: a ragged arange per entry.
-        positions = np.repeat(pos_in_csc[lo:hi] - (np.cumsum(counts) - counts),
-                              counts)
-        positions += ramp[:total]
-        words = np.empty((total, 2), dtype=np.uint32)
-        np.minimum(
-            np.repeat(csr.data[lo:hi], counts),
-            csc_vals[positions],
-            out=words[:, low].view(np.float32))
-        base = ((entry_rows[lo:hi] - start) * num).astype(np.uint32)
-        np.add(
-            np.repeat(base, counts),
-            csc_rows[positions].astype(np.uint32),
-            out=words[:, high])
-        del positions
-        packed = words.view(np.uint64).ravel()
-        packed.sort()
-        keys = words[:, high]
-        is_first = np.empty(total, dtype=bool)
-        is_first[0] = True
-        np.not_equal(keys[1:], keys[:-1], out=is_first[1:])
-        first = np.flatnonzero(is_first)
-        group = np.cumsum(is_first, dtype=np.int64)
-        group -= 1
-        sums = np.bincount(
-            group, weights=words[:, low].view(np.float32),
-            minlength=len(first))
-        pair_keys = keys[first].astype(np.int64)
-        del words, packed, keys, is_first, group
-        dist = np.maximum(1 - sums / (2 - sums), 0).astype(np.float32)
-        rows, cols = np.divmod(pair_keys, num)
-        rows += start
-        diagonal = rows == cols
-        dist[diagonal] = 0
-        if max_distance is not None:
-            kept = (dist <= max_distance) | diagonal
-            rows, cols, dist = rows[kept], cols[kept], dist[kept]
-        out_rows.append(rows)
-        out_cols.append(cols)
-        out_dist.append(dist)
-        if progress is not None:
-            progress(stop, num)
-
-    rows = np.concatenate(out_rows)
-    cols = np.concatenate(out_cols)
-    dist = np.concatenate(out_dist)
-    off = rows != cols
-    index_dtype = np.int32 if num < (1 << 31) else np.int64
-    graph = sp.coo_matrix(
-        (np.concatenate([dist, dist[off]]),
-         (np.concatenate([rows, cols[off]]).astype(index_dtype),
-          np.concatenate([cols, rows[off]]).astype(index_dtype))),
-        shape=(num, num))
-    # coo -> csr sorts the indices and keeps the explicit zeros.
-    return graph.tocsr()
+    pairs = JaccardPairs(encoding, dtype)
+    rows, cols, dist = pairs.upper_pairs(
+        max_distance=max_distance, max_triples=max_triples, progress=progress)
+    return symmetric_jaccard_graph(rows, cols, dist, pairs.num)
 
 
 def compute_sparse_jaccard_distance(

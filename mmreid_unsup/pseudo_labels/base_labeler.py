@@ -6,6 +6,7 @@ from typing import Dict, Iterator, Optional, Union
 
 import numpy as np
 import torch
+from mmengine.dist import get_rank, get_world_size
 
 from mmreid_unsup.ops import camera_centered
 from mmreid_unsup.utils.bad_features import (check_bad_feature_policy,
@@ -52,8 +53,12 @@ class BaseLabeler(metaclass=ABCMeta):
     are labelled as if the bad ones were absent; a warning names how many
     rows and the first indices.
 
-    Labelers run on rank 0 only (``ClusterRefreshHook`` broadcasts their
-    result), on whatever device the features are; none assumes a GPU.
+    Labelers run on whatever device the features are; none assumes a GPU.
+    Under DDP ``ClusterRefreshHook`` runs a labeler on rank 0 and broadcasts
+    its labels, unless the labeler can split the work over the ranks
+    (:attr:`shards_across_ranks`, e.g.
+    :class:`~mmreid_unsup.pseudo_labels.DBSCANLabeler`): then every rank
+    calls it with ``across_ranks=True`` and each computes a share.
 
     Args:
         progress (bool): Show a progress bar per stage. Defaults to False.
@@ -72,8 +77,16 @@ class BaseLabeler(metaclass=ABCMeta):
             resident memory of the process during the stage, MiB; see
             :class:`~mmreid_unsup.pseudo_labels.profiling.StageProfiler`),
             ``nonfinite_rows`` and ``zero_rows`` (the bad feature rows),
-            plus whatever :meth:`label` put into ``self.last_stats``.
+            plus whatever :meth:`label` put into ``self.last_stats``. In a
+            call across ranks, a rank's own (rank 0 logs them).
+        splitting_over_ranks (bool): during a call, whether this labelling
+            is split over the ranks of a process group (``across_ranks=True``
+            with more than one rank); :meth:`label` reads it.
     """
+
+    #: Whether the labeler can split one labelling over the ranks of a
+    #: process group when every rank calls it with ``across_ranks=True``.
+    shards_across_ranks = False
 
     #: Whether :meth:`label` returns sample indices (partners, ``(N, K)``)
     #: rather than cluster ids: they are then mapped back to the full set
@@ -89,6 +102,7 @@ class BaseLabeler(metaclass=ABCMeta):
         self.on_bad_features = check_bad_feature_policy(
             on_bad_features, type(self).__name__)
         self.last_stats: Dict[str, Union[int, float]] = {}
+        self.splitting_over_ranks = False
         self._profiler = StageProfiler()
 
     @contextmanager
@@ -195,18 +209,36 @@ class BaseLabeler(metaclass=ABCMeta):
 
     def __call__(self,
                  features: torch.Tensor,
-                 camids: Optional[torch.Tensor] = None) -> torch.Tensor:
+                 camids: Optional[torch.Tensor] = None,
+                 across_ranks: bool = False) -> torch.Tensor:
         """Label the samples.
 
         Args:
             features (Tensor): ``(N, D)`` features of all samples.
             camids (Tensor, optional): ``(N,)`` camera ids. Labelers that do
                 not use cameras ignore them.
+            across_ranks (bool): Every rank of the default process group
+                makes this call, with the same features and cameras, and the
+                labeler splits the work over them (only for labelers whose
+                :attr:`shards_across_ranks` is True); every rank returns the
+                same labels. A call on some ranks only would wait for the
+                others forever. Without a process group (or with one rank)
+                the labeler runs alone. Defaults to False (this process
+                labels alone, whatever the other ranks do).
 
         Returns:
             Tensor: ``(N,)`` int64 labels on the features' device, ``0..C-1``
             for clusters and ``-1`` for outliers.
+
+        Raises:
+            ValueError: ``across_ranks=True`` for a labeler that cannot
+                split its work.
         """
+        if across_ranks and not self.shards_across_ranks:
+            raise ValueError(
+                f'{type(self).__name__} cannot split its work over ranks '
+                '(shards_across_ranks is False): call it on one rank with '
+                'across_ranks=False and broadcast its labels')
         if features.dim() != 2:
             raise ValueError('features must have shape (N, D), got '
                              f'{tuple(features.shape)}')
@@ -214,8 +246,11 @@ class BaseLabeler(metaclass=ABCMeta):
             raise ValueError(f'camids must have shape ({features.size(0)},), '
                              f'got {tuple(camids.shape)}')
         self.last_stats = {}
+        self.splitting_over_ranks = across_ranks and get_world_size() > 1
+        # One progress bar per stage, on rank 0 only when several ranks run.
         self._profiler = StageProfiler(
-            progress=self.progress, device=features.device)
+            progress=self.progress and get_rank() == 0,
+            device=features.device)
         start = time.perf_counter()
         labels = relabel_contiguous(self.label_good_rows(features, camids))
         if labels.shape != (features.size(0), ):

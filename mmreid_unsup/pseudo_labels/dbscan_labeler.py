@@ -4,6 +4,7 @@ from typing import Optional, Union
 
 import numpy as np
 import torch
+from mmengine.dist import broadcast, get_rank
 from mmengine.logging import print_log
 from sklearn.cluster import DBSCAN
 
@@ -14,6 +15,9 @@ from mmreid_unsup.ops import (jaccard_distance_from_encoding,
                               sparse_jaccard_from_encoding)
 from mmreid_unsup.ops.sparse_jaccard import DEFAULT_MAX_TRIPLES
 from .base_labeler import BaseLabeler
+from .sharded_jaccard import (sharded_jaccard_graph,
+                              sharded_k_reciprocal_encoding)
+from .sharded_knn import sharded_knn_search
 
 __all__ = ['DBSCANLabeler']
 
@@ -36,6 +40,17 @@ class DBSCANLabeler(BaseLabeler):
     Stages, each timed and measured in :attr:`last_stats`: ``knn``,
     ``encoding`` (k-reciprocal sets and local query expansion), ``jaccard``,
     ``dbscan``.
+
+    Across ranks (``labeler(features, camids, across_ranks=True)`` on every
+    rank of a process group, as ``ClusterRefreshHook`` calls it under DDP),
+    the sparse path splits the kNN search
+    (:func:`~mmreid_unsup.pseudo_labels.sharded_knn.sharded_knn_search`),
+    the encoding and the Jaccard graph
+    (:mod:`~mmreid_unsup.pseudo_labels.sharded_jaccard`) over the ranks;
+    rank 0 runs DBSCAN on the gathered graph and broadcasts the labels.
+    The labels are those of one process (the graph is bit-identical; see
+    those modules for the kNN backends' rounding). ``sharded=False`` or
+    ``sparse=False`` keep the labelling on one rank.
 
     Args:
         k1 (int): k-reciprocal neighbourhood size. Clamped to the number of
@@ -62,6 +77,9 @@ class DBSCANLabeler(BaseLabeler):
             ``'float32'``.
         max_triples (int): working-set bound of the sparse Jaccard stage,
             see :func:`~mmreid_unsup.ops.sparse_jaccard_from_encoding`.
+        sharded (bool): With ``sparse=True``, split the work over the ranks
+            when called with ``across_ranks=True``
+            (:attr:`shards_across_ranks`). Defaults to True.
         progress (bool): Show a progress bar per stage. Defaults to False.
         camera_centering (bool): Remove each camera's mean feature first,
             see :class:`~mmreid_unsup.pseudo_labels.BaseLabeler`. Defaults
@@ -87,6 +105,7 @@ class DBSCANLabeler(BaseLabeler):
                  sparse: bool = True,
                  dtype: str = 'float32',
                  max_triples: int = DEFAULT_MAX_TRIPLES,
+                 sharded: bool = True,
                  progress: bool = False,
                  camera_centering: bool = False,
                  on_bad_features: str = 'outlier') -> None:
@@ -113,6 +132,13 @@ class DBSCANLabeler(BaseLabeler):
         self.sparse = sparse
         self.dtype = dtype
         self.max_triples = max_triples
+        self.sharded = sharded
+
+    @property
+    def shards_across_ranks(self) -> bool:
+        """Whether a call with ``across_ranks=True`` splits the work: the
+        sparse path with ``sharded=True``."""
+        return self.sharded and self.sparse
 
     def label(self, features: torch.Tensor,
               camids: Optional[torch.Tensor]) -> np.ndarray:
@@ -135,6 +161,8 @@ class DBSCANLabeler(BaseLabeler):
                 logger='current',
                 level=logging.WARNING)
         features = l2_normalize(features)
+        if self.splitting_over_ranks:
+            return self._label_across_ranks(features, k1, k2)
 
         with self.stage('knn'):
             initial_dist, initial_rank = knn_search(
@@ -172,9 +200,57 @@ class DBSCANLabeler(BaseLabeler):
                 n_jobs=self.n_jobs).fit_predict(dist)
         return labels
 
+    def _label_across_ranks(self, features: torch.Tensor, k1: int,
+                            k2: int) -> np.ndarray:
+        """The sparse path, each rank a share of it, DBSCAN on rank 0.
+
+        Args:
+            features (Tensor): ``(N, D)`` L2-normalised features, the same
+                on every rank.
+            k1 (int): the k-reciprocal neighbourhood size.
+            k2 (int): neighbours of the local query expansion.
+
+        Returns:
+            np.ndarray: ``(N,)`` int64 DBSCAN labels, the same on every
+            rank.
+        """
+        with self.stage('knn'):
+            initial_dist, initial_rank = sharded_knn_search(
+                features, k1, backend=self.knn_backend)
+            initial_rank = initial_rank.cpu().numpy()
+            initial_dist = initial_dist.cpu().numpy()
+
+        with self.stage('encoding'):
+            encoding = sharded_k_reciprocal_encoding(
+                features, initial_rank, initial_dist, k1, k2)
+            del initial_dist, initial_rank
+
+        with self.stage('jaccard') as progress:
+            dist = sharded_jaccard_graph(
+                encoding,
+                max_distance=self.eps,
+                dtype=self.dtype,
+                max_triples=self.max_triples,
+                progress=progress)
+            del encoding
+
+        with self.stage('dbscan'):
+            labels = torch.empty(features.size(0), dtype=torch.long)
+            if get_rank() == 0:
+                self.last_stats['graph_nnz'] = int(dist.nnz)
+                labels = torch.from_numpy(
+                    DBSCAN(
+                        eps=self.eps,
+                        min_samples=self.min_samples,
+                        metric='precomputed',
+                        n_jobs=self.n_jobs).fit_predict(dist).astype(
+                            np.int64))
+            broadcast(labels, src=0)
+        return labels.numpy()
+
     def __repr__(self) -> str:
         return (f'{type(self).__name__}(k1={self.k1}, k2={self.k2}, '
                 f'eps={self.eps}, min_samples={self.min_samples}, '
                 f'knn_backend={self.knn_backend!r}, sparse={self.sparse}, '
-                f'dtype={self.dtype!r}, '
+                f'dtype={self.dtype!r}, sharded={self.sharded}, '
                 f'camera_centering={self.camera_centering})')

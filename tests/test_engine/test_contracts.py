@@ -11,12 +11,14 @@ from mmreid_unsup.engine.contracts import (BatchBuildingSampler,
                                            EpochAwareModel, LabelledSampler,
                                            LossCheckingModel,
                                            NeighbourStatsModel, PartnerLabeler,
-                                           ProgressLabeler, SkippableSampler,
+                                           ProgressLabeler, ShardingLabeler,
+                                           SkippableSampler,
                                            check_sampler_batch_size,
                                            find_sampler)
 from mmreid_unsup.models import GSL, PPSSL, SCL, BaseReIDModel, ClusterContrast
 from mmreid_unsup.models.memories import BaseMemory
-from mmreid_unsup.pseudo_labels import DBSCANLabeler, PseudoPairLabeler
+from mmreid_unsup.pseudo_labels import (DBSCANLabeler, KMeansLabeler,
+                                        PseudoPairLabeler)
 
 
 def test_the_samplers_offer_their_contracts():
@@ -51,6 +53,13 @@ def test_the_labelers_offer_their_contracts():
     assert not isinstance(clusters, PartnerLabeler)
     assert isinstance(clusters, ProgressLabeler)
     assert clusters.last_stats == {}
+    # Every BaseLabeler says whether it splits its work over ranks.
+    assert isinstance(clusters, ShardingLabeler)
+    assert clusters.shards_across_ranks
+    assert not DBSCANLabeler(sparse=False).shards_across_ranks
+    for labeler in (pairs, KMeansLabeler(num_clusters=2)):
+        assert isinstance(labeler, ShardingLabeler)
+        assert not labeler.shards_across_ranks
 
 
 class _Labelled:

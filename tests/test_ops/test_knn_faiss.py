@@ -53,11 +53,11 @@ def test_faiss_gpu_failure_falls_back_to_cpu(monkeypatch):
 def test_faiss_uses_the_gpu_index_when_a_gpu_is_seen(monkeypatch):
     calls = []
 
-    def fake_search(array, k, gpu_device):
+    def fake_search(queries, array, k, gpu_device):
         calls.append(gpu_device)
         index = knn_faiss.faiss.IndexFlatIP(array.shape[1])
         index.add(array)
-        return index.search(array, k)
+        return index.search(queries, k)
 
     monkeypatch.setattr(
         knn_faiss.faiss, 'get_num_gpus', lambda: 2, raising=False)

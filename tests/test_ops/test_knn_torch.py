@@ -3,6 +3,10 @@ import pytest
 import torch
 
 from mmreid_unsup.ops import torch_knn
+from mmreid_unsup.ops.knn_ordering import (lexicographic_topk,
+                                           sort_and_put_self_first,
+                                           upper_block_pairs)
+from mmreid_unsup.ops.knn_torch import symmetric_block_topk
 
 from knn_reference import random_features
 
@@ -24,3 +28,22 @@ def test_symmetric_blocks_equal_row_chunks(block):
     blocks = torch_knn(feats, 8, chunk_size=block, symmetric=True)
     assert torch.equal(rows[1], blocks[1])
     torch.testing.assert_close(rows[0], blocks[0], atol=1e-6, rtol=0)
+
+
+def test_shares_of_the_blocks_merge_into_the_whole_search():
+    # Duplicated rows make ties across shares: the merge cuts them by index.
+    feats = torch.cat([random_features(70, 6, seed=9), torch.eye(6)[:3],
+                       torch.eye(6)[:3]])
+    num, k = feats.size(0), 8
+    pairs = list(upper_block_pairs(num, 16))
+    shares = [pairs[0::3], pairs[1::3], pairs[2::3], []]
+    lists = [symmetric_block_topk(feats, k, share) for share in shares]
+    sims, idx = lexicographic_topk(
+        torch.cat([s for s, _ in lists], dim=1),
+        torch.cat([i for _, i in lists], dim=1), k)
+    merged = sort_and_put_self_first(sims, idx, torch.arange(num))
+    whole = torch_knn(feats, k, chunk_size=16)
+    assert torch.equal(merged[0], whole[0])
+    assert torch.equal(merged[1], whole[1])
+    # A share without blocks holds only sentinels.
+    assert torch.isinf(lists[3][0]).all() and (lists[3][1] == num).all()

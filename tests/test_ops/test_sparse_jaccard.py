@@ -12,6 +12,8 @@ from mmreid_unsup.ops import (compute_jaccard_distance,
                               is_faiss_available, k_reciprocal_encoding,
                               knn_search, local_query_expansion,
                               sparse_jaccard_from_encoding)
+from mmreid_unsup.ops.sparse_jaccard import (JaccardPairs,
+                                             symmetric_jaccard_graph)
 
 BACKENDS = ['torch'] + (['faiss'] if is_faiss_available() else [])
 
@@ -150,3 +152,32 @@ def test_encoding_reuses_knn_distances():
     reused = k_reciprocal_encoding(feats, ranks.numpy(), 20, dists.numpy())
     np.testing.assert_array_equal(recomputed.indices, reused.indices)
     np.testing.assert_allclose(reused.data, recomputed.data, atol=1e-6)
+
+
+@pytest.mark.parametrize('max_distance', [None, 0.6])
+def test_blocks_of_pairs_assemble_the_same_graph(max_distance):
+    feats = noisy_blobs(seed=5)
+    dists, ranks = knn_search(feats, 12, backend='torch')
+    ranks = ranks.numpy()
+    encoding = local_query_expansion(
+        k_reciprocal_encoding(feats, ranks, 12, dists.numpy()), ranks, 4)
+    whole = sparse_jaccard_from_encoding(
+        encoding, max_distance=max_distance, max_triples=1 << 10)
+
+    pairs = JaccardPairs(encoding)
+    num = pairs.num
+    assert pairs.row_triples.shape == (num, )
+    bounds = [0, 37, 37, 120, num]
+    parts = [
+        pairs.upper_pairs(slice(a, b), max_distance, max_triples=1 << 9)
+        for a, b in zip(bounds[:-1], bounds[1:])
+    ]
+    assert parts[1][0].size == 0  # the empty block
+    for (rows, cols, _), a, b in zip(parts, bounds[:-1], bounds[1:]):
+        assert ((rows >= a) & (rows < b) & (cols >= rows)).all()
+    rows, cols, dist = (np.concatenate(arrays) for arrays in zip(*parts))
+    graph = symmetric_jaccard_graph(rows, cols, dist, num)
+    assert graph.dtype == whole.dtype
+    for name in ('indptr', 'indices', 'data'):
+        np.testing.assert_array_equal(
+            getattr(graph, name), getattr(whole, name))

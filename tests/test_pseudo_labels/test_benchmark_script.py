@@ -46,6 +46,32 @@ def test_benchmark_runs_and_writes_json(tmp_path):
     assert f"| 400 | sparse ({sparse['knn_backend']}) |" in proc.stdout
 
 
+@pytest.mark.slow
+@pytest.mark.dist
+def test_benchmark_splits_the_labelling_over_gloo_ranks(tmp_path):
+    out = tmp_path / 'bench.json'
+    proc = subprocess.run([
+        sys.executable,
+        str(REPO_ROOT / 'benchmarks' / 'pseudo_labels.py'), '--sizes', '400',
+        '--dim', '32', '--no-dense', '--world-sizes', '1', '2', '--out',
+        str(out)
+    ],
+                          capture_output=True,
+                          text=True,
+                          timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    single, split = json.loads(out.read_text())['results']
+    assert (single['world_size'], split['world_size']) == (1, 2)
+    assert split['labels_identical_to_single_process'] is True
+    assert split['num_clusters'] == single['num_clusters']
+    assert len(split['peak_rss_mb_per_rank']) == 2
+    for stage in ('knn', 'encoding', 'jaccard', 'dbscan'):
+        assert split[f'time_{stage}'] >= 0
+    row = f"| 400 | sparse ({split['knn_backend']}) | 2 |"
+    assert any(line.startswith(row) and '| identical |' in line
+               for line in proc.stdout.splitlines())
+
+
 @pytest.fixture(scope='module')
 def script():
     return load_script(REPO_ROOT / 'benchmarks' / 'pseudo_labels.py',

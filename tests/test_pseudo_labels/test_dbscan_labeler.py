@@ -191,3 +191,23 @@ def test_invalid_options(kwargs):
         DBSCANLabeler(**kwargs)
     if kwargs.get('eps') == 1.0:
         DBSCANLabeler(sparse=False, eps=1.0)  # the dense path accepts it
+
+
+def test_across_ranks_without_a_process_group_labels_alone():
+    feats, _ = planted_clusters(seed=0)
+    labeler = DBSCANLabeler(k1=10, k2=4, min_samples=3, knn_backend='torch')
+    assert labeler.shards_across_ranks
+    alone = labeler(feats)
+    assert torch.equal(labeler(feats, across_ranks=True), alone)
+    assert not labeler.splitting_over_ranks
+    # The dense reference and sharded=False stay on one rank.
+    assert not DBSCANLabeler(sparse=False).shards_across_ranks
+    assert not DBSCANLabeler(sharded=False).shards_across_ranks
+
+
+def test_across_ranks_is_refused_by_a_labeler_that_cannot_split():
+    from mmreid_unsup.pseudo_labels import KMeansLabeler
+    labeler = KMeansLabeler(num_clusters=2)
+    assert not labeler.shards_across_ranks
+    with pytest.raises(ValueError, match='cannot split its work over ranks'):
+        labeler(torch.eye(4), across_ranks=True)

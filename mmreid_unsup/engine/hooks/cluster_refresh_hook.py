@@ -4,7 +4,7 @@ from typing import Dict, Optional, Tuple, Union
 
 import numpy as np
 import torch
-from mmengine.dist import broadcast, is_main_process
+from mmengine.dist import broadcast, get_world_size, is_main_process
 from mmengine.hooks import Hook
 from mmengine.runner import Runner
 from torch.utils.data import DataLoader
@@ -18,7 +18,8 @@ from mmreid_unsup.utils.bad_features import find_bad_feature_rows
 from .train_set_state import TrainSetStateMixin
 from ..contracts import (EpochAwareModel, LabelledSampler, PartnerLabeler,
                          ProgressLabeler, PseudoLabelledModel, PseudoLabeler,
-                         ReIDDataset, check_sampler_batch_size, find_sampler)
+                         ReIDDataset, ShardingLabeler,
+                         check_sampler_batch_size, find_sampler)
 from ..feature_extraction import extract_train_set_features, unwrap_model
 from ..runners.reid_runner import is_resuming
 
@@ -31,10 +32,15 @@ class ClusterRefreshHook(TrainSetStateMixin, Hook):
     """Refresh the pseudo labels before every ``interval``-th train epoch.
 
     The refresh extracts the training set's features with the test pipeline
-    (each rank its shard, gathered in dataset order), runs the pseudo labeler
-    on rank 0, broadcasts the labels, writes them into the model
+    (each rank its shard, gathered in dataset order), runs the pseudo
+    labeler, broadcasts rank 0's labels, writes them into the model
     (``set_pseudo_labels``, which also re-initialises the memory from the
-    same features) and gives them to the identity sampler.
+    same features) and gives them to the identity sampler. Under DDP a
+    labeler that can split its work (a ``ShardingLabeler`` whose
+    ``shards_across_ranks`` is True: ``DBSCANLabeler``'s sparse path) runs
+    on every rank, each rank computing a share of the kNN search, the
+    encoding and the Jaccard graph; any other labeler (InfoMap, k-means,
+    pseudo pairs) runs on rank 0 while the other ranks wait.
 
     The labels live in the model's ``pseudo_labels`` buffer and the epoch they
     were computed for in the checkpoint's ``meta``, so ``--resume`` continues
@@ -55,9 +61,9 @@ class ClusterRefreshHook(TrainSetStateMixin, Hook):
     What the hook needs of its partners is written in
     :mod:`mmreid_unsup.engine.contracts`: the model is a
     ``PseudoLabelledModel`` (and maybe an ``EpochAwareModel``), the labeler
-    a ``PseudoLabeler`` (a ``PartnerLabeler`` for partner matrices), the
-    training sampler a ``LabelledSampler`` and the datasets are
-    ``ReIDDataset``.
+    a ``PseudoLabeler`` (a ``PartnerLabeler`` for partner matrices, maybe a
+    ``ShardingLabeler``), the training sampler a ``LabelledSampler`` and
+    the datasets are ``ReIDDataset``.
 
     Args:
         labeler (dict): Config of the pseudo labeler (``PSEUDO_LABELERS``).
@@ -195,7 +201,8 @@ class ClusterRefreshHook(TrainSetStateMixin, Hook):
     # -- the refresh itself -----------------------------------------------
 
     def refresh(self, runner: Runner) -> torch.Tensor:
-        """Extract, label on rank 0, broadcast, and write the labels.
+        """Extract, label (on rank 0 or split over the ranks), broadcast,
+        and write the labels.
 
         Args:
             runner (Runner): The runner.
@@ -211,15 +218,9 @@ class ClusterRefreshHook(TrainSetStateMixin, Hook):
         feats, camids = extracted.features, extracted.camids
         timings: Dict[str, float] = dict(extract=extracted.seconds)
 
-        width = (self.labeler.label_width
-                 if isinstance(self.labeler, PartnerLabeler) else None)
-        shape = (len(dataset), ) if width is None else (len(dataset), width)
-        labels = torch.empty(shape, dtype=torch.long)
-        if is_main_process():
-            start = time.perf_counter()
-            labels = self.labeler(feats, camids).long().cpu()
-            timings['label'] = time.perf_counter() - start
-        broadcast(labels, src=0)
+        labels, seconds = self.label_features(feats, camids)
+        if seconds is not None:
+            timings['label'] = seconds
         policy_flags: Dict[str, float] = {}
         if labels.dim() == 1:
             labels, policy_flags = self._apply_policy(runner, model, labels)
@@ -241,6 +242,45 @@ class ClusterRefreshHook(TrainSetStateMixin, Hook):
         self._log(runner, labels, dataset, timings,
                   {**policy_flags, **bad.stats()})
         return labels
+
+    def label_features(
+            self, feats: torch.Tensor,
+            camids: torch.Tensor) -> Tuple[torch.Tensor, Optional[float]]:
+        """Run the labeler where it runs and give every rank its labels.
+
+        Every rank calls this with the same gathered features. A labeler
+        that splits its work (a ``ShardingLabeler`` with
+        ``shards_across_ranks``) is called on every rank with
+        ``across_ranks=True``; any other on rank 0 only. Rank 0's labels
+        are then broadcast, however they were computed.
+
+        Args:
+            feats (Tensor): ``(N, D)`` features of the training set.
+            camids (Tensor): ``(N,)`` their cameras.
+
+        Returns:
+            tuple[Tensor, float | None]: ``(N,)`` (or ``(N, K)`` for a
+            ``PartnerLabeler``) int64 labels on the CPU, the same on every
+            rank, and the labeler's wall time in seconds on the ranks that
+            ran it (None on the others).
+        """
+        num = feats.size(0)
+        width = (self.labeler.label_width
+                 if isinstance(self.labeler, PartnerLabeler) else None)
+        labels = torch.empty((num, ) if width is None else (num, width),
+                             dtype=torch.long)
+        seconds = None
+        every_rank = (get_world_size() > 1
+                      and isinstance(self.labeler, ShardingLabeler)
+                      and self.labeler.shards_across_ranks)
+        if every_rank or is_main_process():
+            start = time.perf_counter()
+            # A plain PseudoLabeler need not take the keyword.
+            extra = dict(across_ranks=True) if every_rank else {}
+            labels = self.labeler(feats, camids, **extra).long().cpu()
+            seconds = time.perf_counter() - start
+        broadcast(labels, src=0)
+        return labels, seconds
 
     # -- helpers ------------------------------------------------------------
 
@@ -294,8 +334,10 @@ class ClusterRefreshHook(TrainSetStateMixin, Hook):
         ``extra`` holds the policy flags (cluster labels only) and the bad
         feature row counts (always).
 
-        The labeler ran on rank 0 only, so its per-stage statistics exist
-        there only; the visualizer writes on rank 0 only as well.
+        The per-stage statistics logged are rank 0's (the only ones when
+        the labeler ran on rank 0 alone; its share of the work when the
+        labeler split it over the ranks); the visualizer writes on rank 0
+        only as well.
         """
         labels = labels.cpu().numpy()
         pids = np.asarray(dataset.get_pids())
