@@ -148,7 +148,7 @@ def run_one(num: int,
     if threads:
         torch.set_num_threads(threads)
 
-    from mmreid_unsup.pseudo_labels import DBSCANLabeler, pseudo_label_quality
+    from mmreid_unsup.pseudo_labels import DBSCANLabeler
     from mmreid_unsup.pseudo_labels.profiling import current_rss_mb
 
     tic = time.perf_counter()
@@ -177,6 +177,28 @@ def run_one(num: int,
         # The process's peak over all stages: Python, torch, the features
         # and everything the step allocates.
         peak_rss_mb=stats['peak_mem_total'],
+    )
+    result.update(labeling_fields(stats, labels, pids))
+    result['peak_mem_after_knn'] = max(stats[f'peak_mem_{s}']
+                                       for s in STAGES[1:])
+    return result
+
+
+def labeling_fields(stats: Dict, labels: np.ndarray,
+                    pids: np.ndarray) -> Dict:
+    """The measurements every run reports, from a labeler's stats.
+
+    Args:
+        stats (dict): ``DBSCANLabeler.last_stats``.
+        labels (np.ndarray): its pseudo labels.
+        pids (np.ndarray): the true identities.
+
+    Returns:
+        dict: total and per-stage time and peak memory, clusters, outliers,
+        the graph's size, the labels' quality and the load average.
+    """
+    from mmreid_unsup.pseudo_labels import pseudo_label_quality
+    fields = dict(
         time_total=stats['time_total'],
         time_after_knn=sum(stats[f'time_{s}'] for s in STAGES[1:]),
         num_clusters=stats['num_clusters'],
@@ -184,15 +206,13 @@ def run_one(num: int,
         graph_nnz=stats.get('graph_nnz'),
     )
     for stage in STAGES:
-        result[f'time_{stage}'] = stats[f'time_{stage}']
-        result[f'peak_mem_{stage}'] = stats[f'peak_mem_{stage}']
-    result['peak_mem_after_knn'] = max(stats[f'peak_mem_{s}']
-                                       for s in STAGES[1:])
-    result.update(pseudo_label_quality(labels, pids))
+        fields[f'time_{stage}'] = stats[f'time_{stage}']
+        fields[f'peak_mem_{stage}'] = stats[f'peak_mem_{stage}']
+    fields.update(pseudo_label_quality(labels, pids))
     # Other processes on the machine slow every stage down: say how busy it
     # was (1-minute load average; the machine has os.cpu_count() cores).
-    result['load_average'] = os.getloadavg()[0]
-    return result
+    fields['load_average'] = os.getloadavg()[0]
+    return fields
 
 
 def parse_backend(text: str):
@@ -276,7 +296,7 @@ def run_rank(num: int,
     import torch
     import torch.distributed as dist
 
-    from mmreid_unsup.pseudo_labels import DBSCANLabeler, pseudo_label_quality
+    from mmreid_unsup.pseudo_labels import DBSCANLabeler
 
     # By default the machine's cores shared out, as one process per GPU /
     # core group.
@@ -317,17 +337,8 @@ def run_rank(num: int,
         # gathered O(N k) lists).
         peak_rss_mb=max(peaks),
         peak_rss_mb_per_rank=peaks,
-        time_total=stats['time_total'],
-        time_after_knn=sum(stats[f'time_{s}'] for s in STAGES[1:]),
-        num_clusters=stats['num_clusters'],
-        num_outliers=stats['num_outliers'],
-        graph_nnz=stats.get('graph_nnz'),
     )
-    for stage in STAGES:
-        result[f'time_{stage}'] = stats[f'time_{stage}']
-        result[f'peak_mem_{stage}'] = stats[f'peak_mem_{stage}']
-    result.update(pseudo_label_quality(labels, pids))
-    result['load_average'] = os.getloadavg()[0]
+    result.update(labeling_fields(stats, labels, pids))
     return result
 
 
