@@ -165,40 +165,47 @@ def run_one(num: int,
     np.save(labels_path, labels)
     stats = labeler.last_stats
     result = dict(
-        num_samples=num,
-        num_ids=int(pids.max() + 1),
         method='sparse' if sparse else 'dense',
         world_size=1,
-        torch_threads=torch.get_num_threads(),
-        labeler=repr(labeler),
-        knn_backend=resolved,
         time_features=time_features,
         rss_before_mb=rss_before,
         # The process's peak over all stages: Python, torch, the features
         # and everything the step allocates.
         peak_rss_mb=stats['peak_mem_total'],
     )
-    result.update(labeling_fields(stats, labels, pids))
+    result.update(labeling_fields(labeler, resolved, labels, pids))
     result['peak_mem_after_knn'] = max(stats[f'peak_mem_{s}']
                                        for s in STAGES[1:])
     return result
 
 
-def labeling_fields(stats: Dict, labels: np.ndarray,
+def labeling_fields(labeler, knn_backend: str, labels: np.ndarray,
                     pids: np.ndarray) -> Dict:
-    """The measurements every run reports, from a labeler's stats.
+    """The measurements every run reports, from a labeler's last call.
 
     Args:
-        stats (dict): ``DBSCANLabeler.last_stats``.
+        labeler (DBSCANLabeler): the labeler, after its call.
+        knn_backend (str): the kNN backend it searched with
+            (:func:`resolved_backend`).
         labels (np.ndarray): its pseudo labels.
         pids (np.ndarray): the true identities.
 
     Returns:
-        dict: total and per-stage time and peak memory, clusters, outliers,
-        the graph's size, the labels' quality and the load average.
+        dict: the set's size, the labeler and its kNN backend, the torch
+        threads, total and per-stage time and peak memory, clusters,
+        outliers, the graph's size, the labels' quality and the load
+        average.
     """
+    import torch
+
     from mmreid_unsup.pseudo_labels import pseudo_label_quality
+    stats = labeler.last_stats
     fields = dict(
+        num_samples=len(labels),
+        num_ids=int(pids.max() + 1),
+        torch_threads=torch.get_num_threads(),
+        labeler=repr(labeler),
+        knn_backend=knn_backend,
         time_total=stats['time_total'],
         time_after_knn=sum(stats[f'time_{s}'] for s in STAGES[1:]),
         num_clusters=stats['num_clusters'],
@@ -229,9 +236,21 @@ def resolved_backend(backend, features) -> str:
     from mmreid_unsup.registry import KNN_BACKENDS
     if isinstance(backend, dict):
         return json.dumps(backend, sort_keys=True)
-    search_fn = knn._resolve_backend(backend, features)
+    search_fn = knn.knn_search_function(backend, features)
     names = [n for n, f in KNN_BACKENDS.module_dict.items() if f is search_fn]
     return names[0] if names else backend
+
+
+def worker_args(num: int, dim: int, seed: int, labels_path: str,
+                knn_backend: str, threads: Optional[int]) -> List[str]:
+    """The command-line arguments of one labelling run in a worker
+    process (:func:`run_one` or :func:`run_rank`)."""
+    return [
+        '--sizes',
+        str(num), '--dim',
+        str(dim), '--seed',
+        str(seed), '--labels-path', labels_path, '--knn-backend', knn_backend
+    ] + (['--threads-per-rank', str(threads)] if threads else [])
 
 
 def run_in_subprocess(num: int,
@@ -242,13 +261,9 @@ def run_in_subprocess(num: int,
                       knn_backend: str = 'auto',
                       threads: Optional[int] = None) -> Dict:
     """Run :func:`run_one` in a fresh interpreter and parse its JSON."""
-    cmd = [
-        sys.executable, __file__, '--worker', '--sizes',
-        str(num), '--dim',
-        str(dim), '--seed',
-        str(seed), '--labels-path', labels_path, '--knn-backend', knn_backend
-    ] + ([] if sparse else ['--dense-worker']) + (
-        ['--threads-per-rank', str(threads)] if threads else [])
+    cmd = [sys.executable, __file__, '--worker'] + worker_args(
+        num, dim, seed, labels_path, knn_backend, threads) + (
+            [] if sparse else ['--dense-worker'])
     proc = subprocess.run(cmd, capture_output=True, text=True)
     if proc.returncode != 0:
         return dict(
@@ -326,19 +341,14 @@ def run_rank(num: int,
         return None
     np.save(labels_path, labels)
     result = dict(
-        num_samples=num,
-        num_ids=int(pids.max() + 1),
         method='sparse',
         world_size=world_size,
-        torch_threads=torch.get_num_threads(),
-        labeler=repr(labeler),
-        knn_backend=resolved,
         # The largest peak of a rank (each holds the features and the
         # gathered O(N k) lists).
         peak_rss_mb=max(peaks),
         peak_rss_mb_per_rank=peaks,
     )
-    result.update(labeling_fields(stats, labels, pids))
+    result.update(labeling_fields(labeler, resolved, labels, pids))
     return result
 
 
@@ -370,12 +380,9 @@ def run_ranks_in_subprocesses(num: int,
                     sys.executable, __file__, '--rank-worker',
                     str(rank), '--world-size',
                     str(world_size), '--port',
-                    str(port), '--sizes',
-                    str(num), '--dim',
-                    str(dim), '--seed',
-                    str(seed), '--labels-path', labels_path,
-                    '--knn-backend', knn_backend
-                ] + (['--threads-per-rank', str(threads)] if threads else []),
+                    str(port)
+                ] + worker_args(num, dim, seed, labels_path, knn_backend,
+                                threads),
                                  stdout=out,
                                  stderr=err))
         failed = None

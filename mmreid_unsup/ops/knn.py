@@ -100,9 +100,9 @@ def _approximate_available(num: int) -> bool:
     return False
 
 
-def _resolve_backend(backend: Union[str, dict],
-                     features: torch.Tensor) -> Callable:
-    """The search function of a backend name, ``'auto'`` resolved.
+def knn_search_function(backend: Union[str, dict],
+                        features: torch.Tensor) -> Callable:
+    """The search function :func:`knn_search` uses for these features.
 
     Args:
         backend (str | dict): a name registered in ``KNN_BACKENDS``,
@@ -114,11 +114,14 @@ def _resolve_backend(backend: Union[str, dict],
             decide ``'auto'``).
 
     Returns:
-        Callable: ``search(features, k) -> (dists, indices)``.
+        Callable: the function registered in ``KNN_BACKENDS`` (bound to a
+        config's options, when ``backend`` is one that has any),
+        ``search(features, k) -> (dists, indices)``.
 
     Raises:
         KeyError: for an unknown name.
-        ValueError: for a config without a ``type`` or of type ``'auto'``.
+        ValueError: for a config without a ``type`` or of type ``'auto'``
+            or ``'exact'``.
     """
     if isinstance(backend, dict):
         options = dict(backend)
@@ -127,7 +130,7 @@ def _resolve_backend(backend: Union[str, dict],
             raise ValueError(
                 'a kNN backend config needs type=<a registered backend '
                 f'name> (not "auto" or "exact"), got {backend!r}')
-        search_fn = _resolve_backend(name, features)
+        search_fn = knn_search_function(name, features)
         return partial(search_fn, **options) if options else search_fn
     if backend in ('auto', 'exact'):
         if faiss_gpu_count() > 0:
@@ -180,23 +183,7 @@ def knn_search(features: torch.Tensor,
         and ``indices`` ``(N, k)`` int64 with ``indices[i, 0] == i``.
     """
     check_knn_inputs(features, k)
-    search_fn = _resolve_backend(backend, features)
+    search_fn = knn_search_function(backend, features)
     features = l2_normalize(features)
     return search_fn(features, int(k))
 
-
-def knn_search_function(backend: Union[str, dict],
-                        features: torch.Tensor) -> Callable:
-    """The search function :func:`knn_search` uses for these features.
-
-    Args:
-        backend (str | dict): as for :func:`knn_search` (``'auto'`` and
-            ``'exact'`` are resolved).
-        features (Tensor): the features to search.
-
-    Returns:
-        Callable: the function registered in ``KNN_BACKENDS`` (bound to a
-        config's options, when ``backend`` is one that has any),
-        ``search(features, k) -> (dists, indices)``.
-    """
-    return _resolve_backend(backend, features)

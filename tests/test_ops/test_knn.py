@@ -92,7 +92,7 @@ def test_auto_without_faiss_uses_torch(monkeypatch):
     monkeypatch.setattr(knn, 'fast_bfloat16_matmul', lambda device: False)
     assert not is_faiss_available() and faiss_gpu_count() == 0
     feats = random_features(50, 8, seed=7)
-    assert knn._resolve_backend('auto', feats) is torch_knn
+    assert knn.knn_search_function('auto', feats) is torch_knn
     assert torch.equal(
         knn_search(feats, 6)[1],
         knn_search(feats, 6, backend='torch')[1])
@@ -113,15 +113,15 @@ def test_auto_prefers_a_faiss_gpu_else_torch(monkeypatch):
     monkeypatch.setattr(knn, 'fast_bfloat16_matmul', lambda device: False)
     monkeypatch.setattr(
         knn_faiss.faiss, 'get_num_gpus', lambda: 0, raising=False)
-    assert knn._resolve_backend('auto', CudaLike()) is torch_knn
-    assert knn._resolve_backend('auto', cpu_feats) is torch_knn
+    assert knn.knn_search_function('auto', CudaLike()) is torch_knn
+    assert knn.knn_search_function('auto', cpu_feats) is torch_knn
     # A faiss that sees a GPU is preferred, wherever the features are.
     monkeypatch.setattr(
         knn_faiss.faiss, 'get_num_gpus', lambda: 1, raising=False)
-    assert knn._resolve_backend('auto', CudaLike()) is faiss_knn
-    assert knn._resolve_backend('auto', cpu_feats) is faiss_knn
+    assert knn.knn_search_function('auto', CudaLike()) is faiss_knn
+    assert knn.knn_search_function('auto', cpu_feats) is faiss_knn
     # Explicit names are honoured.
-    assert knn._resolve_backend('faiss', cpu_feats) is faiss_knn
+    assert knn.knn_search_function('faiss', cpu_feats) is faiss_knn
 
 
 def test_auto_uses_the_certified_bf16_search_where_bf16_is_native(
@@ -129,10 +129,10 @@ def test_auto_uses_the_certified_bf16_search_where_bf16_is_native(
     monkeypatch.setattr(knn, 'faiss_gpu_count', lambda: 0)
     feats = random_features(40, 8, seed=8)
     monkeypatch.setattr(knn, 'fast_bfloat16_matmul', lambda device: True)
-    assert knn._resolve_backend('auto', feats) is bf16_knn
+    assert knn.knn_search_function('auto', feats) is bf16_knn
     monkeypatch.setattr(knn, 'fast_bfloat16_matmul', lambda device: False)
-    assert knn._resolve_backend('auto', feats) is torch_knn
+    assert knn.knn_search_function('auto', feats) is torch_knn
     # A faiss that sees a GPU still comes first.
     monkeypatch.setattr(knn, 'faiss_gpu_count', lambda: 1)
     monkeypatch.setattr(knn, 'fast_bfloat16_matmul', lambda device: True)
-    assert knn._resolve_backend('auto', feats) is faiss_knn
+    assert knn.knn_search_function('auto', feats) is faiss_knn

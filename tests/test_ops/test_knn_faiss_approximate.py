@@ -150,15 +150,15 @@ def test_auto_picks_the_approximate_search_above_the_threshold(
     _no_bf16_no_gpu(monkeypatch)
     assert knn.APPROXIMATE_ABOVE == 200_000
     monkeypatch.setattr(knn, 'APPROXIMATE_ABOVE', 50)
-    assert knn._resolve_backend('auto', random_features(50, 4)) is torch_knn
+    assert knn.knn_search_function('auto', random_features(50, 4)) is torch_knn
     big = random_features(51, 4)
-    assert knn._resolve_backend('auto', big) is faiss_hnsw_knn
+    assert knn.knn_search_function('auto', big) is faiss_hnsw_knn
     assert torch.equal(
         knn_search(big, 5)[1],
         knn_search(big, 5, backend='faiss_hnsw')[1])
     # A faiss that sees a GPU keeps its exact search at every size.
     monkeypatch.setattr(knn, 'faiss_gpu_count', lambda: 1)
-    assert knn._resolve_backend('auto', big) is knn_faiss.faiss_knn
+    assert knn.knn_search_function('auto', big) is knn_faiss.faiss_knn
     monkeypatch.setattr(knn, 'faiss_gpu_count', lambda: 0)
 
     # Features on a GPU keep the exact torch search there.
@@ -168,7 +168,7 @@ def test_auto_picks_the_approximate_search_above_the_threshold(
         def size(self, dim):
             return 10**9
 
-    assert knn._resolve_backend('auto', CudaLike()) is torch_knn
+    assert knn.knn_search_function('auto', CudaLike()) is torch_knn
 
 
 def test_auto_without_faiss_stays_exact_and_warns(monkeypatch):
@@ -177,7 +177,7 @@ def test_auto_without_faiss_stays_exact_and_warns(monkeypatch):
     monkeypatch.setattr(knn, 'APPROXIMATE_ABOVE', 20)
     feats = random_features(30, 4)
     with pytest.warns(RuntimeWarning, match='faiss-cpu'):
-        assert knn._resolve_backend('auto', feats) is torch_knn
+        assert knn.knn_search_function('auto', feats) is torch_knn
 
 
 def test_missing_faiss_is_a_clear_error(monkeypatch):
@@ -245,9 +245,9 @@ def test_exact_never_picks_the_approximate_search(monkeypatch):
     _no_bf16_no_gpu(monkeypatch)
     monkeypatch.setattr(knn, 'APPROXIMATE_ABOVE', 10)
     feats = random_features(40, 4)
-    assert knn._resolve_backend('auto', feats) is faiss_hnsw_knn
-    assert knn._resolve_backend('exact', feats) is torch_knn
+    assert knn.knn_search_function('auto', feats) is faiss_hnsw_knn
+    assert knn.knn_search_function('exact', feats) is torch_knn
     monkeypatch.setattr(knn, 'faiss_gpu_count', lambda: 1)
-    assert knn._resolve_backend('exact', feats) is knn_faiss.faiss_knn
+    assert knn.knn_search_function('exact', feats) is knn_faiss.faiss_knn
     with pytest.raises(ValueError, match='not "auto" or "exact"'):
-        knn._resolve_backend(dict(type='exact'), feats)
+        knn.knn_search_function(dict(type='exact'), feats)
