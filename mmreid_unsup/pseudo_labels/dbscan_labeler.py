@@ -193,11 +193,7 @@ class DBSCANLabeler(BaseLabeler):
             del encoding
 
         with self.stage('dbscan'):
-            labels = DBSCAN(
-                eps=self.eps,
-                min_samples=self.min_samples,
-                metric='precomputed',
-                n_jobs=self.n_jobs).fit_predict(dist)
+            labels = self._dbscan(dist)
         return labels
 
     def _label_across_ranks(self, features: torch.Tensor, k1: int,
@@ -238,15 +234,25 @@ class DBSCANLabeler(BaseLabeler):
             labels = torch.empty(features.size(0), dtype=torch.long)
             if get_rank() == 0:
                 self.last_stats['graph_nnz'] = int(dist.nnz)
-                labels = torch.from_numpy(
-                    DBSCAN(
-                        eps=self.eps,
-                        min_samples=self.min_samples,
-                        metric='precomputed',
-                        n_jobs=self.n_jobs).fit_predict(dist).astype(
-                            np.int64))
+                labels = torch.from_numpy(self._dbscan(dist).astype(np.int64))
             broadcast(labels, src=0)
         return labels.numpy()
+
+    def _dbscan(self, dist) -> np.ndarray:
+        """DBSCAN's labels on a precomputed (dense or sparse) distance.
+
+        Args:
+            dist (np.ndarray | scipy.sparse.csr_matrix): ``(N, N)`` Jaccard
+                distance.
+
+        Returns:
+            np.ndarray: ``(N,)`` labels, -1 for noise.
+        """
+        return DBSCAN(
+            eps=self.eps,
+            min_samples=self.min_samples,
+            metric='precomputed',
+            n_jobs=self.n_jobs).fit_predict(dist)
 
     def __repr__(self) -> str:
         return (f'{type(self).__name__}(k1={self.k1}, k2={self.k2}, '

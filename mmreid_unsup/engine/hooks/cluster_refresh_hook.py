@@ -33,14 +33,15 @@ class ClusterRefreshHook(TrainSetStateMixin, Hook):
 
     The refresh extracts the training set's features with the test pipeline
     (each rank its shard, gathered in dataset order), runs the pseudo
-    labeler, broadcasts rank 0's labels, writes them into the model
+    labeler, gives every rank its labels, writes them into the model
     (``set_pseudo_labels``, which also re-initialises the memory from the
     same features) and gives them to the identity sampler. Under DDP a
     labeler that can split its work (a ``ShardingLabeler`` whose
     ``shards_across_ranks`` is True: ``DBSCANLabeler``'s sparse path) runs
     on every rank, each rank computing a share of the kNN search, the
-    encoding and the Jaccard graph; any other labeler (InfoMap, k-means,
-    pseudo pairs) runs on rank 0 while the other ranks wait.
+    encoding and the Jaccard graph, and returns the same labels on every
+    rank; any other labeler (InfoMap, k-means, pseudo pairs) runs on rank 0
+    while the other ranks wait, then rank 0 broadcasts its labels.
 
     The labels live in the model's ``pseudo_labels`` buffer and the epoch they
     were computed for in the checkpoint's ``meta``, so ``--resume`` continues
@@ -201,8 +202,8 @@ class ClusterRefreshHook(TrainSetStateMixin, Hook):
     # -- the refresh itself -----------------------------------------------
 
     def refresh(self, runner: Runner) -> torch.Tensor:
-        """Extract, label (on rank 0 or split over the ranks), broadcast,
-        and write the labels.
+        """Extract, label (on rank 0 and broadcast, or split over the
+        ranks), and write the labels.
 
         Args:
             runner (Runner): The runner.
@@ -251,8 +252,8 @@ class ClusterRefreshHook(TrainSetStateMixin, Hook):
         Every rank calls this with the same gathered features. A labeler
         that splits its work (a ``ShardingLabeler`` with
         ``shards_across_ranks``) is called on every rank with
-        ``across_ranks=True``; any other on rank 0 only. Rank 0's labels
-        are then broadcast, however they were computed.
+        ``across_ranks=True`` and returns the same labels on every rank;
+        any other runs on rank 0 only, which broadcasts its labels.
 
         Args:
             feats (Tensor): ``(N, D)`` features of the training set.
@@ -279,7 +280,8 @@ class ClusterRefreshHook(TrainSetStateMixin, Hook):
             extra = dict(across_ranks=True) if every_rank else {}
             labels = self.labeler(feats, camids, **extra).long().cpu()
             seconds = time.perf_counter() - start
-        broadcast(labels, src=0)
+        if not every_rank:
+            broadcast(labels, src=0)
         return labels, seconds
 
     # -- helpers ------------------------------------------------------------
