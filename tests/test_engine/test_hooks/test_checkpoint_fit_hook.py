@@ -25,8 +25,16 @@ def trained_state(tiny_synthetic_root, tmp_path_factory):
 def _runner(root, tmp_path, checkpoint, **overrides):
     path = tmp_path / 'in.pth'
     torch.save(checkpoint, path)
+    # A name of its own: runners built within the same second share the
+    # default (config name + timestamp), and so MMEngine's logger, whose
+    # log file is then the earlier runner's, not one under this work_dir.
     return build_runner(
-        tiny_cfg(root, tmp_path / 'work', load_from=str(path), **overrides))
+        tiny_cfg(
+            root,
+            tmp_path / 'work',
+            load_from=str(path),
+            experiment_name=f'fit_{tmp_path.name}',
+            **overrides))
 
 
 def test_the_default_runtime_lists_the_hook(tiny_synthetic_root, tmp_path):
