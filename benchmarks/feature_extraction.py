@@ -5,8 +5,11 @@ extracts the features of the whole training set with the test pipeline
 (``mmreid_unsup/engine/feature_extraction.py``). This script times that
 pass on real CUHK03 crops with the fair protocol's model (the MSMT17
 OSNet-x0.25 at 256x128) for each batch size and input memory layout
-(``channels_last``), in one process and one run, and checks that every
-setting gives the baseline's features (cosine to the NCHW batch-64 run).
+(``channels_last``), with the model's denormal weights kept or zeroed for
+the pass (``flush_denormals``, ``mmreid_unsup/models/utils/denormals.py``),
+in one process and one run, and checks that every setting gives the
+baseline's features (cosine to the first setting: NCHW, denormals kept,
+the first batch size).
 
 Usage::
 
@@ -59,7 +62,8 @@ def run(num_images: int,
         batch_sizes: List[int],
         repeats: int,
         data_root: Optional[str] = None) -> Dict:
-    """Time every (layout, batch size) setting; returns the rows."""
+    """Time every (layout, denormal weights, batch size) setting; returns
+    the rows."""
     from mmengine.config import Config
     from mmengine.registry import init_default_scope
 
@@ -84,27 +88,29 @@ def run(num_images: int,
                            f': missing {missing}, unexpected {unexpected}')
     rows, baseline = [], None
     for channels_last in (False, True):
-        for batch_size in batch_sizes:
-            loader = build_loader(cfg, num_images, batch_size, data_root)
-            times = []
-            for _ in range(repeats):
-                start = time.perf_counter()
-                feats = extract_dataset_features(
-                    model, loader, progress=False,
-                    channels_last=channels_last)
-                times.append(time.perf_counter() - start)
-            if baseline is None:
-                baseline = feats
-            cosine = torch.nn.functional.cosine_similarity(
-                feats, baseline, dim=1).min().item()
-            rows.append(
-                dict(
-                    layout='channels_last' if channels_last else 'nchw',
-                    batch_size=batch_size,
-                    seconds=min(times),
-                    images_per_s=len(feats) / min(times),
-                    min_cosine_to_baseline=cosine))
-            print(json.dumps(rows[-1]), flush=True)
+        for flush in (False, True):
+            for batch_size in batch_sizes:
+                loader = build_loader(cfg, num_images, batch_size, data_root)
+                times = []
+                for _ in range(repeats):
+                    start = time.perf_counter()
+                    feats = extract_dataset_features(
+                        model, loader, progress=False,
+                        channels_last=channels_last, flush_denormals=flush)
+                    times.append(time.perf_counter() - start)
+                if baseline is None:
+                    baseline = feats
+                cosine = torch.nn.functional.cosine_similarity(
+                    feats, baseline, dim=1).min().item()
+                rows.append(
+                    dict(
+                        layout='channels_last' if channels_last else 'nchw',
+                        flush_denormals=flush,
+                        batch_size=batch_size,
+                        seconds=min(times),
+                        images_per_s=len(feats) / min(times),
+                        min_cosine_to_baseline=cosine))
+                print(json.dumps(rows[-1]), flush=True)
     base = rows[0]['seconds']
     for row in rows:
         row['speedup'] = base / row['seconds']
@@ -113,11 +119,12 @@ def run(num_images: int,
 
 def table(rows: List[Dict]) -> str:
     lines = [
-        '| layout | batch | seconds | images/s | speed-up | min cosine |',
-        '|---|---|---|---|---|---|'
+        '| layout | denormal weights | batch | seconds | images/s | '
+        'speed-up | min cosine |', '|---|---|---|---|---|---|---|'
     ]
     for r in rows:
-        lines.append(f"| {r['layout']} | {r['batch_size']} | "
+        flushed = 'zeroed' if r['flush_denormals'] else 'kept'
+        lines.append(f"| {r['layout']} | {flushed} | {r['batch_size']} | "
                      f"{r['seconds']:.1f} | {r['images_per_s']:.1f} | "
                      f"{r['speedup']:.2f}x | "
                      f"{r['min_cosine_to_baseline']:.6f} |")

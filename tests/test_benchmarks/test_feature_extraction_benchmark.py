@@ -24,9 +24,11 @@ def test_every_setting_is_timed_and_gives_the_same_features(tmp_path):
     ])
     assert json.loads(out.read_text()) == json.loads(json.dumps(result))
     rows = result['rows']
-    assert [(r['layout'], r['batch_size']) for r in rows] == [
-        ('nchw', 4), ('nchw', 8), ('channels_last', 4), ('channels_last', 8)
-    ]
+    assert [(r['layout'], r['flush_denormals'], r['batch_size'])
+            for r in rows] == [(layout, flush, batch)
+                               for layout in ('nchw', 'channels_last')
+                               for flush in (False, True)
+                               for batch in (4, 8)]
     assert rows[0]['speedup'] == 1.0
     for row in rows:
         assert row['seconds'] > 0 and row['images_per_s'] > 0

@@ -1,6 +1,7 @@
 from .atomic_checkpoint_hook import AtomicCheckpointHook
 from .checkpoint_fit_hook import CheckpointFitHook
 from .cluster_refresh_hook import ClusterRefreshHook
+from .denormal_flush_hook import DenormalFlushHook
 from .epoch_summary_hook import EpochSummaryHook
 from .instance_memory_hook import InstanceMemoryHook
 from .memory_momentum_hook import MemoryMomentumHook
@@ -10,7 +11,7 @@ from .sync_norm_stats_hook import SyncNormStatsHook
 
 __all__ = [
     'AtomicCheckpointHook', 'CheckpointFitHook', 'ClusterRefreshHook',
-    'EpochSummaryHook', 'InstanceMemoryHook', 'MemoryMomentumHook',
+    'DenormalFlushHook', 'EpochSummaryHook', 'InstanceMemoryHook', 'MemoryMomentumHook',
     'NonFiniteLossError', 'NonFiniteLossHook', 'RandomStateHook',
     'SyncNormStatsHook'
 ]
