@@ -2,6 +2,7 @@
 import json
 
 import pytest
+import torch
 
 from tiny_cluster_contrast import REPO_ROOT, load_script, shared_dir
 
@@ -36,11 +37,24 @@ def test_every_setting_is_timed_and_gives_the_same_features(tmp_path):
     assert result['machine']['cpu']['model']
 
 
-def test_training_step_benchmark_times_both_layouts(tmp_path):
+def test_training_step_benchmark_times_every_setting(tmp_path):
     script = load_script(REPO_ROOT / 'benchmarks' / 'training_step.py',
                          'training_step_benchmark')
     result = script.main(['--steps', '1', '--batch-size', '2', '--out',
                           str(tmp_path / 'steps.json')])
-    assert set(result['median_seconds']) == {'nchw', 'channels_last'}
+    settings = {'nchw', 'channels_last', 'channels_last_zeroed'}
+    assert set(result['median_seconds']) == settings
     assert all(len(v) == 1 and v[0] > 0 for v in result['seconds'].values())
-    assert result['speedup_channels_last'] > 0
+    assert result['speedup']['nchw'] == 1.0
+    assert all(result['speedup'][name] > 0 for name in settings)
+
+
+def test_training_step_benchmark_starts_from_the_released_weights():
+    """The zoo's torchreid OSNet, which carries the denormal weights."""
+    script = load_script(REPO_ROOT / 'benchmarks' / 'training_step.py',
+                         'training_step_benchmark')
+    model = script.protocol_model()
+    tiny = torch.finfo(torch.float32).tiny
+    denormal = sum(int(((p.abs() < tiny) & (p != 0)).sum())
+                   for p in model.parameters())
+    assert denormal > 0
