@@ -55,10 +55,20 @@ def test_denormal_weights_zeroed_for_the_pass_only(runner):
     with torch.no_grad():
         conv.weight[0] = tiny / 4  # a dead channel, as pretrained ones have
     before = {k: v.clone() for k, v in model.state_dict().items()}
+    # What the convolution holds while it runs: its dead channel zeroed
+    # during the pass, untouched without the flush.
+    dead_channel_zero = []
+    handle = conv.register_forward_pre_hook(
+        lambda module, _: dead_channel_zero.append(
+            bool((module.weight[0] == 0).all())))
     loader = build_extraction_dataloader(runner, None, 'test')
     kept = extract_dataset_features(
         model, loader, progress=False, flush_denormals=False)
+    assert dead_channel_zero and not any(dead_channel_zero)
+    dead_channel_zero.clear()
     zeroed = extract_dataset_features(model, loader, progress=False)
+    handle.remove()
+    assert dead_channel_zero and all(dead_channel_zero)
     cosine = torch.nn.functional.cosine_similarity(kept, zeroed, dim=1)
     assert cosine.min().item() > 0.99999
     after = model.state_dict()

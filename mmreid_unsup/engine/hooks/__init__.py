@@ -11,7 +11,7 @@ from .sync_norm_stats_hook import SyncNormStatsHook
 
 __all__ = [
     'AtomicCheckpointHook', 'CheckpointFitHook', 'ClusterRefreshHook',
-    'DenormalFlushHook', 'EpochSummaryHook', 'InstanceMemoryHook', 'MemoryMomentumHook',
-    'NonFiniteLossError', 'NonFiniteLossHook', 'RandomStateHook',
-    'SyncNormStatsHook'
+    'DenormalFlushHook', 'EpochSummaryHook', 'InstanceMemoryHook',
+    'MemoryMomentumHook', 'NonFiniteLossError', 'NonFiniteLossHook',
+    'RandomStateHook', 'SyncNormStatsHook'
 ]

@@ -14,6 +14,10 @@ extraction pass of that model (``benchmarks/feature_extraction.py``).
 
 Zeroing changes each such weight by less than 1.2e-38, far below float32
 rounding of any normal output, so the features stay equal to rounding.
+Only tensors on the CPU in float32, float64 or bfloat16 are flushed: the
+slow path is the CPU's, and a float16 weight is computed on in float32,
+where its subnormal values are normal numbers (zeroing them would lose
+precision for no speed).
 ``torch.set_flush_denormal`` would reach the same for the activations too,
 but it sets the calling thread only (not the intra-op worker threads
 already started) and changes the process for every other library; the
@@ -25,12 +29,17 @@ from typing import Iterator, List, Tuple
 import torch
 from torch import nn
 
+#: The dtypes whose subnormal values the CPU computes on slowly.
+FLUSHED_DTYPES = (torch.float32, torch.float64, torch.bfloat16)
+
 
 def _float_tensors(module: nn.Module) -> Iterator[torch.Tensor]:
-    """Every floating parameter and buffer of ``module``, each once."""
+    """Every CPU parameter and buffer of ``module`` of a flushed dtype,
+    each once (tied weights are one tensor)."""
     seen = set()
     for tensor in list(module.parameters()) + list(module.buffers()):
-        if tensor.is_floating_point() and id(tensor) not in seen:
+        if (tensor.dtype in FLUSHED_DTYPES and tensor.device.type == 'cpu'
+                and id(tensor) not in seen):
             seen.add(id(tensor))
             yield tensor
 
@@ -43,7 +52,7 @@ def _denormal_mask(tensor: torch.Tensor) -> torch.Tensor:
 @torch.no_grad()
 def flush_denormals_(module: nn.Module) -> int:
     """Set every denormal entry of ``module``'s floating parameters and
-    buffers to zero, in place.
+    buffers (on the CPU, float32, float64 or bfloat16) to zero, in place.
 
     Args:
         module (nn.Module): The model (unwrapped, or any submodule).
@@ -77,13 +86,13 @@ def denormals_flushed(module: nn.Module) -> Iterator[int]:
         int: How many entries were zeroed.
     """
     saved: List[Tuple[torch.Tensor, torch.Tensor, torch.Tensor]] = []
-    with torch.no_grad():
-        for tensor in _float_tensors(module):
-            mask = _denormal_mask(tensor)
-            if bool(mask.any()):
-                saved.append((tensor, mask, tensor[mask].clone()))
-                tensor.masked_fill_(mask, 0.0)
     try:
+        with torch.no_grad():
+            for tensor in _float_tensors(module):
+                mask = _denormal_mask(tensor)
+                if bool(mask.any()):
+                    saved.append((tensor, mask, tensor[mask].clone()))
+                    tensor.masked_fill_(mask, 0.0)
         yield sum(int(mask.sum()) for _, mask, _ in saved)
     finally:
         with torch.no_grad():

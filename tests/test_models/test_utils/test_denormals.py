@@ -9,19 +9,34 @@ from mmreid_unsup.models.utils.denormals import (denormals_flushed,
 TINY = torch.finfo(torch.float32).tiny
 
 
+class Net(nn.Module):
+    """A small convolutional net whose first layer is also reachable under
+    a second name (tied weights), with an integer buffer."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.body = nn.Sequential(
+            nn.Conv2d(3, 4, 1), nn.BatchNorm2d(4), nn.ReLU(),
+            nn.Conv2d(4, 2, 1))
+        self.tied = self.body[0]
+        self.register_buffer('counter', torch.tensor([3]))
+
+    def __getitem__(self, idx: int) -> nn.Module:
+        return self.body[idx]
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.body(x)
+
+
 def model_with_denormals() -> nn.Module:
     torch.manual_seed(0)
-    model = nn.Sequential(
-        nn.Conv2d(3, 4, 1), nn.BatchNorm2d(4), nn.ReLU(), nn.Conv2d(4, 2, 1))
+    model = Net()
     with torch.no_grad():
         # A dead output channel: weights shrunk below float32's normal
         # range, as long weight decay leaves them in pretrained models.
         model[0].weight[1] = TINY / 4
         model[0].weight[2, 0] = -TINY / 8
         model[1].running_var[3] = TINY / 2
-    # An integer buffer and a weight the module shares are not floats to
-    # flush twice or at all.
-    model.register_buffer('counter', torch.tensor([3]))
     return model
 
 
@@ -80,11 +95,33 @@ def test_context_restores_after_an_error():
     assert denormal_count(model) == 5
 
 
-def test_parameters_keep_their_gradients_and_identity():
+def test_parameters_stay_the_optimizer_s_and_keep_their_gradients():
     model = model_with_denormals()
     weight = model[0].weight
+    model(torch.randn(2, 3, 4, 4)).sum().backward()
+    grad = weight.grad.clone()
     with denormals_flushed(model):
-        assert model[0].weight is weight
-    assert model[0].weight is weight and weight.requires_grad
+        assert model[0].weight is weight and model.tied.weight is weight
     flush_denormals_(model)
-    assert model[0].weight is weight and weight.grad is None
+    assert model[0].weight is weight and weight.requires_grad
+    assert torch.equal(weight.grad, grad)
+    # Still the leaf the optimizer steps.
+    before = weight.detach().clone()
+    torch.optim.SGD(model.parameters(), lr=0.1).step()
+    torch.testing.assert_close(weight.detach(), before - 0.1 * grad)
+
+
+def test_only_cpu_float32_float64_bfloat16_are_flushed():
+    """float16 is computed on in float32, where its subnormals are
+    normal numbers: zeroing them would only lose precision."""
+    half = nn.Linear(2, 2).half()
+    with torch.no_grad():
+        half.weight[0, 0] = torch.finfo(torch.float16).tiny / 4
+    assert flush_denormals_(half) == 0
+    assert float(half.weight[0, 0]) != 0.0
+    for dtype in (torch.float64, torch.bfloat16):
+        layer = nn.Linear(2, 2).to(dtype)
+        with torch.no_grad():
+            layer.weight[0, 0] = torch.finfo(dtype).tiny / 4
+        assert flush_denormals_(layer) == 1, dtype
+        assert float(layer.weight[0, 0]) == 0.0
