@@ -110,7 +110,8 @@ def _distinct_models():
 def test_every_model_takes_channels_last_batches(path):
     """Part-based necks and heads must not assume the NCHW layout (a
     ``.view`` of a channels-last map fails): the refresh pass feeds
-    channels-last batches by default."""
+    channels-last batches when asked or when the data preprocessor makes
+    them."""
     from mmengine.config import Config
     from mmengine.registry import init_default_scope
 
