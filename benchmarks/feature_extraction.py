@@ -37,6 +37,17 @@ PROTOCOL_CONFIG = (REPO_ROOT / 'configs' / 'osnet' /
                    'osnet-x0.25_msmt17-torchreid_cuhk03-dev.py')
 
 
+def protocol_model() -> torch.nn.Module:
+    """The protocol config's model with the zoo's torchreid weights
+    (``osnet-x0.25_msmt17-torchreid``, in the repository), loaded strictly
+    by :func:`mmreid_unsup.apis.init_model`; in eval mode."""
+    from mmreid_unsup.apis import init_model
+    from mmreid_unsup.model_zoo import get_checkpoint
+    return init_model(
+        PROTOCOL_CONFIG,
+        str(get_checkpoint('osnet-x0.25_msmt17-torchreid')))
+
+
 def build_loader(cfg, num_images: int, batch_size: int,
                  data_root: Optional[str] = None):
     """The first ``num_images`` training crops with the test pipeline
@@ -65,27 +76,11 @@ def run(num_images: int,
     """Time every (layout, denormal weights, batch size) setting; returns
     the rows."""
     from mmengine.config import Config
-    from mmengine.registry import init_default_scope
 
     from mmreid_unsup.engine.feature_extraction import \
         extract_dataset_features
-    from mmreid_unsup.model_zoo import get_checkpoint
-    from mmreid_unsup.registry import MODELS
-    from mmreid_unsup.utils import safe_torch_load
-    init_default_scope('mmreid_unsup')
     cfg = Config.fromfile(str(PROTOCOL_CONFIG))
-    model_cfg = cfg.model.to_dict()
-    for part in ('backbone', 'neck'):
-        model_cfg[part].pop('init_cfg', None)
-    model = MODELS.build(model_cfg)
-    state = safe_torch_load(
-        str(get_checkpoint('osnet-x0.25_msmt17-torchreid')),
-        map_location='cpu')
-    missing, unexpected = model.load_state_dict(
-        state['state_dict'], strict=False)
-    if unexpected or set(missing) - {'pseudo_labels'}:
-        raise RuntimeError(f'the zoo checkpoint does not fit {PROTOCOL_CONFIG}'
-                           f': missing {missing}, unexpected {unexpected}')
+    model = protocol_model()
     rows, baseline = [], None
     for channels_last in (False, True):
         for flush in (False, True):

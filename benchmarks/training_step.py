@@ -36,29 +36,13 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 
-def protocol_model() -> torch.nn.Module:
-    """OSNet-x0.25 and its 512-d fc with the zoo's torchreid weights."""
-    from mmreid_unsup.model_zoo import get_checkpoint
-    from mmreid_unsup.models import OSNet, OSNetFCNeck
-    from mmreid_unsup.utils import safe_torch_load
-    model = torch.nn.Sequential(OSNet('x0_25'), OSNetFCNeck(128))
-    state = safe_torch_load(
-        str(get_checkpoint('osnet-x0.25_msmt17-torchreid')),
-        map_location='cpu')['state_dict']
-    parts = {'backbone.': '0.', 'neck.': '1.'}
-    model.load_state_dict({
-        parts[key.split('.')[0] + '.'] + key.split('.', 1)[1]: value
-        for key, value in state.items()
-        if key.split('.')[0] + '.' in parts
-    })
-    return model
-
-
 def measure(steps: int, batch_size: int) -> Dict[str, List[float]]:
     """Seconds of each step, per setting (one warm-up step each first)."""
+    from feature_extraction import protocol_model
+
     from mmreid_unsup.models.utils.denormals import flush_denormals_
     torch.manual_seed(0)
-    model = protocol_model()
+    model = protocol_model().train()
     batch = torch.randn(batch_size, 3, 256, 128)
     channels_last = batch.contiguous(memory_format=torch.channels_last)
     settings = {}
@@ -73,7 +57,7 @@ def measure(steps: int, batch_size: int) -> Dict[str, List[float]]:
     def step(name: str) -> float:
         copy, optimizer, x = settings[name]
         start = time.perf_counter()
-        loss = copy(x).pow(2).mean()
+        loss = copy.neck(copy.backbone(x)).pow(2).mean()
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()

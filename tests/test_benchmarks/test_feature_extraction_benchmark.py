@@ -49,10 +49,10 @@ def test_training_step_benchmark_times_every_setting(tmp_path):
     assert all(result['speedup'][name] > 0 for name in settings)
 
 
-def test_training_step_benchmark_starts_from_the_released_weights():
+def test_benchmarks_start_from_the_released_weights():
     """The zoo's torchreid OSNet, which carries the denormal weights."""
-    script = load_script(REPO_ROOT / 'benchmarks' / 'training_step.py',
-                         'training_step_benchmark')
+    script = load_script(REPO_ROOT / 'benchmarks' / 'feature_extraction.py',
+                         'feature_extraction_benchmark')
     model = script.protocol_model()
     tiny = torch.finfo(torch.float32).tiny
     denormal = sum(int(((p.abs() < tiny) & (p != 0)).sum())

@@ -19,7 +19,7 @@ class DenormalFlushHook(Hook):
     with denormal operands many times slower than with normal ones (see
     :mod:`mmreid_unsup.models.utils.denormals`). Zeroing them changes each
     by less than 1.2e-38; on that OSNet a training step with channels-last
-    batches measured 1.38x faster (``benchmarks/training_step.py``).
+    batches measured 1.37x faster (``benchmarks/training_step.py``).
 
     When:
 
