@@ -14,6 +14,8 @@ from typing import Dict, List, Optional
 
 from mmengine.config import Config
 
+from learning_checks import learning_seed
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -154,7 +156,8 @@ def short_demo_cfg(data_root: Path,
 
     Returns:
         Config: A config ready for ``build_runner``, single process,
-        no worker processes, deterministic.
+        no worker processes, deterministic, seeded with
+        :func:`learning_checks.learning_seed`.
     """
     cfg = Config.fromfile(str(config))
     for key in ('train_dataloader', 'cluster_dataloader', 'val_dataloader',
@@ -169,6 +172,6 @@ def short_demo_cfg(data_root: Path,
     cfg.custom_hooks[0]['progress'] = False
     cfg.default_hooks.checkpoint = dict(
         type='CheckpointHook', interval=max_epochs)
-    cfg.randomness = dict(seed=0, deterministic=True)
+    cfg.randomness = dict(seed=learning_seed(), deterministic=True)
     cfg.work_dir = str(work_dir)
     return cfg

@@ -2,6 +2,7 @@
 on a small synthetic set, and its pseudo pairs get better as it does."""
 import pytest
 
+from learning_checks import LearningChecks
 from mmreid_unsup.engine import build_runner
 from tiny_cluster_contrast import REPO_ROOT, short_demo_cfg
 from val_history import ValHistoryHook
@@ -25,7 +26,8 @@ class _Probe(ValHistoryHook):
                 'train/pseudo_pair_precision').current())
 
 
-def test_training_beats_the_untrained_model(e2e_synthetic_root, tmp_path):
+def test_training_beats_the_untrained_model(e2e_synthetic_root, tmp_path,
+                                            record_property):
     # The PPSSL demo recipe (64x32) for 10 x 15 iterations: about 60 s on 2
     # cores with AVX-512. Measured with seeds 0 and 1 (native AVX-512
     # kernels only): mAP gain +17.0 and +15.4, rank-1 gain +21.3 and +23.4.
@@ -39,7 +41,9 @@ def test_training_beats_the_untrained_model(e2e_synthetic_root, tmp_path):
     before = runner.val()
     runner.train()
     after = probe.history[-1]
-    assert after['reid/mAP'] > before['reid/mAP'] + 8, (before, after)
-    assert after['reid/rank1'] > before['reid/rank1'] + 8, (before, after)
-    assert probe.pair_precision[-1] > probe.pair_precision[0], (
-        probe.pair_precision)
+    checks = LearningChecks(record_property)
+    checks.gain('reid/mAP', before, after, 8)
+    checks.gain('reid/rank1', before, after, 8)
+    checks.above('pair precision gain',
+                 probe.pair_precision[-1] - probe.pair_precision[0], 0)
+    checks.verify()
