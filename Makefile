@@ -1,6 +1,9 @@
 # The two commands of the README. Each one sets itself up on a fresh machine
 # with Python 3.11: a local virtualenv in .venv with the pinned working set.
 PYTHON ?= python3
+# The shared folder `make data` links from (the CUHK03 crops and torchreid's
+# weights); by default beside the repository.
+SHARED ?= ../shared
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
@@ -8,7 +11,7 @@ PYTEST_ARGS ?=
 # What `make test-fast` leaves out: the markers of pytest.ini.
 FAST_MARKERS := not e2e and not dist and not slow
 
-.PHONY: demo test test-fast lint venv clean-venv
+.PHONY: demo test test-fast lint venv clean-venv data
 
 venv: $(STAMP)
 
@@ -41,3 +44,30 @@ test-fast: $(STAMP)
 
 clean-venv:
 	rm -rf $(VENV)
+
+# Link the shared CUHK03 crops and torchreid's weights under data/, where the
+# configs read them (docs/en/user_guides/data.md): data/cuhk03 ->
+# $(SHARED)/data/cuhk03, data/weights -> $(SHARED)/weights, absolute links.
+# An entry of data/ already there is left as it is. Not needed by `make test`
+# or `make demo`.
+data:
+	@for pair in cuhk03=data/cuhk03 weights=weights; do \
+	  link="data/$${pair%%=*}"; src="$(SHARED)/$${pair#*=}"; \
+	  if [ -e "$$link" ]; then \
+	    echo "$$link is already there ($$(cd "$$link" && pwd -P))"; \
+	    continue; \
+	  fi; \
+	  if [ -L "$$link" ]; then \
+	    echo "make data: $$link is a broken link to $$(readlink "$$link");" \
+	      "remove it and run make data again" >&2; \
+	    exit 1; \
+	  fi; \
+	  if [ ! -d "$$src" ]; then \
+	    echo "make data: $$src not found (the shared folder's" \
+	      "$${pair#*=}/). If the shared folder is not $(SHARED):" \
+	      "make data SHARED=/path/to/shared" >&2; \
+	    exit 1; \
+	  fi; \
+	  mkdir -p data && target="$$(cd "$$src" && pwd -P)" && \
+	    ln -s "$$target" "$$link" && echo "$$link -> $$target"; \
+	done

@@ -1,14 +1,15 @@
 """Time the bad-data check of a re-ID dataset on real and synthetic images.
 
-``python benchmarks/data_check.py [--cuhk03 ../shared/data/cuhk03]
+``python benchmarks/data_check.py [--cuhk03 data/cuhk03]
 [--synthetic 4000] [--size 256x128] [--repeats 3]
 [--out benchmarks/results/data_check.json]``
 
 Two image sets:
 
 - ``cuhk03``: the real CUHK03 crops (64x128 JPEG) of the all-train list
-  ``splits/train.csv`` (7,365 images), read by ``ReIDAnnotationDataset``;
-  skipped when the folder is not there.
+  ``splits/train.csv`` (7,365 images), read by ``ReIDAnnotationDataset``
+  from ``data/cuhk03`` (``make data`` links it); skipped when the folder is
+  not there.
 - ``synthetic``: ``--synthetic`` generated crops (smooth random colours plus
   noise, JPEG quality 95, ``--size`` pixels) in Market-1501's layout, read
   by ``Market1501``. One file in a hundred is replaced by a bad one, in
@@ -208,8 +209,9 @@ def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         '--cuhk03',
-        default=osp.join(REPO_ROOT, '..', 'shared', 'data', 'cuhk03'),
-        help='the CUHK03 folder of ../shared ("" to skip it)')
+        default=osp.join(REPO_ROOT, 'data', 'cuhk03'),
+        help='the CUHK03 crops (default: data/cuhk03 of the repository, '
+        'linked by make data; "" to skip them)')
     parser.add_argument(
         '--synthetic',
         type=int,
@@ -251,7 +253,8 @@ def main() -> int:
                                            args.repeats)
         results['cuhk03 (real)']['image_size'] = '128x64'
     elif cuhk03:
-        print(f'skipping CUHK03: {cuhk03}/splits/train.csv not found')
+        print(f'skipping CUHK03: {cuhk03}/splits/train.csv not found '
+              '(make data links the shared crops there)')
 
     if args.synthetic:
         height, width = (int(v) for v in args.size.lower().split('x'))

@@ -10,7 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 from types import ModuleType
-from typing import Dict, List, Optional
+from typing import Any, Dict, List, Optional
 
 from mmengine.config import Config
 
@@ -23,6 +23,33 @@ def shared_dir() -> Path:
     """``../shared`` beside the repository; ``MMREID_SHARED_DIR`` overrides."""
     return Path(
         os.environ.get('MMREID_SHARED_DIR', REPO_ROOT.parent / 'shared'))
+
+
+#: The configs' in-repository data paths (``make data`` links them) and
+#: where each one is in ``shared_dir()``.
+SHARED_LINKS = {
+    'data/cuhk03': ('data', 'cuhk03'),
+    'data/weights': ('weights', ),
+}
+
+
+def with_shared_paths(node: Any) -> Any:
+    """A copy of a config tree (a dict, ``Config`` or list) whose
+    ``data/cuhk03`` and ``data/weights`` paths point into ``shared_dir()``.
+
+    The configs read the CUHK03 crops and torchreid's weights under
+    ``data/``, which a fresh clone has not linked yet (``make data``);
+    tests find them through ``shared_dir()`` instead.
+    """
+    if isinstance(node, dict):
+        return {k: with_shared_paths(v) for k, v in node.items()}
+    if isinstance(node, (list, tuple)):
+        return type(node)(with_shared_paths(v) for v in node)
+    if isinstance(node, str):
+        for link, parts in SHARED_LINKS.items():
+            if node == link or node.startswith(link + '/'):
+                return str(shared_dir().joinpath(*parts)) + node[len(link):]
+    return node
 
 
 def load_script(path: Path,

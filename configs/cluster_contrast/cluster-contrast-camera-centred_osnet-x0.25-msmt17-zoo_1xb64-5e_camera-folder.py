@@ -6,7 +6,7 @@
 #   --cfg-options train_dataloader.dataset.data_root=...
 #   cluster_dataloader.dataset.data_root=...);
 # - start: the model zoo entry osnet-x0.25_msmt17-torchreid (in the
-#   repository, no download), so nothing is read from ../shared;
+#   repository, no download), so data/weights is not needed;
 # - no validation during training (the crops have no identities); evaluate
 #   the result with tools/test.py on a labelled query / gallery: the test set
 #   here is CUHK03 dev, replace it with yours.

@@ -1,4 +1,4 @@
-# CPU recipe on the real CUHK03 crops (../shared/data/cuhk03, dev protocol):
+# CPU recipe on the real CUHK03 crops (data/cuhk03, dev protocol):
 # ResNet-18 (ImageNet init where it can be downloaded), 128x64, one process,
 # 64 images (16 pseudo identities x 4), 10 epochs of 100 iterations: about
 # 30 minutes on 2 CPU cores (figures in configs/cluster_contrast/README.md).

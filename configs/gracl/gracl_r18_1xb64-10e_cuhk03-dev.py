@@ -1,4 +1,4 @@
-# CPU recipe on the real CUHK03 crops (../shared/data/cuhk03, dev protocol),
+# CPU recipe on the real CUHK03 crops (data/cuhk03, dev protocol),
 # with the backbone, input size, schedule and seed of the Cluster-Contrast
 # CPU recipe (configs/cluster_contrast/cluster-contrast_r18_1xb64-10e_
 # cuhk03-dev.py): ResNet-18 (ImageNet init where it can be downloaded),

@@ -3,7 +3,7 @@
 # with tools/model_converters/torchreid2mmreid.py and evaluated without any
 # adaptation on the CUHK03 dev query / gallery ("direct transfer"). Every
 # protocol config starts from these weights; `init_cfg` reads torchreid's file
-# from ../shared as they do, and the model zoo entry
+# from data/weights as they do, and the model zoo entry
 # osnet-x0.25_msmt17-torchreid is the converted copy in the repository.
 _base_ = ['../_base_/protocols/cpu_cuhk03-dev_osnet-x0.25-msmt17.py']
 

@@ -1,4 +1,4 @@
-# CPU recipe on the real CUHK03 crops (../shared/data/cuhk03, dev protocol)
+# CPU recipe on the real CUHK03 crops (data/cuhk03, dev protocol)
 # with the Cluster-Contrast CPU recipe's backbone, input (128x64), budget
 # (one process, 64 images, 10 epochs of 100 iterations) and seed: ResNet-18
 # (ImageNet init where it can be downloaded). A 128x64 input leaves an 8x4

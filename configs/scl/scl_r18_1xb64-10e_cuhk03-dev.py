@@ -1,4 +1,4 @@
-# CPU recipe on the real CUHK03 crops (../shared/data/cuhk03, dev protocol),
+# CPU recipe on the real CUHK03 crops (data/cuhk03, dev protocol),
 # with the Cluster-Contrast CPU recipe's backbone, input, budget and seed:
 # ResNet-18 (ImageNet init where it can be downloaded), 128x64, one process,
 # 10 epochs of 100 iterations of 64 images, seed 1. The embedding keeps SCL's

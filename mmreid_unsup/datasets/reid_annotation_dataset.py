@@ -40,13 +40,13 @@ class ReIDAnnotationDataset(BaseReIDDataset):
     ``camid = raw_camid - camid_base``, for every file of the dataset, so a
     camera keeps its index in train, query and gallery whatever cameras a
     particular file happens to contain. A raw camid below ``camid_base`` is
-    an error. (The CUHK03 development splits in ``../shared/data/cuhk03``
+    an error. (The CUHK03 development splits in ``data/cuhk03``
     number their cameras from 1: use ``camid_base=1``.)
 
     Example::
 
         dict(type='ReIDAnnotationDataset',
-             data_root='../shared/data/cuhk03',
+             data_root='data/cuhk03',
              split='test',
              query_ann_file='splits/dev_query.csv',
              gallery_ann_file='splits/dev_gallery.csv',

@@ -36,7 +36,8 @@ def _pretrained_cfgs(init_cfg: Any) -> List[dict]:
 
 def _point_at_weights(node: Any) -> Any:
     """A copy of a config tree whose protocol checkpoints name WEIGHTS
-    (the shared directory may be elsewhere than ``../shared``)."""
+    (the configs read ``data/weights``, which a fresh clone has not
+    linked, and the shared directory may be elsewhere than ``../shared``)."""
     if isinstance(node, dict):
         node = {k: _point_at_weights(v) for k, v in node.items()}
         if (node.get('type') == 'Pretrained' and Path(str(

@@ -6,7 +6,7 @@ from mmengine.config import Config
 from mmengine.registry import init_default_scope
 
 from mmreid_unsup.registry import MODELS
-from tiny_cluster_contrast import REPO_ROOT, shared_dir
+from tiny_cluster_contrast import REPO_ROOT, shared_dir, with_shared_paths
 
 PROTOCOL = (REPO_ROOT / 'configs' / '_base_' / 'protocols' /
             'cpu_cuhk03-dev_osnet-x0.25-msmt17.py')
@@ -72,14 +72,12 @@ def test_only_the_method_differs(path):
 
 @pytest.mark.skipif(not WEIGHTS.is_file(), reason=f'{WEIGHTS} not found')
 @pytest.mark.parametrize('path', METHOD_CONFIGS, ids=lambda p: p.name)
-def test_starts_from_the_msmt17_osnet(path, monkeypatch):
-    monkeypatch.chdir(REPO_ROOT)  # the weights path is relative to it
+def test_starts_from_the_msmt17_osnet(path):
     init_default_scope('mmreid_unsup')
     cfg = Config.fromfile(str(path))
-    for part in ('backbone', 'neck'):
-        if cfg.model[part].get('init_cfg'):
-            cfg.model[part].init_cfg.checkpoint = str(WEIGHTS)
-    model = MODELS.build(cfg.model)
+    # Every Pretrained part (GSL's patch embeddings too) reads WEIGHTS,
+    # not data/weights, which a fresh clone has not linked.
+    model = MODELS.build(with_shared_paths(cfg.model.to_dict()))
     model.init_weights()
     state = torch.load(WEIGHTS, map_location='cpu', weights_only=True)
     state = state.get('state_dict', state)

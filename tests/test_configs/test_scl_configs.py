@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from mmengine.config import Config
 
-from tiny_cluster_contrast import REPO_ROOT, shared_dir
+from tiny_cluster_contrast import REPO_ROOT, shared_dir, with_shared_paths
 from mmreid_unsup.registry import MODELS
 
 SCL_DIR = REPO_ROOT / 'configs' / 'scl'
@@ -145,19 +145,20 @@ def test_paper_scale_recipes_keep_the_reference_sgd():
 @pytest.mark.skipif(
     not (shared_dir() / 'weights' / 'osnet_x0_25_msmt17.pth').is_file(),
     reason='the MSMT17 OSNet weights are not available')
-def test_protocol_scl_starts_from_the_protocol_s_model(monkeypatch):
+def test_protocol_scl_starts_from_the_protocol_s_model():
     # At initialisation SCL's global feature is the plain protocol OSNet's
     # feature (backbone + pretrained fc), for the same input in eval mode.
     import torch
     from mmengine.registry import init_default_scope
-    monkeypatch.chdir(REPO_ROOT)  # the weights path is relative to it
     init_default_scope('mmreid_unsup')
     protocol = _load(PROTOCOL)
     backbone = protocol.protocol_backbone.to_dict()
     backbone.pop('_delete_')
-    plain = MODELS.build(
-        dict(type='BaseReIDModel', backbone=backbone, neck=_protocol_neck()))
-    scl = MODELS.build(_load(PROTOCOL_RECIPE).model)
+    # The weights from shared_dir(), not from the unlinked data/weights.
+    plain = MODELS.build(with_shared_paths(
+        dict(type='BaseReIDModel', backbone=backbone, neck=_protocol_neck())))
+    scl = MODELS.build(with_shared_paths(
+        _load(PROTOCOL_RECIPE).model.to_dict()))
     for model in (plain, scl):
         model.init_weights()
         model.eval()

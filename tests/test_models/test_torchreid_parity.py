@@ -39,7 +39,8 @@ pytestmark = pytest.mark.skipif(
 
 def _with_weights(node):
     """The config tree with every Pretrained checkpoint pointing at the
-    shared weights (the shared folder may be elsewhere than ../shared)."""
+    shared weights (the configs read data/weights, which a fresh clone has
+    not linked, and the shared folder may be elsewhere than ../shared)."""
     if isinstance(node, dict):
         node = {k: _with_weights(v) for k, v in node.items()}
         if node.get('type') == 'Pretrained':

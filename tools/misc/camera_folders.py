@@ -7,9 +7,9 @@ columns ``filename`` and ``camid`` (``ReIDAnnotationDataset``'s files; a
 is linked (or copied, ``--copy``) to ``OUT/cam_<camid>/<file name>``.
 
 Try the fine-tuning story with no crops of your own: the CUHK03 training
-crops stand in for them::
+crops stand in for them (``make data`` links them to ``data/cuhk03``)::
 
-    python tools/misc/camera_folders.py ../shared/data/cuhk03 \\
+    python tools/misc/camera_folders.py data/cuhk03 \\
         splits/dev_train.csv data/my_cameras
 """
 import argparse

@@ -13,8 +13,8 @@ Usage::
 
     python tools/model_converters/torchreid_reference_features.py \\
         --osnet-py DEEP_PERSON_REID/torchreid/models/osnet.py \\
-        --weights ../shared/weights/osnet_x0_25_msmt17.pth \\
-        --data-root ../shared/data/cuhk03 --ann-file splits/dev_query.csv \\
+        --weights data/weights/osnet_x0_25_msmt17.pth \\
+        --data-root data/cuhk03 --ann-file splits/dev_query.csv \\
         --num-images 200 --out tests/data/torchreid_parity/REF.npz
 
 The ``.npz`` holds ``filenames`` (relative to the data root), ``features``

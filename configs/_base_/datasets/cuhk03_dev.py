@@ -1,12 +1,12 @@
-# The real CUHK03 (detected) crops of ../shared/data/cuhk03, development
+# The real CUHK03 (detected) crops under data/cuhk03, development
 # protocol, as the CPU recipes read them: 128x64 input, one process with two
 # loader workers, 100 iterations of 64 images per epoch. 567 identities to
 # train on without labels (dev_train.csv), 200 other identities as query /
 # gallery (dev_query.csv / dev_gallery.csv); the CSV files number cameras
-# from 1. Research use only: the images stay in ../shared and are never
-# copied here. (The fair CPU protocol reads the same sets at 256x128:
-# ../protocols/.)
-data_root = '../shared/data/cuhk03'
+# from 1. Research use only: data/cuhk03 is a link to the shared copy
+# (`make data`, docs/en/user_guides/data.md) and the images are never copied
+# here. (The fair CPU protocol reads the same sets at 256x128: ../protocols/.)
+data_root = 'data/cuhk03'
 cuhk03_dev_train = dict(
     type='ReIDAnnotationDataset',
     data_root=data_root,

@@ -1,6 +1,6 @@
 # The fair CPU comparison protocol (benchmarks/compare_methods.py): every
 # method starts from the same public re-ID model, the MSMT17-trained
-# OSNet-x0.25 of torchreid (../shared/weights/osnet_x0_25_msmt17.pth), and
+# OSNet-x0.25 of torchreid (data/weights/osnet_x0_25_msmt17.pth), and
 # adapts without labels to the real CUHK03 crops (dev_train.csv, 5,452
 # images), evaluated on dev_query.csv / dev_gallery.csv. Input size, batch,
 # iterations, epochs, learning-rate schedule and seed are fixed here: 5
@@ -25,7 +25,7 @@
 # comparisons would measure noise (../shared/ENVIRONMENT.md).
 
 # -- The starting model -------------------------------------------------------
-protocol_weights = '../shared/weights/osnet_x0_25_msmt17.pth'
+protocol_weights = 'data/weights/osnet_x0_25_msmt17.pth'
 # torchreid's parameter names: the backbone takes the conv layers and the
 # neck its `fc` embedding from the same file (each ignores the other's keys).
 protocol_backbone = dict(
@@ -54,7 +54,7 @@ protocol_data_preprocessor = dict(
 # (mean cosine 1.0000 on 200 CUHK03 crops, tests/test_models/
 # test_torchreid_parity.py): 18.88 mAP on CUHK03 dev, as in torchreid; with
 # the OpenCV bicubic resize used before, 0.983 and 17.93 mAP.
-data_root = '../shared/data/cuhk03'
+data_root = 'data/cuhk03'
 cuhk03_dev_train = dict(
     type='ReIDAnnotationDataset',
     data_root=data_root,
