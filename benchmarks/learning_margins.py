@@ -59,8 +59,9 @@ def parse_junit(path: Path) -> List[Dict]:
         path (Path): pytest's ``--junitxml`` output.
 
     Returns:
-        list[dict]: Per test case: ``test`` (``file::name``), ``passed``
-        and ``checks`` (``{name: {'value': v, 'threshold': t}}``).
+        list[dict]: Per test case: ``test`` (``file::name``), ``passed``,
+        ``seconds`` (its duration) and ``checks``
+        (``{name: {'value': v, 'threshold': t}}``).
     """
     cases = []
     for case in ET.parse(path).getroot().iter('testcase'):
@@ -84,6 +85,7 @@ def parse_junit(path: Path) -> List[Dict]:
             dict(
                 test=f"{module}::{case.get('name')}",
                 passed=not failed,
+                seconds=float(case.get('time', 'nan')),
                 checks=checks))
     return cases
 

@@ -70,6 +70,7 @@ def test_margins_over_seeds_and_kernels(tmp_path, monkeypatch):
     assert [(r['kernels'], r['seed'], r['passed']) for r in runs] == [
         ('native', 0, False), ('native', 1, True),
         ('default', 0, False), ('default', 1, True)]
+    assert all(r['seconds'] >= 0 for r in runs)
     summary = {row['check']: row for row in result['summary']}
     assert set(summary) == {'reid/mAP gain', 'pseudo-label ARI'}
     gain = summary['reid/mAP gain']
