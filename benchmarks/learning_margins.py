@@ -17,11 +17,14 @@ Kernel settings: ``native`` (what the CPU has), ``avx2``
 Usage::
 
     python benchmarks/learning_margins.py [--seeds 0 1 2]
-        [--kernels native avx2 default] [--workers 2]
+        [--kernels native avx2 default] [--workers 2] [--jobs 1]
+        [--tests NODE_ID ...]
         [--out benchmarks/results/learning_margins.json]
 
-About 40 minutes on 2 cores with AVX-512 for the default 3 x 3 runs of the
-five tests.
+Each (kernels, seed) pair is one pytest run with ``--workers`` xdist
+workers; ``--jobs`` such runs go at once (for one test, ``--workers 1
+--jobs 2`` keeps two cores busy). About an hour on 2 cores with AVX-512
+for the default 3 x 3 runs of the five tests.
 """
 import argparse
 import os
@@ -29,6 +32,7 @@ import subprocess
 import sys
 import tempfile
 import xml.etree.ElementTree as ET
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Dict, Iterable, List, Optional
 
@@ -180,6 +184,9 @@ def main(argv: Optional[List[str]] = None) -> Dict:
         default=['native', 'avx2', 'default'])
     parser.add_argument('--workers', type=int, default=2)
     parser.add_argument(
+        '--jobs', type=int, default=1,
+        help='pytest runs at once (each with --workers workers)')
+    parser.add_argument(
         '--tests', nargs='+', default=list(LEARNING_TESTS),
         help='test node ids (default: the five learning tests)')
     parser.add_argument(
@@ -189,10 +196,12 @@ def main(argv: Optional[List[str]] = None) -> Dict:
     args = parser.parse_args(argv)
 
     import compare_methods
-    runs = []
-    for kernels in args.kernels:
-        for seed in args.seeds:
-            runs += run_tests(kernels, seed, args.workers, args.tests)
+    settings = [(k, seed) for k in args.kernels for seed in args.seeds]
+    with ThreadPoolExecutor(max_workers=args.jobs) as pool:
+        results = pool.map(
+            lambda setting: run_tests(*setting, args.workers, args.tests),
+            settings)
+        runs = [case for cases in results for case in cases]
     summary = summarise(runs)
     result = dict(
         **compare_methods.run_record(),

@@ -63,7 +63,8 @@ def test_margins_over_seeds_and_kernels(tmp_path, monkeypatch):
     out = tmp_path / 'margins.json'
     result = script.main([
         '--seeds', '0', '1', '--kernels', 'native', 'default',
-        '--workers', '1', '--tests', str(test_file), '--out', str(out)
+        '--workers', '1', '--jobs', '2', '--tests', str(test_file), '--out',
+        str(out)
     ])
     assert json.loads(out.read_text()) == json.loads(json.dumps(result))
     runs = result['runs']
