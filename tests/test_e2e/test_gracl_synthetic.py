@@ -68,9 +68,13 @@ def test_training_beats_the_untrained_model(e2e_synthetic_root, tmp_path,
                                             record_property):
     # The GRACL demo recipe (64x32, camera-centred clustering) for 10 x 20
     # iterations: about 60 s on 2 cores with AVX-512, 105 s with AVX2
-    # kernels. Measured over seeds 0-1 and kernels (see
-    # test_cluster_contrast_synthetic.py), 3 runs: mAP gain +12.7 to +14.6,
-    # rank-1 gain +10.6 to +12.8, last pseudo-label ARI 0.385 to 0.456.
+    # kernels. Thresholds about half the lowest value measured
+    # (benchmarks/results/learning_margins.md: seeds 0-2 x kernels native
+    # (AVX-512), avx2 and default (ONEDNN_MAX_CPU_ISA=AVX2), 9 runs,
+    # 2026-12-07 on the Xeon): mAP gain +9.2 to +18.5,
+    # rank-1 gain +4.3 to +19.1 (47 queries: one
+    # is 2.1 points, so rank-1 need only rise), last pseudo-label ARI
+    # 0.349 to 0.435.
     cfg = short_demo_cfg(
         e2e_synthetic_root,
         tmp_path,
@@ -85,8 +89,8 @@ def test_training_beats_the_untrained_model(e2e_synthetic_root, tmp_path,
     runner.train()
     after = probe.history[-1]
     checks = LearningChecks(record_property)
-    checks.gain('reid/mAP', before, after, 8)
-    checks.gain('reid/rank1', before, after, 6)
+    checks.gain('reid/mAP', before, after, 5)
+    checks.gain('reid/rank1', before, after, 0)
     scalars = runner.message_hub.log_scalars
     checks.above('pseudo-label ARI', scalars['train/pseudo_ari'].current(),
                  0.2)

@@ -29,8 +29,11 @@ class _Probe(ValHistoryHook):
 def test_training_beats_the_untrained_model(e2e_synthetic_root, tmp_path,
                                             record_property):
     # The PPSSL demo recipe (64x32) for 10 x 15 iterations: about 60 s on 2
-    # cores with AVX-512. Measured with seeds 0 and 1 (native AVX-512
-    # kernels only): mAP gain +17.0 and +15.4, rank-1 gain +21.3 and +23.4.
+    # cores with AVX-512. Thresholds about half the lowest value measured
+    # (benchmarks/results/learning_margins.md: seeds 0-2 x kernels native
+    # (AVX-512), avx2 and default (ONEDNN_MAX_CPU_ISA=AVX2), 9 runs,
+    # 2026-12-07 on the Xeon): mAP gain +11.1 to +23.1,
+    # rank-1 gain +8.5 to +25.5; the last pairs' precision: see below.
     cfg = short_demo_cfg(
         e2e_synthetic_root, tmp_path, max_epochs=10, iters_per_epoch=15,
         config=DEMO)
@@ -42,8 +45,8 @@ def test_training_beats_the_untrained_model(e2e_synthetic_root, tmp_path,
     runner.train()
     after = probe.history[-1]
     checks = LearningChecks(record_property)
-    checks.gain('reid/mAP', before, after, 8)
-    checks.gain('reid/rank1', before, after, 8)
+    checks.gain('reid/mAP', before, after, 6)
+    checks.gain('reid/rank1', before, after, 4)
     # The pairs found identities (chance: 1 in 40). Their precision at the
     # first refresh is recorded beside it: under AVX2 kernels it fell in
     # training once (-0.020, seed 0) while mAP and rank-1 gained more than

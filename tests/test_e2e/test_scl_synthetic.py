@@ -12,10 +12,13 @@ pytestmark = pytest.mark.e2e
 def test_training_beats_the_untrained_model(e2e_synthetic_root, tmp_path,
                                             record_property):
     # The tiny SCL recipe (32x16) for 10 x 30 iterations of 32: about 55 s
-    # on 2 cores with AVX-512, 100 s with AVX2 kernels. Measured over seeds
-    # 0-2 and kernels (see test_cluster_contrast_synthetic.py), 5 runs
-    # ('scl' protocol: 4): mAP gain +7.6 to +13.1 ('reid'), +6.1 to +13.5
-    # ('scl'); rank-1 gain +8.5 to +17.0 under both.
+    # on 2 cores with AVX-512, 100 s with AVX2 kernels. Thresholds about
+    # half the lowest value measured
+    # (benchmarks/results/learning_margins.md: seeds 0-2 x kernels native
+    # (AVX-512), avx2 and default (ONEDNN_MAX_CPU_ISA=AVX2), 9 runs,
+    # 2026-12-07 on the Xeon): mAP gain +7.4 to +11.8
+    # ('reid'), +8.3 to +14.8 ('scl'); rank-1 gain +6.4 to +19.1 ('reid'),
+    # +6.4 to +23.4 ('scl').
     cfg = tiny_scl_cfg(
         e2e_synthetic_root,
         tmp_path,
@@ -45,5 +48,5 @@ def test_training_beats_the_untrained_model(e2e_synthetic_root, tmp_path,
     checks = LearningChecks(record_property)
     for protocol in ('reid', 'scl'):
         checks.gain(f'{protocol}/mAP', before, after, 4)
-        checks.gain(f'{protocol}/rank1', before, after, 4)
+        checks.gain(f'{protocol}/rank1', before, after, 3)
     checks.verify()
