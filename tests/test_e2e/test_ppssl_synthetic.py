@@ -33,7 +33,8 @@ def test_training_beats_the_untrained_model(e2e_synthetic_root, tmp_path,
     # (benchmarks/results/learning_margins.md: seeds 0-2 x kernels native
     # (AVX-512), avx2 and default (ONEDNN_MAX_CPU_ISA=AVX2), 9 runs,
     # 2026-12-07 on the Xeon): mAP gain +11.1 to +23.1,
-    # rank-1 gain +8.5 to +25.5; the last pairs' precision: see below.
+    # rank-1 gain +8.5 to +25.5; the last pairs' precision 0.556 to 0.648
+    # (benchmarks/results/learning_margins_ppssl.md, the same 9 settings).
     cfg = short_demo_cfg(
         e2e_synthetic_root, tmp_path, max_epochs=10, iters_per_epoch=15,
         config=DEMO)
@@ -52,5 +53,5 @@ def test_training_beats_the_untrained_model(e2e_synthetic_root, tmp_path,
     # training once (-0.020, seed 0) while mAP and rank-1 gained more than
     # 8, so a rise is no requirement.
     record_property('first pair precision', probe.pair_precision[0])
-    checks.above('last pair precision', probe.pair_precision[-1], 0.2)
+    checks.above('last pair precision', probe.pair_precision[-1], 0.3)
     checks.verify()
