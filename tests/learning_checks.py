@@ -39,6 +39,18 @@ class LearningChecks:
         self.record_property = record_property
         self.failures: List[str] = []
 
+    def record(self, name: str, value: float) -> None:
+        """Record a measurement that is not required to pass a bound.
+
+        Values go through ``float`` (pytest-xdist cannot send numpy
+        scalars to the controller).
+
+        Args:
+            name (str): What was measured.
+            value (float): The measurement.
+        """
+        self.record_property(name, float(value))
+
     def above(self, name: str, value: float, threshold: float) -> None:
         """Record ``value`` and require it to be above ``threshold``.
 
@@ -47,8 +59,8 @@ class LearningChecks:
             value (float): The measurement.
             threshold (float): The bound it must exceed.
         """
-        self.record_property(name, float(value))
-        self.record_property(f'{name} threshold', float(threshold))
+        self.record(name, value)
+        self.record(f'{name} threshold', threshold)
         if not value > threshold:
             self.failures.append(f'{name} {value:.4g} <= {threshold:.4g}')
 

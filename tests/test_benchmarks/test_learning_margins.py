@@ -4,6 +4,7 @@ summarised per check."""
 import json
 import textwrap
 
+import numpy as np
 import pytest
 
 from learning_checks import SEED_ENV, LearningChecks, learning_seed
@@ -33,12 +34,15 @@ def test_checks_record_every_value_then_fail_on_all_that_missed():
     checks.gain('reid/mAP', {'reid/mAP': 10.0}, {'reid/mAP': 12.0}, 5)
     checks.above('pseudo-label ARI', 0.3, 0.2)
     checks.above('pair precision gain', 0.0, 0)
+    checks.record('first pair precision', np.float64(0.5))
     assert recorded == [('reid/mAP gain', 2.0),
                         ('reid/mAP gain threshold', 5.0),
                         ('pseudo-label ARI', 0.3),
                         ('pseudo-label ARI threshold', 0.2),
                         ('pair precision gain', 0.0),
-                        ('pair precision gain threshold', 0.0)]
+                        ('pair precision gain threshold', 0.0),
+                        ('first pair precision', 0.5)]
+    assert all(type(value) is float for _, value in recorded)
     with pytest.raises(AssertionError) as error:
         checks.verify()
     assert str(error.value).startswith(

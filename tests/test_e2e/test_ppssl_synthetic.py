@@ -52,6 +52,6 @@ def test_training_beats_the_untrained_model(e2e_synthetic_root, tmp_path,
     # first refresh is recorded beside it: under AVX2 kernels it fell in
     # training once (-0.020, seed 0) while mAP and rank-1 gained more than
     # 8, so a rise is no requirement.
-    record_property('first pair precision', probe.pair_precision[0])
+    checks.record('first pair precision', probe.pair_precision[0])
     checks.above('last pair precision', probe.pair_precision[-1], 0.3)
     checks.verify()
