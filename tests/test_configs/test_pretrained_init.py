@@ -19,7 +19,7 @@ from mmengine.registry import init_default_scope
 
 from mmreid_unsup.registry import MODELS
 from mmreid_unsup.utils import safe_torch_load
-from tiny_cluster_contrast import REPO_ROOT, shared_dir
+from tiny_cluster_contrast import REPO_ROOT, shared_dir, with_shared_paths
 
 WEIGHTS = shared_dir() / 'weights' / 'osnet_x0_25_msmt17.pth'
 PROTOCOL_CONFIGS = sorted(
@@ -32,21 +32,6 @@ def _pretrained_cfgs(init_cfg: Any) -> List[dict]:
         return []
     cfgs = init_cfg if isinstance(init_cfg, (list, tuple)) else [init_cfg]
     return [dict(c) for c in cfgs if c.get('type') == 'Pretrained']
-
-
-def _point_at_weights(node: Any) -> Any:
-    """A copy of a config tree whose protocol checkpoints name WEIGHTS
-    (the configs read ``data/weights``, which a fresh clone has not
-    linked, and the shared directory may be elsewhere than ``../shared``)."""
-    if isinstance(node, dict):
-        node = {k: _point_at_weights(v) for k, v in node.items()}
-        if (node.get('type') == 'Pretrained' and Path(str(
-                node.get('checkpoint', ''))).name == WEIGHTS.name):
-            node['checkpoint'] = str(WEIGHTS)
-        return node
-    if isinstance(node, (list, tuple)):
-        return type(node)(_point_at_weights(v) for v in node)
-    return node
 
 
 def _checkpoint_state(path: str, prefix: str = '') -> Dict[str, torch.Tensor]:
@@ -80,7 +65,8 @@ def _pretrained_parts(
 def _build_initialised(path: Path) -> Tuple[Config, torch.nn.Module]:
     init_default_scope('mmreid_unsup')
     cfg = Config.fromfile(str(path))
-    model = MODELS.build(_point_at_weights(cfg.model.to_dict()))
+    # WEIGHTS, not data/weights, which a fresh clone has not linked.
+    model = MODELS.build(with_shared_paths(cfg.model.to_dict()))
     model.init_weights()
     return cfg, model
 

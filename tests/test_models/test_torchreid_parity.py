@@ -21,7 +21,7 @@ from mmengine.registry import init_default_scope
 
 from mmreid_unsup.apis import extract_features
 from mmreid_unsup.registry import MODELS
-from tiny_cluster_contrast import REPO_ROOT, shared_dir
+from tiny_cluster_contrast import REPO_ROOT, shared_dir, with_shared_paths
 
 REFERENCE = (REPO_ROOT / 'tests' / 'data' / 'torchreid_parity' /
              'osnet_x0_25_msmt17_cuhk03-dev-query-200.npz')
@@ -37,20 +37,6 @@ pytestmark = pytest.mark.skipif(
     'MMREID_SHARED_DIR)')
 
 
-def _with_weights(node):
-    """The config tree with every Pretrained checkpoint pointing at the
-    shared weights (the configs read data/weights, which a fresh clone has
-    not linked, and the shared folder may be elsewhere than ../shared)."""
-    if isinstance(node, dict):
-        node = {k: _with_weights(v) for k, v in node.items()}
-        if node.get('type') == 'Pretrained':
-            node['checkpoint'] = str(WEIGHTS)
-        return node
-    if isinstance(node, (list, tuple)):
-        return type(node)(_with_weights(v) for v in node)
-    return node
-
-
 def test_reference_records_its_source():
     meta = json.loads(str(np.load(REFERENCE)['meta']))
     assert meta['osnet_py'] == 'torchreid/models/osnet.py'
@@ -64,7 +50,8 @@ def test_protocol_model_and_pipeline_give_torchreids_features():
     reference = np.load(REFERENCE)
     init_default_scope('mmreid_unsup')
     cfg = Config.fromfile(str(PROTOCOL_CONFIG))
-    model = MODELS.build(_with_weights(cfg.model.to_dict()))
+    # WEIGHTS, not data/weights, which a fresh clone has not linked.
+    model = MODELS.build(with_shared_paths(cfg.model.to_dict()))
     model.init_weights()
     model.cfg = cfg  # extract_features reads its test pipeline
     paths = [str(CUHK03 / name) for name in reference['filenames']]
