@@ -95,7 +95,12 @@ def parse_junit(path: Path) -> List[Dict]:
 
 
 def summarise(runs: Iterable[Dict]) -> List[Dict]:
-    """Per test and check: the runs, lowest and highest value, margin.
+    """Per test, check and threshold: the runs, lowest and highest value,
+    margin.
+
+    Runs whose test had another threshold for a check (it was changed
+    while the runs went on) get a row of their own, so that no margin is
+    taken against a threshold the run did not have.
 
     Args:
         runs (Iterable[dict]): Test cases of :func:`parse_junit`, each with
@@ -110,7 +115,7 @@ def summarise(runs: Iterable[Dict]) -> List[Dict]:
     for run in runs:
         for name, check in run['checks'].items():
             row = rows.setdefault(
-                (run['test'], name),
+                (run['test'], name, check['threshold']),
                 dict(test=run['test'], check=name,
                      threshold=check['threshold'], values=[]))
             row['values'].append(

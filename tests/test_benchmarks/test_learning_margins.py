@@ -85,3 +85,15 @@ def test_margins_over_seeds_and_kernels(tmp_path, monkeypatch):
     assert summary['pseudo-label ARI']['margin'] == pytest.approx(0.2)
     assert '| pseudo-label ARI | 0.2 | 4 |' in out.with_suffix(
         '.md').read_text()
+
+
+def test_a_changed_threshold_gets_its_own_row():
+    runs = [
+        dict(test='t::learns', kernels='native', seed=seed,
+             checks={'reid/mAP gain': dict(value=value, threshold=threshold)})
+        for seed, value, threshold in ((0, 7.0, 8.0), (1, 9.0, 6.0),
+                                       (2, 12.0, 6.0))
+    ]
+    rows = [(r['threshold'], r['runs'], r['min'], r['failed'])
+            for r in script.summarise(runs)]
+    assert rows == [(8.0, 1, 7.0, 1), (6.0, 2, 9.0, 0)]
