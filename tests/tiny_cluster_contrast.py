@@ -167,7 +167,9 @@ def short_demo_cfg(data_root: Path,
                    work_dir: Path,
                    max_epochs: int = 20,
                    iters_per_epoch: int = 30,
-                   config: Path = DEMO_CONFIG) -> Config:
+                   config: Path = DEMO_CONFIG,
+                   batch_size: Optional[int] = None,
+                   lr: Optional[float] = None) -> Config:
     """A demo recipe (64x32 input) on a shorter schedule.
 
     Used by the end-to-end tests that check training learns identities:
@@ -180,6 +182,10 @@ def short_demo_cfg(data_root: Path,
         iters_per_epoch (int): Iterations per epoch.
         config (Path): The demo config of a method (default: the README
             demo, Cluster-Contrast).
+        batch_size (int, optional): Training batch size (P x K, K as in
+            the config); None keeps the config's.
+        lr (float, optional): The optimizer's learning rate; None keeps
+            the config's.
 
     Returns:
         Config: A config ready for ``build_runner``, single process,
@@ -193,6 +199,11 @@ def short_demo_cfg(data_root: Path,
         cfg[key].num_workers = 0
         cfg[key].persistent_workers = False
     cfg.train_dataloader.sampler.iters_per_epoch = iters_per_epoch
+    if batch_size is not None:
+        cfg.train_dataloader.batch_size = batch_size
+        cfg.train_dataloader.sampler.batch_size = batch_size
+    if lr is not None:
+        cfg.optim_wrapper.optimizer.lr = lr
     cfg.train_cfg = dict(
         by_epoch=True, max_epochs=max_epochs, val_interval=max_epochs)
     cfg.param_scheduler = []

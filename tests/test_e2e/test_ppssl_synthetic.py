@@ -37,7 +37,9 @@ def test_training_beats_the_untrained_model(e2e_synthetic_root, tmp_path,
     # (benchmarks/results/learning_margins_ppssl.md, the same 9 settings).
     cfg = short_demo_cfg(
         e2e_synthetic_root, tmp_path, max_epochs=10, iters_per_epoch=15,
-        config=DEMO)
+        config=DEMO,
+        batch_size=16,
+        lr=7e-4)
     cfg.model.head.pair_start_epoch = 2
     runner = build_runner(cfg)
     probe = _Probe()
