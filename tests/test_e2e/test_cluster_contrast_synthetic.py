@@ -22,12 +22,7 @@ def test_training_beats_the_untrained_model(e2e_synthetic_root, tmp_path,
     # 0.316 to 0.526.
     runner = build_runner(
         short_demo_cfg(
-            e2e_synthetic_root,
-            tmp_path,
-            max_epochs=10,
-            iters_per_epoch=20,
-            batch_size=16,
-            lr=7e-4))
+            e2e_synthetic_root, tmp_path, max_epochs=10, iters_per_epoch=20))
     metrics = ValHistoryHook()
     runner.register_hook(metrics)
     before = runner.val()

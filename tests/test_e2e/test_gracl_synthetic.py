@@ -81,9 +81,7 @@ def test_training_beats_the_untrained_model(e2e_synthetic_root, tmp_path,
         max_epochs=10,
         iters_per_epoch=20,
         config=REPO_ROOT / 'configs' / 'gracl' /
-        'gracl_r18_1xb32-10e_synthetic-demo.py',
-        batch_size=16,
-        lr=7e-4)
+        'gracl_r18_1xb32-10e_synthetic-demo.py')
     runner = build_runner(cfg)
     probe = _Probe()
     runner.register_hook(probe)

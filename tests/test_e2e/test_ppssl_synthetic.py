@@ -28,13 +28,16 @@ class _Probe(ValHistoryHook):
 
 def test_training_beats_the_untrained_model(e2e_synthetic_root, tmp_path,
                                             record_property):
-    # The PPSSL demo recipe (64x32) for 10 x 15 iterations: about 60 s on 2
-    # cores with AVX-512. Thresholds about half the lowest value measured
-    # (benchmarks/results/learning_margins.md: seeds 0-2 x kernels native
-    # (AVX-512), avx2 and default (ONEDNN_MAX_CPU_ISA=AVX2), 9 runs,
-    # 2026-12-07 on the Xeon): mAP gain +11.1 to +23.1,
-    # rank-1 gain +8.5 to +25.5; the last pairs' precision 0.556 to 0.648
-    # (benchmarks/results/learning_margins_ppssl.md, the same 9 settings).
+    # The PPSSL demo recipe (64x32) for 10 x 15 iterations of 16 images at
+    # Adam lr 7e-4: about 60 s on 2 cores with AVX2 kernels (90 s with the
+    # demo's batches of 32 at 3.5e-4, which learned less: mAP gain +11.1 to
+    # +23.1, rank-1 +8.5 to +25.5, last pair precision 0.556 to 0.648,
+    # benchmarks/results/learning_margins{,_ppssl}.md). Thresholds about
+    # half the lowest value measured (benchmarks/results/
+    # learning_margins_bs16.md: seeds 0-2 x kernels native (AVX-512), avx2
+    # and default (ONEDNN_MAX_CPU_ISA=AVX2), 9 runs, 2026-12-07 on an AMD
+    # EPYC): mAP gain +11.6 to +26.0, rank-1 gain +14.9 to +36.2, the last
+    # pairs' precision 0.568 to 0.712.
     cfg = short_demo_cfg(
         e2e_synthetic_root, tmp_path, max_epochs=10, iters_per_epoch=15,
         config=DEMO,
@@ -49,7 +52,7 @@ def test_training_beats_the_untrained_model(e2e_synthetic_root, tmp_path,
     after = probe.history[-1]
     checks = LearningChecks(record_property)
     checks.gain('reid/mAP', before, after, 6)
-    checks.gain('reid/rank1', before, after, 4)
+    checks.gain('reid/rank1', before, after, 7)
     # The pairs found identities (chance: 1 in 40). Their precision at the
     # first refresh is recorded beside it: under AVX2 kernels it fell in
     # training once (-0.020, seed 0) while mAP and rank-1 gained more than
