@@ -31,7 +31,7 @@ from mmengine.config import Config, ConfigDict, DictAction
 from mmengine.runner import Runner
 
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-from train import init_cpu_process_group  # noqa: E402
+from train import close_process_group, init_cpu_process_group  # noqa: E402
 
 from mmreid_unsup.engine import build_runner  # noqa: E402
 from mmreid_unsup.engine.hooks import CheckpointFitHook  # noqa: E402
@@ -332,6 +332,7 @@ def main(argv: Optional[List[str]] = None) -> dict:
             os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
             with open(args.out, 'w') as f:
                 json.dump(metrics, f, indent=2)
+    close_process_group()
     return metrics
 
 
