@@ -7,13 +7,13 @@ the cluster refresh and waits for rank 1 in a collective.
 import os
 import re
 import subprocess
-import sys
 import textwrap
 import time
 
 import pytest
 
-from tiny_cluster_contrast import REPO_ROOT, dist_train_command, dist_train_env
+from tiny_cluster_contrast import (REPO_ROOT, dist_train_command,
+                                  dist_train_env, load_script)
 
 FAULT = '''
 import time
@@ -111,11 +111,7 @@ def test_a_rank_that_stalls_hits_the_timeout(tiny_synthetic_root, tmp_path):
 
 
 def test_dist_timeout_comes_from_the_config():
-    sys.path.insert(0, str(REPO_ROOT / 'tools'))
-    try:
-        import train
-    finally:
-        sys.path.remove(str(REPO_ROOT / 'tools'))
+    train = load_script(REPO_ROOT / 'tools' / 'train.py', 'train_tool')
     from mmengine.config import Config
     assert train.dist_timeout(None) == train.DEFAULT_DIST_TIMEOUT == 1800
     assert train.dist_timeout(Config(dict(env_cfg=dict()))) == 1800

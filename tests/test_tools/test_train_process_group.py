@@ -1,23 +1,19 @@
 """``tools/train.py`` and ``tools/test.py`` close the process group they
 run in: a rank that exits with its gloo group alive can abort at
 interpreter shutdown (``terminate called without an active exception``)."""
-import sys
 from types import SimpleNamespace
 
 import pytest
 import torch.distributed as dist
 
-from tiny_cluster_contrast import REPO_ROOT, free_port
+from tiny_cluster_contrast import REPO_ROOT, free_port, load_script
+
+TOOLS = REPO_ROOT / 'tools'
 
 
 @pytest.fixture
 def train_module():
-    sys.path.insert(0, str(REPO_ROOT / 'tools'))
-    try:
-        import train
-    finally:
-        sys.path.remove(str(REPO_ROOT / 'tools'))
-    return train
+    return load_script(TOOLS / 'train.py', 'train_tool')
 
 
 @pytest.fixture
@@ -62,4 +58,28 @@ def test_main_closes_the_group_after_training(train_module, one_rank_group,
     train_module.main()
     # Trained inside the group, which is gone once main returns.
     assert trained == [True]
+    assert not dist.is_initialized()
+
+
+def test_test_tool_closes_the_group_after_testing(one_rank_group,
+                                                  monkeypatch):
+    tool = load_script(TOOLS / 'test.py', 'test_tool', import_root=TOOLS)
+    tested = []
+
+    def test():
+        tested.append(dist.is_initialized())
+        return {}
+
+    # Rank 1: no results table to print or file to write.
+    runner = SimpleNamespace(rank=1, test=test)
+    monkeypatch.setattr(
+        tool, 'parse_args', lambda argv: SimpleNamespace(
+            launcher='pytorch', checkpoint=None, show_dir=None))
+    monkeypatch.setattr(tool, 'check_checkpoint_arg', lambda path: None)
+    monkeypatch.setattr(tool, 'build_cfg', lambda args: None)
+    monkeypatch.setattr(tool, 'init_cpu_process_group', one_rank_group)
+    monkeypatch.setattr(tool, 'build_runner', lambda cfg: runner)
+    monkeypatch.setattr(tool, 'ensure_checkpoint_fit_hook', lambda r: None)
+    assert tool.main([]) == {}
+    assert tested == [True]
     assert not dist.is_initialized()
