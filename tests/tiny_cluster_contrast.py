@@ -14,8 +14,6 @@ from typing import Any, Dict, List, Optional
 
 from mmengine.config import Config
 
-from learning_checks import learning_seed
-
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -156,60 +154,4 @@ def tiny_cfg(data_root: Path, work_dir: Path, **overrides) -> Config:
         cfg[key].dataset.data_root = str(data_root)
     cfg.work_dir = str(work_dir)
     cfg.merge_from_dict(overrides)
-    return cfg
-
-
-DEMO_CONFIG = (REPO_ROOT / 'configs' / 'cluster_contrast' /
-               'cluster-contrast_r18_1xb32-10e_synthetic-demo.py')
-
-
-def short_demo_cfg(data_root: Path,
-                   work_dir: Path,
-                   max_epochs: int = 20,
-                   iters_per_epoch: int = 30,
-                   config: Path = DEMO_CONFIG,
-                   batch_size: Optional[int] = None,
-                   lr: Optional[float] = None) -> Config:
-    """A demo recipe (64x32 input) on a shorter schedule.
-
-    Used by the end-to-end tests that check training learns identities:
-    the 32x16 tiny recipe is too small an input for that.
-
-    Args:
-        data_root (Path): A synthetic set.
-        work_dir (Path): Where logs and checkpoints go.
-        max_epochs (int): Training epochs (one validation at the end).
-        iters_per_epoch (int): Iterations per epoch.
-        config (Path): The demo config of a method (default: the README
-            demo, Cluster-Contrast).
-        batch_size (int, optional): Training batch size (P x K, K as in
-            the config); None keeps the config's.
-        lr (float, optional): The optimizer's learning rate; None keeps
-            the config's.
-
-    Returns:
-        Config: A config ready for ``build_runner``, single process,
-        no worker processes, deterministic, seeded with
-        :func:`learning_checks.learning_seed`.
-    """
-    cfg = Config.fromfile(str(config))
-    for key in ('train_dataloader', 'cluster_dataloader', 'val_dataloader',
-                'test_dataloader'):
-        cfg[key].dataset.data_root = str(data_root)
-        cfg[key].num_workers = 0
-        cfg[key].persistent_workers = False
-    cfg.train_dataloader.sampler.iters_per_epoch = iters_per_epoch
-    if batch_size is not None:
-        cfg.train_dataloader.batch_size = batch_size
-        cfg.train_dataloader.sampler.batch_size = batch_size
-    if lr is not None:
-        cfg.optim_wrapper.optimizer.lr = lr
-    cfg.train_cfg = dict(
-        by_epoch=True, max_epochs=max_epochs, val_interval=max_epochs)
-    cfg.param_scheduler = []
-    cfg.custom_hooks[0]['progress'] = False
-    cfg.default_hooks.checkpoint = dict(
-        type='CheckpointHook', interval=max_epochs)
-    cfg.randomness = dict(seed=learning_seed(), deterministic=True)
-    cfg.work_dir = str(work_dir)
     return cfg

@@ -5,7 +5,8 @@ import torch
 
 from learning_checks import LearningChecks
 from mmreid_unsup.engine import build_runner
-from tiny_cluster_contrast import REPO_ROOT, short_demo_cfg, tiny_cfg
+from protocol_synthetic import SYNTHETIC_DEMO, protocol_synthetic_cfg
+from tiny_cluster_contrast import tiny_cfg
 from val_history import ValHistoryHook
 
 pytestmark = pytest.mark.e2e
@@ -66,22 +67,23 @@ def test_each_refresh_selects_one_member_per_cluster(tiny_synthetic_root,
 
 def test_training_beats_the_untrained_model(e2e_synthetic_root, tmp_path,
                                             record_property):
-    # The GRACL demo recipe (64x32, camera-centred clustering) for 10 x 20
-    # iterations: about 60 s on 2 cores with AVX-512, 105 s with AVX2
-    # kernels. Thresholds about half the lowest value measured
-    # (benchmarks/results/learning_margins.md: seeds 0-2 x kernels native
-    # (AVX-512), avx2 and default (ONEDNN_MAX_CPU_ISA=AVX2), 9 runs,
-    # 2026-12-07 on the Xeon): mAP gain +9.2 to +18.5,
-    # rank-1 gain +4.3 to +19.1 (47 queries: one
-    # is 2.1 points, so rank-1 need only rise), last pseudo-label ARI
-    # 0.349 to 0.435.
-    cfg = short_demo_cfg(
+    # The protocol recipe (MSMT17 OSNet-x0.25) at 128x64 for 10 x 10 iterations
+    # of 32, with the synthetic demo's labeler (as
+    # test_cluster_contrast_synthetic.py): about 30 s on 2 cores with AVX2
+    # kernels, 54 s with default kernels. Thresholds about half the lowest
+    # value measured (benchmarks/results/learning_margins_protocol.md: seeds
+    # 0-2 x kernels native (AVX-512), avx2 and default
+    # (ONEDNN_MAX_CPU_ISA=AVX2), 9 runs, 2026-12-07 on an AMD EPYC): mAP gain
+    # +17.6 to +50.1 from 4.0 (chance), rank-1 gain +21.3 to +55.3, last
+    # pseudo-label ARI 0.220 to 0.498.
+    cfg = protocol_synthetic_cfg(
+        'gracl',
         e2e_synthetic_root,
         tmp_path,
         max_epochs=10,
-        iters_per_epoch=20,
-        config=REPO_ROOT / 'configs' / 'gracl' /
-        'gracl_r18_1xb32-10e_synthetic-demo.py')
+        iters_per_epoch=10,
+        batch_size=32,
+        labeler_from=SYNTHETIC_DEMO)
     runner = build_runner(cfg)
     probe = _Probe()
     runner.register_hook(probe)
@@ -89,9 +91,10 @@ def test_training_beats_the_untrained_model(e2e_synthetic_root, tmp_path,
     runner.train()
     after = probe.history[-1]
     checks = LearningChecks(record_property)
-    checks.gain('reid/mAP', before, after, 5)
-    checks.gain('reid/rank1', before, after, 0)
+    checks.record('reid/mAP before', before['reid/mAP'])
+    checks.gain('reid/mAP', before, after, 8)
+    checks.gain('reid/rank1', before, after, 10)
     scalars = runner.message_hub.log_scalars
     checks.above('pseudo-label ARI', scalars['train/pseudo_ari'].current(),
-                 0.2)
+                 0.1)
     checks.verify()
