@@ -5,7 +5,8 @@ import torch
 
 from learning_checks import LearningChecks
 from mmreid_unsup.engine import build_runner
-from protocol_synthetic import SYNTHETIC_DEMO, protocol_synthetic_cfg
+from protocol_synthetic import (SYNTHETIC_DEMO, needs_protocol_weights,
+                                protocol_synthetic_cfg)
 from tiny_cluster_contrast import tiny_cfg
 from val_history import ValHistoryHook
 
@@ -65,6 +66,7 @@ def test_each_refresh_selects_one_member_per_cluster(tiny_synthetic_root,
     assert 'train/loss_inter' in logged and 'train/loss_intra' in logged
 
 
+@needs_protocol_weights
 def test_training_beats_the_untrained_model(e2e_synthetic_root, tmp_path,
                                             record_property):
     # The protocol recipe (MSMT17 OSNet-x0.25) at 128x64 for 10 x 10 iterations

@@ -3,12 +3,13 @@ import pytest
 
 from learning_checks import LearningChecks
 from mmreid_unsup.engine import build_runner
-from protocol_synthetic import protocol_synthetic_cfg
+from protocol_synthetic import needs_protocol_weights, protocol_synthetic_cfg
 from val_history import ValHistoryHook
 
 pytestmark = pytest.mark.e2e
 
 
+@needs_protocol_weights
 def test_training_beats_the_untrained_model(e2e_synthetic_root, tmp_path,
                                             record_property):
     # The protocol recipe (MSMT17 OSNet-x0.25) at 128x64 for 5 x 10 iterations
