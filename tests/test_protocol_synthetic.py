@@ -1,18 +1,17 @@
 """The learning tests' recipe helper keeps a protocol recipe and changes
 only its data and schedule."""
 from pathlib import Path
+from typing import List, Tuple
 
 import pytest
 from mmengine.config import Config
 
-from protocol_synthetic import (PROTOCOL_CONFIGS, SYNTHETIC_DEMO,
-                                protocol_synthetic_cfg, refresh_labeler)
-
-LOADERS = ('train_dataloader', 'cluster_dataloader', 'val_dataloader',
-           'test_dataloader')
+from protocol_synthetic import (CLUSTER_CONTRAST_SYNTHETIC_DEMO, LOADERS,
+                                PROTOCOL_CONFIGS, protocol_synthetic_cfg,
+                                refresh_labeler, resize_pipeline)
 
 
-def _image_sizes(pipeline):
+def _image_sizes(pipeline: List[dict]) -> List[Tuple[int, int]]:
     """(height, width) of every resize and crop, ``MultiView`` views
     included."""
     sizes = []
@@ -28,7 +27,7 @@ def _image_sizes(pipeline):
 
 
 @pytest.mark.parametrize('method', sorted(PROTOCOL_CONFIGS))
-def test_only_data_and_schedule_change(method, tmp_path):
+def test_data_and_schedule_change(method, tmp_path):
     cfg = protocol_synthetic_cfg(
         method, tmp_path / 'data', tmp_path / 'work', max_epochs=3,
         iters_per_epoch=7, batch_size=16, img_size=(96, 48))
@@ -52,11 +51,18 @@ def test_only_data_and_schedule_change(method, tmp_path):
 def test_labeler_from_replaces_the_whole_labeler(tmp_path):
     cfg = protocol_synthetic_cfg(
         'cluster_contrast', tmp_path, tmp_path, max_epochs=1,
-        iters_per_epoch=1, batch_size=16, labeler_from=SYNTHETIC_DEMO)
-    demo = refresh_labeler(Config.fromfile(str(SYNTHETIC_DEMO)))
+        iters_per_epoch=1, batch_size=16,
+        labeler_from=CLUSTER_CONTRAST_SYNTHETIC_DEMO)
+    demo = refresh_labeler(
+        Config.fromfile(str(CLUSTER_CONTRAST_SYNTHETIC_DEMO)))
     assert dict(refresh_labeler(cfg)) == dict(demo)
 
 
-def test_refresh_labeler_names_the_config_without_one(tmp_path):
+def test_refresh_labeler_names_the_config_without_one():
     with pytest.raises(KeyError, match='no ClusterRefreshHook'):
         refresh_labeler(Config.fromfile(str(PROTOCOL_CONFIGS['scl'])))
+
+
+def test_an_unknown_size_step_is_an_error():
+    with pytest.raises(ValueError, match='CenterCrop'):
+        resize_pipeline([dict(type='CenterCrop', size=(256, 128))], 64, 32)

@@ -19,7 +19,9 @@ default_hooks = dict(logger=dict(interval=10))
 # synthetic camera shifts colours and background strongly, so the labeler
 # clusters camera-centred features (each camera's mean feature removed), as
 # the camera-centred CUHK03 protocol configs do: in 200 iterations from
-# scratch the pseudo labels' ARI reaches 0.35-0.42 with it (tests/test_e2e).
+# scratch the pseudo labels' ARI reached 0.32-0.53 with it on a 40-identity
+# set (docs/en/benchmarks.md, "Tests"). The learning tests of Cluster-
+# Contrast and GRACL cluster with this labeler (tests/protocol_synthetic.py).
 custom_hooks = [
     dict(
         type='ClusterRefreshHook',

@@ -5,8 +5,9 @@ import torch
 
 from learning_checks import LearningChecks
 from mmreid_unsup.engine import build_runner
-from protocol_synthetic import (SYNTHETIC_DEMO, needs_protocol_weights,
-                                protocol_synthetic_cfg)
+from protocol_synthetic import (CLUSTER_CONTRAST_SYNTHETIC_DEMO,
+                               needs_protocol_weights, protocol_synthetic_cfg,
+                               start_model_metrics)
 from tiny_cluster_contrast import tiny_cfg
 from val_history import ValHistoryHook
 
@@ -71,13 +72,13 @@ def test_training_beats_the_untrained_model(e2e_synthetic_root, tmp_path,
                                             record_property):
     # The protocol recipe (MSMT17 OSNet-x0.25) at 128x64 for 10 x 10 iterations
     # of 32, with the synthetic demo's labeler (as
-    # test_cluster_contrast_synthetic.py): about 30 s on 2 cores with AVX2
-    # kernels, 54 s with default kernels. Thresholds about half the lowest
+    # test_cluster_contrast_synthetic.py): about 32 s on 2 cores with AVX2
+    # kernels, 64 s with default kernels. Thresholds about half the lowest
     # value measured (benchmarks/results/learning_margins_protocol.md: seeds
     # 0-2 x kernels native (AVX-512), avx2 and default
-    # (ONEDNN_MAX_CPU_ISA=AVX2), 9 runs, 2026-12-07 on an AMD EPYC): mAP gain
-    # +17.6 to +50.1 from 4.0 (chance), rank-1 gain +21.3 to +55.3, last
-    # pseudo-label ARI 0.220 to 0.498.
+    # (ONEDNN_MAX_CPU_ISA=AVX2), 9 runs, 2026-12-07 on an AMD EPYC), as gains
+    # over the MSMT17 model training starts from (mAP 9.8): mAP gain +11.9 to
+    # +44.3, rank-1 gain +12.8 to +48.9, last pseudo-label ARI 0.220 to 0.498.
     cfg = protocol_synthetic_cfg(
         'gracl',
         e2e_synthetic_root,
@@ -85,17 +86,17 @@ def test_training_beats_the_untrained_model(e2e_synthetic_root, tmp_path,
         max_epochs=10,
         iters_per_epoch=10,
         batch_size=32,
-        labeler_from=SYNTHETIC_DEMO)
+        labeler_from=CLUSTER_CONTRAST_SYNTHETIC_DEMO)
     runner = build_runner(cfg)
     probe = _Probe()
     runner.register_hook(probe)
-    before = runner.val()
+    before = start_model_metrics(runner)
     runner.train()
     after = probe.history[-1]
     checks = LearningChecks(record_property)
     checks.record('reid/mAP before', before['reid/mAP'])
-    checks.gain('reid/mAP', before, after, 8)
-    checks.gain('reid/rank1', before, after, 10)
+    checks.gain('reid/mAP', before, after, 6)
+    checks.gain('reid/rank1', before, after, 6)
     scalars = runner.message_hub.log_scalars
     checks.above('pseudo-label ARI', scalars['train/pseudo_ari'].current(),
                  0.1)
