@@ -22,6 +22,7 @@ from mmengine.runner import Runner
 
 from learning_checks import learning_seed
 from tiny_cluster_contrast import REPO_ROOT, with_shared_paths
+from tiny_configs import LOADERS
 
 _CONFIGS = REPO_ROOT / 'configs'
 
@@ -62,11 +63,9 @@ needs_protocol_weights = pytest.mark.skipif(
 
 #: The synthetic demo of Cluster-Contrast, whose labeler suits a synthetic
 #: set (see :func:`protocol_synthetic_cfg`'s ``labeler_from``).
-CLUSTER_CONTRAST_SYNTHETIC_DEMO = (_CONFIGS / 'cluster_contrast' /
-                  'cluster-contrast_r18_1xb32-10e_synthetic-demo.py')
-
-LOADERS = ('train_dataloader', 'cluster_dataloader', 'val_dataloader',
-            'test_dataloader')
+CLUSTER_CONTRAST_SYNTHETIC_DEMO = (
+    _CONFIGS / 'cluster_contrast' /
+    'cluster-contrast_r18_1xb32-10e_synthetic-demo.py')
 
 
 def refresh_labeler(cfg: Config) -> dict:

@@ -6,9 +6,10 @@ from typing import List, Tuple
 import pytest
 from mmengine.config import Config
 
-from protocol_synthetic import (CLUSTER_CONTRAST_SYNTHETIC_DEMO, LOADERS,
+from protocol_synthetic import (CLUSTER_CONTRAST_SYNTHETIC_DEMO,
                                 PROTOCOL_CONFIGS, protocol_synthetic_cfg,
                                 refresh_labeler, resize_pipeline)
+from tiny_configs import LOADERS
 
 
 def _image_sizes(pipeline: List[dict]) -> List[Tuple[int, int]]:
