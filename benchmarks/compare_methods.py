@@ -169,16 +169,11 @@ def evaluate_untrained(path: Path, work_dir: Path,
     Returns:
         dict: The row: ``method``, ``config`` and the metrics.
     """
-    from mmengine.model import is_model_wrapper
-
     from mmreid_unsup.engine import build_runner
     tic = time.perf_counter()
     runner = build_runner(_load_config(path, work_dir, None, cfg_options))
-    # Runner.val() loads `load_from` only; the protocol's starting weights
-    # come from the model's init_cfg, which only train() would apply.
-    model = runner.model.module if is_model_wrapper(
-        runner.model) else runner.model
-    model.init_weights()
+    # Before train(), ReIDRunner.val() initialises the weights first: the
+    # protocol's starting weights come from the model's init_cfg.
     metrics = runner.val()
     row = dict(method=method, config=str(path))
     row.update({name: _metric(metrics, name) for name in METRICS})

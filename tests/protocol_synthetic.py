@@ -9,16 +9,14 @@ schedule (a few short epochs, one validation and one checkpoint at the end)
 and the randomness (the learning tests' seed, deterministic); Cluster-
 Contrast and GRACL also take a labeler suited to the small set. Each gain
 is measured from the model training starts from, the MSMT17 weights loaded
-(:func:`start_model_metrics`); spreads and thresholds in
-docs/en/benchmarks.md, "Tests".
+(``ReIDRunner.val`` before ``train`` initialises the weights); spreads and
+thresholds in docs/en/benchmarks.md, "Tests".
 """
 from pathlib import Path
-from typing import Dict, List, Optional, Tuple
+from typing import List, Optional, Tuple
 
 import pytest
 from mmengine.config import Config
-from mmengine.model import is_model_wrapper
-from mmengine.runner import Runner
 
 from learning_checks import learning_seed
 from tiny_cluster_contrast import REPO_ROOT, with_shared_paths
@@ -173,20 +171,3 @@ def protocol_synthetic_cfg(method: str,
     cfg.randomness = dict(seed=learning_seed(), deterministic=True)
     cfg.work_dir = str(work_dir)
     return cfg
-
-
-def start_model_metrics(runner: Runner) -> Dict[str, float]:
-    """Validate the model training starts from: its pretrained weights
-    loaded, which ``Runner.train`` does and ``Runner.val`` alone does not.
-
-    Args:
-        runner (Runner): A runner built from :func:`protocol_synthetic_cfg`,
-            not trained yet.
-
-    Returns:
-        dict: The validation metrics.
-    """
-    model = runner.model.module if is_model_wrapper(
-        runner.model) else runner.model
-    model.init_weights()
-    return runner.val()

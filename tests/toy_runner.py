@@ -6,7 +6,7 @@ A plain module (not ``conftest``): subprocesses of a test import it too
 """
 import time
 from pathlib import Path
-from typing import Union
+from typing import Optional, Union
 
 import torch
 import torch.nn as nn
@@ -17,10 +17,17 @@ from mmreid_unsup.engine import ReIDRunner
 
 
 class ToyModel(BaseModel):
-    """A linear layer whose loss is the mean square of its output."""
+    """A linear layer whose loss is the mean square of its output.
 
-    def __init__(self, dim: int = 256) -> None:
-        super().__init__()
+    Args:
+        dim (int): Input and output size. Defaults to 256.
+        init_cfg (dict, optional): MMEngine's initialisation config.
+    """
+
+    def __init__(self,
+                 dim: int = 256,
+                 init_cfg: Optional[dict] = None) -> None:
+        super().__init__(init_cfg=init_cfg)
         self.linear = nn.Linear(dim, dim)
 
     def forward(self, inputs, data_samples=None, mode: str = 'tensor'):
@@ -51,6 +58,7 @@ def build_toy_runner(work_dir: Union[str, Path],
                      max_epochs: int = 3,
                      checkpoint: dict = dict(interval=1, max_keep_ckpts=1),
                      size: int = 8,
+                     model: Optional[ToyModel] = None,
                      **kwargs) -> ReIDRunner:
     """A runner (this toolbox's: atomic saves, safe loads) of
     :class:`ToyModel` on :class:`ToySet`, batches of 4, with this toolbox's
@@ -61,6 +69,7 @@ def build_toy_runner(work_dir: Union[str, Path],
         max_epochs (int): Epochs. Defaults to 3.
         checkpoint (dict): Arguments of its ``AtomicCheckpointHook``.
         size (int): Samples in the dataset. Defaults to 8.
+        model (ToyModel, optional): The model; None builds one.
         **kwargs: More ``Runner`` arguments (``resume``, ``train_cfg``,
             ``train_dataloader``...), replacing the defaults.
 
@@ -81,7 +90,7 @@ def build_toy_runner(work_dir: Union[str, Path],
         'train_cfg',
         dict(type='ResumableEpochBasedTrainLoop', max_epochs=max_epochs))
     return ReIDRunner(
-        model=ToyModel(),
+        model=model if model is not None else ToyModel(),
         work_dir=str(work_dir),
         optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.01)),
         default_hooks=dict(

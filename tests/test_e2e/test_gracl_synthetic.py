@@ -6,8 +6,7 @@ import torch
 from learning_checks import LearningChecks
 from mmreid_unsup.engine import build_runner
 from protocol_synthetic import (CLUSTER_CONTRAST_SYNTHETIC_DEMO,
-                               needs_protocol_weights, protocol_synthetic_cfg,
-                               start_model_metrics)
+                               needs_protocol_weights, protocol_synthetic_cfg)
 from tiny_cluster_contrast import tiny_cfg
 from val_history import ValHistoryHook
 
@@ -90,7 +89,7 @@ def test_training_beats_the_untrained_model(e2e_synthetic_root, tmp_path,
     runner = build_runner(cfg)
     probe = _Probe()
     runner.register_hook(probe)
-    before = start_model_metrics(runner)
+    before = runner.val()  # the loaded MSMT17 model (ReIDRunner.val)
     runner.train()
     after = probe.history[-1]
     checks = LearningChecks(record_property)

@@ -61,7 +61,8 @@ class ReIDRunner(Runner):
     The base config selects it (``runner_type = 'mmreid_unsup.ReIDRunner'``
     in ``configs/_base_/default_runtime.py``); the tools build it with
     :func:`build_runner`, MMEngine's ``RUNNERS.build(cfg)`` builds it too.
-    It changes MMEngine's behaviour only through public methods:
+    It changes MMEngine's behaviour through its public methods (and the
+    weight initialisation that train() calls):
 
     - :meth:`load_checkpoint` (``load_from``, ``tools/test.py``'s
       CHECKPOINT, and :meth:`resume`, which calls it) reads every file with
@@ -79,6 +80,11 @@ class ReIDRunner(Runner):
       file beside it, fsyncs and renames it
       (:func:`~mmreid_unsup.utils.atomic_file`): a kill during a save
       leaves the previous checkpoint intact.
+    - :meth:`val` and :meth:`test` called before :meth:`train` with no
+      checkpoint to load evaluate the model training starts from (weights
+      initialised, ``init_cfg`` pretrained files loaded), not the weights
+      it was built with; :meth:`train` after them still initialises first
+      and loads ``load_from`` over that.
     - While it is built, while :meth:`train`, :meth:`val` and :meth:`test`
       run, and in its public ``build_*`` methods, config mistakes in the
       parts MMEngine builds for it are reported with the key and the
@@ -105,19 +111,62 @@ class ReIDRunner(Runner):
     # -- running, with clear config errors -----------------------------
 
     def train(self) -> nn.Module:
-        """Launch training (MMEngine's), with clear config errors."""
+        """Launch training (MMEngine's), with clear config errors.
+
+        Training starts from the initialised weights (``init_cfg``) with
+        ``load_from`` (or the resumed checkpoint) loaded over them, also
+        when :meth:`val` or :meth:`test` loaded that checkpoint before
+        (MMEngine would then initialise over it and not load it again).
+        """
+        if self._has_loaded and not self._model_is_initialised():
+            self._has_loaded = False
         with build_hints_on(*HINTED_MMENGINE_ROOTS):
             return super().train()
 
     def val(self) -> dict:
-        """Launch validation (MMEngine's), with clear config errors."""
+        """Launch validation (MMEngine's), with clear config errors.
+
+        Called before :meth:`train` with nothing to load (no ``load_from``,
+        no ``resume``), it validates the model training would start from:
+        its weights initialised first (``init_cfg``, pretrained files
+        included), where MMEngine would validate the weights it was built
+        with.
+        """
+        self._initialise_start_model()
         with build_hints_on(*HINTED_MMENGINE_ROOTS):
             return super().val()
 
     def test(self) -> dict:
-        """Launch testing (MMEngine's), with clear config errors."""
+        """Launch testing (MMEngine's), with clear config errors.
+
+        As :meth:`val`: before :meth:`train` with nothing to load, the
+        start model (weights initialised) is tested.
+        """
+        self._initialise_start_model()
         with build_hints_on(*HINTED_MMENGINE_ROOTS):
             return super().test()
+
+    def _init_model_weights(self) -> None:
+        """MMEngine's (``init_weights``, then the weights broadcast from
+        rank 0), skipped when :meth:`val` or :meth:`test` already did it:
+        a second ``init_weights`` would only warn."""
+        if not self._model_is_initialised():
+            super()._init_model_weights()
+
+    def _model_is_initialised(self) -> bool:
+        """Whether the model's ``init_weights`` has run (MMEngine's
+        ``BaseModule.is_init``; a model without it counts as done)."""
+        model = self.model.module if is_model_wrapper(
+            self.model) else self.model
+        return getattr(model, 'is_init', True)
+
+    def _initialise_start_model(self) -> None:
+        """Initialise the weights as :meth:`train` would, if nothing is to
+        be loaded over them and they were not initialised yet."""
+        if (self._load_from is None and not self._resume
+                and not self._model_is_initialised()):
+            with build_hints_on(*HINTED_MMENGINE_ROOTS):
+                self._init_model_weights()
 
     @staticmethod
     def build_dataloader(*args: Any, **kwargs: Any) -> Any:

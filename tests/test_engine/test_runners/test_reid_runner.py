@@ -1,5 +1,5 @@
-"""ReIDRunner: what it changes of MMEngine's Runner, through public methods
-only, and that the tools' way of building it refuses other runners."""
+"""ReIDRunner: what it changes of MMEngine's Runner, and that the tools' way
+of building it refuses other runners."""
 from pathlib import Path
 
 import pytest
@@ -16,7 +16,7 @@ from mmreid_unsup.engine import (DEFAULT_RUNNER_TYPE, ReIDRunner,
 from mmreid_unsup.registry import HINTED_MMENGINE_ROOTS
 from mmreid_unsup.utils import register_all_modules, safe_torch_load
 from tiny_cluster_contrast import REPO_ROOT
-from toy_runner import ToySet, build_toy_runner
+from toy_runner import ToyModel, ToySet, build_toy_runner
 
 
 class ResumeProbe(Hook):
@@ -159,3 +159,115 @@ def test_pretrained_with_a_prefix_reads_only_that_part(tmp_path):
     assert torch.equal(module.weight, torch.ones(2))
     with pytest.raises(KeyError, match="no weights under 'neck.'"):
         TwoParts(str(path), 'neck.').init_weights()
+
+
+class MeanOutput(BaseMetric):
+    """The mean of the model's outputs (which weights it validated)."""
+
+    default_prefix = 'toy'
+
+    def process(self, data_batch, data_samples) -> None:
+        self.results.append(torch.stack(list(data_samples)).mean().item())
+
+    def compute_metrics(self, results) -> dict:
+        return dict(mean_output=sum(results) / len(results))
+
+
+class StartWeights(Hook):
+    """The model's weight when training starts."""
+
+    def before_train(self, runner) -> None:
+        self.weight = runner.model.linear.weight.detach().clone()
+
+
+def _evaluated_toy_runner(work_dir: Path, model: ToyModel,
+                          **kwargs) -> ReIDRunner:
+    def loader(size: int) -> dict:
+        return dict(
+            dataset=ToySet(size, dim=4),
+            sampler=dict(type='DefaultSampler', shuffle=False),
+            batch_size=4,
+            num_workers=0)
+
+    return build_toy_runner(
+        work_dir,
+        max_epochs=1,
+        model=model,
+        train_dataloader=loader(8),
+        val_dataloader=loader(4),
+        val_cfg=dict(),
+        val_evaluator=[MeanOutput()],
+        test_dataloader=loader(4),
+        test_cfg=dict(),
+        test_evaluator=[MeanOutput()],
+        **kwargs)
+
+
+def _constant_toy(value: float) -> ToyModel:
+    return ToyModel(
+        dim=4,
+        init_cfg=dict(type='Constant', layer='Linear', val=value, bias=0))
+
+
+def _saved_toy(path: Path, value: float) -> str:
+    model = _constant_toy(value)
+    model.init_weights()
+    torch.save(dict(state_dict=model.state_dict()), path)
+    return str(path)
+
+
+# The mean output of ToyModel(dim=4) on ToySet(4) with every weight `w`
+# and no bias: sample i is 4 times i, so w * 4 * 1.5.
+def _mean_output(weight: float) -> float:
+    return weight * 4 * 1.5
+
+
+@pytest.mark.parametrize('run', ['val', 'test'])
+def test_before_training_the_initialised_model_is_evaluated(tmp_path, run):
+    register_all_modules(init_default_scope=True)
+    runner = _evaluated_toy_runner(tmp_path, _constant_toy(0.5))
+    metrics = getattr(runner, run)()
+    assert metrics['toy/mean_output'] == pytest.approx(_mean_output(0.5))
+
+
+def test_training_starts_from_the_initialised_model_after_val(tmp_path):
+    register_all_modules(init_default_scope=True)
+    weights = _saved_toy(tmp_path / 'weights.pth', 0.25)
+    start = StartWeights()
+    model = ToyModel(
+        dim=4, init_cfg=dict(type='Pretrained', checkpoint=weights))
+    calls = []
+    init_weights = model.init_weights
+    model.init_weights = lambda: calls.append(init_weights())
+    runner = _evaluated_toy_runner(
+        tmp_path / 'work', model, custom_hooks=[start])
+    assert runner.val()['toy/mean_output'] == pytest.approx(_mean_output(0.25))
+    runner.train()
+    assert torch.equal(start.weight, torch.full((4, 4), 0.25))
+    assert len(calls) == 1  # not again in train(), where it would warn
+
+
+def test_load_from_is_evaluated_and_trained_from_over_the_init(tmp_path):
+    """A checkpoint to load: val() loads it without initialising (so a
+    missing pretrained file of init_cfg is not needed, as tools/test.py
+    relies on); train() afterwards initialises and loads it again over."""
+    register_all_modules(init_default_scope=True)
+    checkpoint = _saved_toy(tmp_path / 'trained.pth', 2.0)
+    pretrained = _saved_toy(tmp_path / 'pretrained.pth', 0.25)
+    missing = ToyModel(
+        dim=4,
+        init_cfg=dict(type='Pretrained', checkpoint=str(tmp_path / 'no.pth')))
+    runner = _evaluated_toy_runner(
+        tmp_path / 'test', missing, load_from=checkpoint)
+    assert runner.test()['toy/mean_output'] == pytest.approx(_mean_output(2.0))
+
+    start = StartWeights()
+    runner = _evaluated_toy_runner(
+        tmp_path / 'train',
+        ToyModel(
+            dim=4, init_cfg=dict(type='Pretrained', checkpoint=pretrained)),
+        load_from=checkpoint,
+        custom_hooks=[start])
+    assert runner.val()['toy/mean_output'] == pytest.approx(_mean_output(2.0))
+    runner.train()
+    assert torch.equal(start.weight, torch.full((4, 4), 2.0))
