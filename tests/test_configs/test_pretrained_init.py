@@ -114,3 +114,24 @@ def test_gsl_patch_embeddings_start_from_the_msmt17_fc(monkeypatch):
     for embed in model.patch_neck.patch_embeds:
         torch.testing.assert_close(
             embed.fc.state_dict(), fc, rtol=0, atol=0)
+
+
+DEMO_CONFIG = (REPO_ROOT / 'configs' / 'cluster_contrast' /
+               'cluster-contrast_osnet-x0.25-msmt17-zoo_1xb32-8e_'
+               'synthetic-demo.py')
+ZOO_START = (REPO_ROOT / 'model_zoo' / 'checkpoints' /
+             'osnet-x0.25_msmt17-torchreid.pth')
+
+
+def test_the_demo_starts_from_every_weight_of_the_zoo_model(monkeypatch):
+    # `make demo` reads no file outside the repository: its start is the
+    # zoo entry, loaded part by part (backbone., neck.) by prefix.
+    monkeypatch.chdir(REPO_ROOT)
+    _, model = _build_initialised(DEMO_CONFIG)
+    zoo = _checkpoint_state(str(ZOO_START))
+    ours = model.state_dict()
+    assert zoo and set(zoo) <= set(ours), set(zoo) - set(ours)
+    for key, value in zoo.items():
+        assert torch.equal(ours[key], value), key
+    assert {k.split('.')[0] for k in ours} - {k.split('.')[0] for k in zoo} \
+        <= {'head', 'pseudo_labels'}

@@ -60,7 +60,7 @@ def test_terminal_shows_one_short_line_per_epoch(demo_run):
     tmp = str(demo_run['work_dir'].parent)
     assert max(len(line) for line in lines if tmp not in line) <= 100, (
         demo_run['stdout'])
-    assert '| untrained ' in demo_run['stdout']
+    assert '| before training ' in demo_run['stdout']
 
 
 @pytest.mark.slow
