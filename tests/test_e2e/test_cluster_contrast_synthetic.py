@@ -24,9 +24,10 @@ def test_training_beats_the_untrained_model(e2e_synthetic_root, tmp_path,
     # over the MSMT17 model training starts from (mAP 9.8): mAP gain +12.0 to
     # +46.0, rank-1 gain +10.6 to +55.3, last pseudo-label ARI 0.201 to 0.483.
     # 15 iterations per epoch, not 10: the weakest of nine runs gained +17.8
-    # mAP with 15 and +5.9 with 10 (over the random-weight network that
-    # runner.val() alone measures, learning_margins_protocol_cc.md and commit
-    # 2a4326e's learning_margins_protocol.md).
+    # mAP with 15 and +5.9 with 10 (over the random-weight network, which
+    # runner.val() measured before it initialised the weights first,
+    # learning_margins_protocol_cc.md and commit 2a4326e's
+    # learning_margins_protocol.md).
     runner = build_runner(
         protocol_synthetic_cfg(
             'cluster_contrast',

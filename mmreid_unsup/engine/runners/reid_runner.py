@@ -10,7 +10,7 @@ from mmengine.config import Config
 from mmengine.dist import master_only
 from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner
-from mmengine.runner.checkpoint import load_state_dict
+from mmengine.runner.checkpoint import find_latest_checkpoint, load_state_dict
 
 from mmreid_unsup.registry import HINTED_MMENGINE_ROOTS, RUNNERS
 from mmreid_unsup.utils.atomic_io import atomic_file
@@ -83,8 +83,10 @@ class ReIDRunner(Runner):
     - :meth:`val` and :meth:`test` called before :meth:`train` with no
       checkpoint to load evaluate the model training starts from (weights
       initialised, ``init_cfg`` pretrained files loaded), not the weights
-      it was built with; :meth:`train` after them still initialises first
-      and loads ``load_from`` over that.
+      it was built with (:meth:`load_or_resume`); the weights are
+      initialised once per runner, and :meth:`train` after a ``load_from``
+      evaluation still initialises first and loads the checkpoint over
+      that.
     - While it is built, while :meth:`train`, :meth:`val` and :meth:`test`
       run, and in its public ``build_*`` methods, config mistakes in the
       parts MMEngine builds for it are reported with the key and the
@@ -97,6 +99,7 @@ class ReIDRunner(Runner):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self._resuming = False
+        self._weights_initialised = False
         self.resumed_from: Optional[str] = None
         with build_hints_on(*HINTED_MMENGINE_ROOTS):
             super().__init__(*args, **kwargs)
@@ -118,7 +121,7 @@ class ReIDRunner(Runner):
         when :meth:`val` or :meth:`test` loaded that checkpoint before
         (MMEngine would then initialise over it and not load it again).
         """
-        if self._has_loaded and not self._model_is_initialised():
+        if self._has_loaded and not self._weights_initialised:
             self._has_loaded = False
         with build_hints_on(*HINTED_MMENGINE_ROOTS):
             return super().train()
@@ -126,47 +129,47 @@ class ReIDRunner(Runner):
     def val(self) -> dict:
         """Launch validation (MMEngine's), with clear config errors.
 
-        Called before :meth:`train` with nothing to load (no ``load_from``,
-        no ``resume``), it validates the model training would start from:
-        its weights initialised first (``init_cfg``, pretrained files
-        included), where MMEngine would validate the weights it was built
-        with.
+        Before :meth:`train`, with no checkpoint to load, it validates the
+        model training would start from (see :meth:`load_or_resume`).
         """
-        self._initialise_start_model()
         with build_hints_on(*HINTED_MMENGINE_ROOTS):
             return super().val()
 
     def test(self) -> dict:
         """Launch testing (MMEngine's), with clear config errors.
 
-        As :meth:`val`: before :meth:`train` with nothing to load, the
-        start model (weights initialised) is tested.
+        As :meth:`val`: before :meth:`train` with no checkpoint to load,
+        the start model is tested.
         """
-        self._initialise_start_model()
         with build_hints_on(*HINTED_MMENGINE_ROOTS):
             return super().test()
 
+    def load_or_resume(self) -> None:
+        """Load ``load_from`` or resume (MMEngine's), first initialising the
+        weights as :meth:`train` does when there is no checkpoint to load
+        (no ``load_from``, and no ``resume`` or no checkpoint in the work
+        dir to resume from) and this runner has not initialised them yet.
+
+        :meth:`val` and :meth:`test` call it after the ``before_run`` hooks,
+        as :meth:`train` does: before training they then evaluate the start
+        model (``init_cfg`` weights, pretrained files included), where
+        MMEngine evaluates the weights the model was built with.
+        """
+        if (not self._weights_initialised and not self._has_loaded
+                and self._load_from is None
+                and (not self._resume
+                     or find_latest_checkpoint(self.work_dir) is None)):
+            self._init_model_weights()
+        super().load_or_resume()
+
     def _init_model_weights(self) -> None:
-        """MMEngine's (``init_weights``, then the weights broadcast from
-        rank 0), skipped when :meth:`val` or :meth:`test` already did it:
-        a second ``init_weights`` would only warn."""
-        if not self._model_is_initialised():
+        """MMEngine's (the model's ``init_weights``, then its weights
+        broadcast from rank 0), once per runner: not again in :meth:`train`
+        after :meth:`val` or :meth:`test` did it, nor in :meth:`test` after
+        :meth:`train` (which would replace the trained weights)."""
+        if not self._weights_initialised:
             super()._init_model_weights()
-
-    def _model_is_initialised(self) -> bool:
-        """Whether the model's ``init_weights`` has run (MMEngine's
-        ``BaseModule.is_init``; a model without it counts as done)."""
-        model = self.model.module if is_model_wrapper(
-            self.model) else self.model
-        return getattr(model, 'is_init', True)
-
-    def _initialise_start_model(self) -> None:
-        """Initialise the weights as :meth:`train` would, if nothing is to
-        be loaded over them and they were not initialised yet."""
-        if (self._load_from is None and not self._resume
-                and not self._model_is_initialised()):
-            with build_hints_on(*HINTED_MMENGINE_ROOTS):
-                self._init_model_weights()
+            self._weights_initialised = True
 
     @staticmethod
     def build_dataloader(*args: Any, **kwargs: Any) -> Any:

@@ -178,6 +178,7 @@ class StartWeights(Hook):
 
     def before_train(self, runner) -> None:
         self.weight = runner.model.linear.weight.detach().clone()
+        self.bias = runner.model.linear.bias.detach().clone()
 
 
 def _evaluated_toy_runner(work_dir: Path, model: ToyModel,
@@ -253,7 +254,6 @@ def test_load_from_is_evaluated_and_trained_from_over_the_init(tmp_path):
     relies on); train() afterwards initialises and loads it again over."""
     register_all_modules(init_default_scope=True)
     checkpoint = _saved_toy(tmp_path / 'trained.pth', 2.0)
-    pretrained = _saved_toy(tmp_path / 'pretrained.pth', 0.25)
     missing = ToyModel(
         dim=4,
         init_cfg=dict(type='Pretrained', checkpoint=str(tmp_path / 'no.pth')))
@@ -261,13 +261,65 @@ def test_load_from_is_evaluated_and_trained_from_over_the_init(tmp_path):
         tmp_path / 'test', missing, load_from=checkpoint)
     assert runner.test()['toy/mean_output'] == pytest.approx(_mean_output(2.0))
 
+    # The pretrained file has a bias, the checkpoint only the weight: the
+    # start has both, the weight from the checkpoint.
+    pretrained = _constant_toy(0.25)
+    pretrained.init_cfg['bias'] = 0.5
+    pretrained.init_weights()
+    torch.save(dict(state_dict=pretrained.state_dict()),
+               tmp_path / 'pretrained.pth')
+    torch.save(dict(state_dict={'linear.weight': torch.full((4, 4), 2.0)}),
+               tmp_path / 'weight_only.pth')
     start = StartWeights()
     runner = _evaluated_toy_runner(
         tmp_path / 'train',
         ToyModel(
-            dim=4, init_cfg=dict(type='Pretrained', checkpoint=pretrained)),
-        load_from=checkpoint,
+            dim=4,
+            init_cfg=dict(
+                type='Pretrained',
+                checkpoint=str(tmp_path / 'pretrained.pth'))),
+        load_from=str(tmp_path / 'weight_only.pth'),
         custom_hooks=[start])
-    assert runner.val()['toy/mean_output'] == pytest.approx(_mean_output(2.0))
+    runner.val()
     runner.train()
     assert torch.equal(start.weight, torch.full((4, 4), 2.0))
+    assert torch.equal(start.bias, torch.full((4, ), 0.5))
+
+
+class OwnInit(ToyModel):
+    """A model whose ``init_weights`` is its own: it never sets MMEngine's
+    ``is_init``."""
+
+    def __init__(self) -> None:
+        super().__init__(dim=4)
+        self.inits = 0
+
+    def init_weights(self) -> None:
+        self.inits += 1
+        nn.init.constant_(self.linear.weight, 0.5)
+        nn.init.zeros_(self.linear.bias)
+
+
+def test_weights_are_initialised_once_per_runner(tmp_path):
+    register_all_modules(init_default_scope=True)
+    model = OwnInit()
+    runner = _evaluated_toy_runner(tmp_path / 'a', model)
+    assert runner.val()['toy/mean_output'] == pytest.approx(_mean_output(0.5))
+    runner.train()
+    assert model.inits == 1
+
+    # test() after train() tests the trained weights, not a new init.
+    model = OwnInit()
+    runner = _evaluated_toy_runner(tmp_path / 'b', model)
+    runner.train()
+    trained = model.linear.weight.detach().clone()
+    assert not torch.equal(trained, torch.full((4, 4), 0.5))
+    runner.test()
+    assert model.inits == 1
+    assert torch.equal(model.linear.weight, trained)
+
+
+def test_auto_resume_with_nothing_to_resume_evaluates_the_start(tmp_path):
+    register_all_modules(init_default_scope=True)
+    runner = _evaluated_toy_runner(tmp_path, _constant_toy(0.5), resume=True)
+    assert runner.val()['toy/mean_output'] == pytest.approx(_mean_output(0.5))
