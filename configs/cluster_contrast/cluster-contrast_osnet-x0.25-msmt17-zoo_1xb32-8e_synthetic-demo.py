@@ -34,21 +34,11 @@ param_scheduler = []
 train_cfg = dict(max_epochs=8, val_interval=1)
 default_hooks = dict(logger=dict(interval=10))
 
-# About 12 images per synthetic identity (Market-1501: about 17): the paper's
-# k1=30 / eps=0.6 merge several identities per cluster here, Cluster-
-# Contrast's small-neighbourhood setting (k1=15, k2=4, eps=0.5) finds about
-# one cluster per identity. Each synthetic camera shifts colours and
-# background strongly, so the labeler clusters camera-centred features (each
-# camera's mean feature removed), as the camera-centred CUHK03 configs do.
+# The labeler of the synthetic set (../_base_/datasets/synthetic.py says why
+# its neighbourhood is small and its features camera-centred).
 custom_hooks = [
     dict(
         type='ClusterRefreshHook',
-        labeler=dict(
-            type='DBSCANLabeler',
-            k1=15,
-            k2=4,
-            eps=0.5,
-            min_samples=4,
-            camera_centering=True)),
+        labeler={{_base_.synthetic_dbscan_labeler}}),
     dict(type='MemoryMomentumHook'),
 ]
