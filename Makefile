@@ -17,8 +17,8 @@ venv: $(STAMP)
 
 $(STAMP): requirements/lock.txt setup.py requirements/runtime.txt
 	@echo "First run: installing the pinned set of requirements/lock.txt into $(VENV)"
-	@echo "(torch, a CUDA build that also runs on CPU: about 6.2 GB on disk,"
-	@echo " downloaded from the package registry unless pip finds it locally; 2-3 min)."
+	@echo "(torch, a CUDA build that also runs on CPU: about 6.3 GB on disk,"
+	@echo " downloaded from the package registry unless pip finds it locally; 1.5-3 min)."
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --disable-pip-version-check -q -r requirements/lock.txt
 	$(PY) -m pip install --disable-pip-version-check -q --no-deps --no-build-isolation -e .

@@ -58,7 +58,7 @@ def build_toy_runner(work_dir: Union[str, Path],
                      max_epochs: int = 3,
                      checkpoint: dict = dict(interval=1, max_keep_ckpts=1),
                      size: int = 8,
-                     model: Optional[ToyModel] = None,
+                     model: Optional[Union[ToyModel, dict]] = None,
                      **kwargs) -> ReIDRunner:
     """A runner (this toolbox's: atomic saves, safe loads) of
     :class:`ToyModel` on :class:`ToySet`, batches of 4, with this toolbox's
@@ -69,7 +69,8 @@ def build_toy_runner(work_dir: Union[str, Path],
         max_epochs (int): Epochs. Defaults to 3.
         checkpoint (dict): Arguments of its ``AtomicCheckpointHook``.
         size (int): Samples in the dataset. Defaults to 8.
-        model (ToyModel, optional): The model; None builds one.
+        model (ToyModel | dict, optional): The model, or its config for
+            the runner to build; None builds a :class:`ToyModel`.
         **kwargs: More ``Runner`` arguments (``resume``, ``train_cfg``,
             ``train_dataloader``...), replacing the defaults.
 

@@ -5,7 +5,7 @@ from mmengine.hooks import Hook
 class ValHistoryHook(Hook):
     """Appends each validation's metrics to :attr:`history`; end-to-end
     tests register it (or a probe built on it) and compare the last entry
-    with the untrained model's ``runner.val()``."""
+    with the start model's ``runner.val()``."""
 
     priority = 'LOWEST'
 

@@ -40,7 +40,8 @@ sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)),
 from plot_curves import plot_curves  # noqa: E402
 
 DEFAULT_CONFIG = ('configs/cluster_contrast/'
-                  'cluster-contrast_osnet-x0.25-msmt17-zoo_1xb32-8e_synthetic-demo.py')
+                  'cluster-contrast_osnet-x0.25-msmt17-zoo_1xb32-8e_'
+                  'synthetic-demo.py')
 #: Panels of the training-curve picture.
 CURVE_KEYS = ('loss', 'mAP', 'pseudo_num_clusters', 'pseudo_ari')
 #: Queries drawn in the ranked-list picture.

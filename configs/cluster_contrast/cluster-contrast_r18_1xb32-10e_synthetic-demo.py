@@ -1,6 +1,6 @@
 # Cluster-Contrast from scratch (no pretrained weights) on the embedded
 # synthetic set at 64x32, one process on CPU: 10 epochs of 40 iterations,
-# 2.1 min on 2 cores (docs/en/benchmarks.md, "Synthetic demo", with the CPU).
+# about 2 min on 2 cores (docs/en/benchmarks.md, "Synthetic demo").
 # `make demo` adapts the model zoo's OSNet instead
 # (cluster-contrast_osnet-x0.25-msmt17-zoo_1xb32-8e_synthetic-demo.py).
 _base_ = [

@@ -83,3 +83,9 @@ def test_pictures_and_results_are_written(demo_run):
     saved = json.loads(
         (demo_run['work_dir'] / 'demo_results.json').read_text())
     assert saved['after']['reid/mAP'] == results['after']['reid/mAP']
+
+
+def test_the_default_config_is_the_zoo_osnet_demo():
+    path = REPO_ROOT / _load_demo().DEFAULT_CONFIG
+    assert path.is_file(), path
+    assert 'osnet-x0.25-msmt17-zoo' in path.name

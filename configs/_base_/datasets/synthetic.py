@@ -1,10 +1,10 @@
-# The embedded synthetic multi-camera set (Market-1501 layout), as the demos
-# read it: its 128x64 images at 64x32 (enough for its simple shapes, four
-# times faster), one process, 40 iterations of 32 images per epoch. Its
-# small PNGs are read in the training process: on 2 cores, loader workers
-# only took CPU from the model (the OSNet demo, 2026-12-07 on the AMD EPYC
-# with AVX-512: 120 s with two workers per loader, 86 s with none, same
-# numbers).
+# The embedded synthetic multi-camera set (Market-1501 layout), as the
+# ResNet-18 demos read it: its 128x64 images at 64x32 (enough for its simple
+# shapes, four times faster; `make demo` reads them at 128x64,
+# ./synthetic_128x64.py), one process, 40 iterations of 32 images per epoch.
+# Its small PNGs are read in the training process: on 2 cores, loader
+# workers only took CPU from the model (docs/en/benchmarks.md, "Synthetic
+# demo").
 data_root = 'data/synthetic_reid'
 dataset = dict(type='SyntheticReID', data_root=data_root)
 

@@ -83,7 +83,8 @@ class ReIDRunner(Runner):
     - :meth:`val` and :meth:`test` called before :meth:`train` with no
       checkpoint to load evaluate the model training starts from (weights
       initialised, ``init_cfg`` pretrained files loaded), not the weights
-      it was built with (:meth:`load_or_resume`); the weights are
+      it was built with (:meth:`load_or_resume`; a model passed built, or
+      weights loaded by hand, are evaluated as they are); the weights are
       initialised once per runner, and :meth:`train` after a ``load_from``
       evaluation still initialises first and loads the checkpoint over
       that.
@@ -100,6 +101,13 @@ class ReIDRunner(Runner):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self._resuming = False
         self._weights_initialised = False
+        self._in_load_or_resume = False
+        model = kwargs['model'] if 'model' in kwargs else (
+            args[0] if args else None)
+        # Evaluated before training, a model built here from its config is
+        # initialised first; one passed built, or whose weights were loaded
+        # by hand, is evaluated as it is (MMEngine's behaviour).
+        self._init_before_eval = isinstance(model, dict)
         self.resumed_from: Optional[str] = None
         with build_hints_on(*HINTED_MMENGINE_ROOTS):
             super().__init__(*args, **kwargs)
@@ -153,14 +161,24 @@ class ReIDRunner(Runner):
         :meth:`val` and :meth:`test` call it after the ``before_run`` hooks,
         as :meth:`train` does: before training they then evaluate the start
         model (``init_cfg`` weights, pretrained files included), where
-        MMEngine evaluates the weights the model was built with.
+        MMEngine evaluates the weights the model was built with. Not for a
+        model passed to the runner built, nor after :meth:`load_checkpoint`
+        or :meth:`resume` called by hand: those weights are evaluated as
+        they are. With ``load_from``, the checkpoint is loaded over the
+        weights as built (MMEngine's): the same start as :meth:`train`'s
+        (initialised, then loaded) for a checkpoint of the whole model, not
+        for a partial one (``load_from_strict = False``).
         """
-        if (not self._weights_initialised and not self._has_loaded
-                and self._load_from is None
+        if (self._init_before_eval and not self._weights_initialised
+                and not self._has_loaded and self._load_from is None
                 and (not self._resume
                      or find_latest_checkpoint(self.work_dir) is None)):
             self._init_model_weights()
-        super().load_or_resume()
+        self._in_load_or_resume = True
+        try:
+            super().load_or_resume()
+        finally:
+            self._in_load_or_resume = False
 
     def _init_model_weights(self) -> None:
         """MMEngine's (the model's ``init_weights``, then its weights
@@ -197,7 +215,8 @@ class ReIDRunner(Runner):
         does not set MMEngine's private "already loaded" flag: called by
         hand before ``train()``, a configured ``load_from`` is still
         loaded after it. ``load_or_resume`` and ``resume`` set the flag
-        themselves.)
+        themselves.) Called by hand, :meth:`val` and :meth:`test` evaluate
+        the loaded weights as they are, without initialising them first.
 
         Args:
             filename (str): A local path, ``zoo://NAME``, or a URL of a
@@ -218,6 +237,10 @@ class ReIDRunner(Runner):
                 anything but plain data; nothing of it was executed.
         """
         checkpoint = read_checkpoint(filename, map_location=map_location)
+        if not self._in_load_or_resume:
+            # Weights loaded by hand: val() / test() evaluate them as they
+            # are (see load_or_resume).
+            self._init_before_eval = False
         self.call_hook('after_load_checkpoint', checkpoint=checkpoint)
         model = self.model.module if is_model_wrapper(
             self.model) else self.model

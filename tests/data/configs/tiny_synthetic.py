@@ -1,5 +1,5 @@
-# The demo recipe shrunk for tests: 32x16 input, a few iterations, no
-# worker processes. Tests set every dataset's data_root to a tiny set.
+# The ResNet-18 synthetic demo recipe shrunk for tests: 32x16 input, a few
+# iterations. Tests set every dataset's data_root to a tiny set.
 _base_ = [
     '../../../configs/cluster_contrast/cluster-contrast_r18_1xb32-10e_synthetic-demo.py'
 ]
@@ -18,16 +18,11 @@ test_pipeline = [
 ]
 train_dataloader = dict(
     batch_size=8,
-    num_workers=0,
-    persistent_workers=False,
     sampler=dict(batch_size=8, num_instances=2, iters_per_epoch=4),
     dataset=dict(pipeline=train_pipeline))
-cluster_dataloader = dict(
-    batch_size=32, num_workers=0, dataset=dict(pipeline=test_pipeline))
-val_dataloader = dict(
-    batch_size=32, num_workers=0, dataset=dict(pipeline=test_pipeline))
-test_dataloader = dict(
-    batch_size=32, num_workers=0, dataset=dict(pipeline=test_pipeline))
+cluster_dataloader = dict(batch_size=32, dataset=dict(pipeline=test_pipeline))
+val_dataloader = dict(batch_size=32, dataset=dict(pipeline=test_pipeline))
+test_dataloader = dict(batch_size=32, dataset=dict(pipeline=test_pipeline))
 train_cfg = dict(max_epochs=2, val_interval=2)
 param_scheduler = []
 default_hooks = dict(logger=dict(interval=1))

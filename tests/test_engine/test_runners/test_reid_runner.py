@@ -1,6 +1,7 @@
 """ReIDRunner: what it changes of MMEngine's Runner, and that the tools' way
 of building it refuses other runners."""
 from pathlib import Path
+from typing import Optional, Union
 
 import pytest
 import torch
@@ -181,8 +182,12 @@ class StartWeights(Hook):
         self.bias = runner.model.linear.bias.detach().clone()
 
 
-def _evaluated_toy_runner(work_dir: Path, model: ToyModel,
+def _evaluated_toy_runner(work_dir: Path, model: Union[dict, ToyModel],
                           **kwargs) -> ReIDRunner:
+    """A toy runner that trains (one epoch), validates and tests, with
+    :class:`MeanOutput`; ``model`` a config (built by the runner) or a
+    model."""
+
     def loader(size: int) -> dict:
         return dict(
             dataset=ToySet(size, dim=4),
@@ -204,14 +209,22 @@ def _evaluated_toy_runner(work_dir: Path, model: ToyModel,
         **kwargs)
 
 
-def _constant_toy(value: float) -> ToyModel:
-    return ToyModel(
-        dim=4,
-        init_cfg=dict(type='Constant', layer='Linear', val=value, bias=0))
+def _toy(init_cfg: dict, model_type: type = ToyModel) -> dict:
+    """A config of a 4-d toy model."""
+    return dict(type=model_type, dim=4, init_cfg=init_cfg)
 
 
-def _saved_toy(path: Path, value: float) -> str:
-    model = _constant_toy(value)
+def _constant(weight: float, bias: float = 0.0) -> dict:
+    return dict(type='Constant', layer='Linear', val=weight, bias=bias)
+
+
+def _pretrained(path: Union[str, Path]) -> dict:
+    return dict(type='Pretrained', checkpoint=str(path))
+
+
+def _saved_toy(path: Path, weight: float, bias: float = 0.0) -> str:
+    """A checkpoint of a toy model with constant weights."""
+    model = ToyModel(dim=4, init_cfg=_constant(weight, bias))
     model.init_weights()
     torch.save(dict(state_dict=model.state_dict()), path)
     return str(path)
@@ -223,26 +236,28 @@ def _mean_output(weight: float) -> float:
     return weight * 4 * 1.5
 
 
+def _mean(metrics: dict) -> float:
+    return metrics['toy/mean_output']
+
+
 @pytest.mark.parametrize('run', ['val', 'test'])
 def test_before_training_the_initialised_model_is_evaluated(tmp_path, run):
     register_all_modules(init_default_scope=True)
-    runner = _evaluated_toy_runner(tmp_path, _constant_toy(0.5))
-    metrics = getattr(runner, run)()
-    assert metrics['toy/mean_output'] == pytest.approx(_mean_output(0.5))
+    runner = _evaluated_toy_runner(tmp_path, _toy(_constant(0.5)))
+    assert _mean(getattr(runner, run)()) == pytest.approx(_mean_output(0.5))
 
 
 def test_training_starts_from_the_initialised_model_after_val(tmp_path):
     register_all_modules(init_default_scope=True)
     weights = _saved_toy(tmp_path / 'weights.pth', 0.25)
     start = StartWeights()
-    model = ToyModel(
-        dim=4, init_cfg=dict(type='Pretrained', checkpoint=weights))
+    runner = _evaluated_toy_runner(
+        tmp_path / 'work', _toy(_pretrained(weights)), custom_hooks=[start])
     calls = []
+    model = runner.model
     init_weights = model.init_weights
     model.init_weights = lambda: calls.append(init_weights())
-    runner = _evaluated_toy_runner(
-        tmp_path / 'work', model, custom_hooks=[start])
-    assert runner.val()['toy/mean_output'] == pytest.approx(_mean_output(0.25))
+    assert _mean(runner.val()) == pytest.approx(_mean_output(0.25))
     runner.train()
     assert torch.equal(start.weight, torch.full((4, 4), 0.25))
     assert len(calls) == 1  # not again in train(), where it would warn
@@ -254,30 +269,20 @@ def test_load_from_is_evaluated_and_trained_from_over_the_init(tmp_path):
     relies on); train() afterwards initialises and loads it again over."""
     register_all_modules(init_default_scope=True)
     checkpoint = _saved_toy(tmp_path / 'trained.pth', 2.0)
-    missing = ToyModel(
-        dim=4,
-        init_cfg=dict(type='Pretrained', checkpoint=str(tmp_path / 'no.pth')))
     runner = _evaluated_toy_runner(
-        tmp_path / 'test', missing, load_from=checkpoint)
-    assert runner.test()['toy/mean_output'] == pytest.approx(_mean_output(2.0))
+        tmp_path / 'test', _toy(_pretrained(tmp_path / 'no.pth')),
+        load_from=checkpoint)
+    assert _mean(runner.test()) == pytest.approx(_mean_output(2.0))
 
     # The pretrained file has a bias, the checkpoint only the weight: the
     # start has both, the weight from the checkpoint.
-    pretrained = _constant_toy(0.25)
-    pretrained.init_cfg['bias'] = 0.5
-    pretrained.init_weights()
-    torch.save(dict(state_dict=pretrained.state_dict()),
-               tmp_path / 'pretrained.pth')
+    pretrained = _saved_toy(tmp_path / 'pretrained.pth', 0.25, bias=0.5)
     torch.save(dict(state_dict={'linear.weight': torch.full((4, 4), 2.0)}),
                tmp_path / 'weight_only.pth')
     start = StartWeights()
     runner = _evaluated_toy_runner(
         tmp_path / 'train',
-        ToyModel(
-            dim=4,
-            init_cfg=dict(
-                type='Pretrained',
-                checkpoint=str(tmp_path / 'pretrained.pth'))),
+        _toy(_pretrained(pretrained)),
         load_from=str(tmp_path / 'weight_only.pth'),
         custom_hooks=[start])
     runner.val()
@@ -286,12 +291,26 @@ def test_load_from_is_evaluated_and_trained_from_over_the_init(tmp_path):
     assert torch.equal(start.bias, torch.full((4, ), 0.5))
 
 
+def test_weights_passed_or_loaded_by_hand_are_evaluated_as_they_are(
+        tmp_path):
+    register_all_modules(init_default_scope=True)
+    model = ToyModel(dim=4, init_cfg=_constant(0.5))
+    nn.init.constant_(model.linear.weight, 3.0)
+    nn.init.zeros_(model.linear.bias)
+    runner = _evaluated_toy_runner(tmp_path / 'passed', model)
+    assert _mean(runner.val()) == pytest.approx(_mean_output(3.0))
+
+    runner = _evaluated_toy_runner(tmp_path / 'loaded', _toy(_constant(0.5)))
+    runner.load_checkpoint(_saved_toy(tmp_path / 'trained.pth', 2.0))
+    assert _mean(runner.test()) == pytest.approx(_mean_output(2.0))
+
+
 class OwnInit(ToyModel):
     """A model whose ``init_weights`` is its own: it never sets MMEngine's
     ``is_init``."""
 
-    def __init__(self) -> None:
-        super().__init__(dim=4)
+    def __init__(self, dim: int, init_cfg: Optional[dict] = None) -> None:
+        super().__init__(dim=dim)
         self.inits = 0
 
     def init_weights(self) -> None:
@@ -302,24 +321,48 @@ class OwnInit(ToyModel):
 
 def test_weights_are_initialised_once_per_runner(tmp_path):
     register_all_modules(init_default_scope=True)
-    model = OwnInit()
-    runner = _evaluated_toy_runner(tmp_path / 'a', model)
-    assert runner.val()['toy/mean_output'] == pytest.approx(_mean_output(0.5))
+    runner = _evaluated_toy_runner(tmp_path / 'a', _toy(None, OwnInit))
+    assert _mean(runner.val()) == pytest.approx(_mean_output(0.5))
     runner.train()
-    assert model.inits == 1
+    assert runner.model.inits == 1
 
     # test() after train() tests the trained weights, not a new init.
-    model = OwnInit()
-    runner = _evaluated_toy_runner(tmp_path / 'b', model)
+    runner = _evaluated_toy_runner(tmp_path / 'b', _toy(None, OwnInit))
     runner.train()
-    trained = model.linear.weight.detach().clone()
+    trained = runner.model.linear.weight.detach().clone()
     assert not torch.equal(trained, torch.full((4, 4), 0.5))
     runner.test()
-    assert model.inits == 1
-    assert torch.equal(model.linear.weight, trained)
+    assert runner.model.inits == 1
+    assert torch.equal(runner.model.linear.weight, trained)
 
 
 def test_auto_resume_with_nothing_to_resume_evaluates_the_start(tmp_path):
     register_all_modules(init_default_scope=True)
-    runner = _evaluated_toy_runner(tmp_path, _constant_toy(0.5), resume=True)
-    assert runner.val()['toy/mean_output'] == pytest.approx(_mean_output(0.5))
+    runner = _evaluated_toy_runner(tmp_path, _toy(_constant(0.5)), resume=True)
+    assert _mean(runner.val()) == pytest.approx(_mean_output(0.5))
+
+
+def test_val_before_a_resumed_training_changes_nothing(tmp_path):
+    """val() resumes the checkpoint (model, optimizer, epoch); train()
+    afterwards resumes it again, to the same end as without the val()."""
+    register_all_modules(init_default_scope=True)
+    first = tmp_path / 'first'
+    _evaluated_toy_runner(first, _toy(_constant(0.5))).train()
+    ends = []
+    for name, validate_first in (('plain', False), ('validated', True)):
+        work_dir = tmp_path / name
+        work_dir.mkdir()
+        for file in first.iterdir():
+            if file.is_file():
+                (work_dir / file.name).write_bytes(file.read_bytes())
+        (work_dir / 'last_checkpoint').write_text(
+            str(work_dir / 'epoch_1.pth'))
+        runner = _evaluated_toy_runner(
+            work_dir, _toy(_constant(0.5)), resume=True,
+            train_cfg=dict(type='ResumableEpochBasedTrainLoop', max_epochs=2))
+        if validate_first:
+            runner.val()
+        runner.train()
+        assert runner.epoch == 2
+        ends.append(runner.model.linear.weight.detach().clone())
+    assert torch.equal(ends[0], ends[1])
