@@ -101,7 +101,6 @@ class ReIDRunner(Runner):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self._resuming = False
         self._weights_initialised = False
-        self._in_load_or_resume = False
         model = kwargs['model'] if 'model' in kwargs else (
             args[0] if args else None)
         # Evaluated before training, a model built here from its config is
@@ -174,11 +173,7 @@ class ReIDRunner(Runner):
                 and (not self._resume
                      or find_latest_checkpoint(self.work_dir) is None)):
             self._init_model_weights()
-        self._in_load_or_resume = True
-        try:
-            super().load_or_resume()
-        finally:
-            self._in_load_or_resume = False
+        super().load_or_resume()
 
     def _init_model_weights(self) -> None:
         """MMEngine's (the model's ``init_weights``, then its weights
@@ -237,10 +232,10 @@ class ReIDRunner(Runner):
                 anything but plain data; nothing of it was executed.
         """
         checkpoint = read_checkpoint(filename, map_location=map_location)
-        if not self._in_load_or_resume:
-            # Weights loaded by hand: val() / test() evaluate them as they
-            # are (see load_or_resume).
-            self._init_before_eval = False
+        # Loaded weights are evaluated as they are (see load_or_resume):
+        # by hand, or by load_or_resume, after which it initialises nothing
+        # more before train().
+        self._init_before_eval = False
         self.call_hook('after_load_checkpoint', checkpoint=checkpoint)
         model = self.model.module if is_model_wrapper(
             self.model) else self.model

@@ -209,7 +209,7 @@ def _evaluated_toy_runner(work_dir: Path, model: Union[dict, ToyModel],
         **kwargs)
 
 
-def _toy(init_cfg: dict, model_type: type = ToyModel) -> dict:
+def _toy(init_cfg: Optional[dict], model_type: type = ToyModel) -> dict:
     """A config of a 4-d toy model."""
     return dict(type=model_type, dim=4, init_cfg=init_cfg)
 
