@@ -1,13 +1,16 @@
 """Shared fixtures: a tiny synthetic dataset; the model zoo's test
 environment and HTTP server (``zoo_env``, ``zoo_server``); the messages
 logged through MMEngine's logger (``log_lines``). Long modules run first
-(:func:`pytest_collection_modifyitems`)."""
+(:func:`pytest_collection_modifyitems`). A session's process exits without
+the collector's final walk (:func:`pytest_configure`)."""
 import logging
 from pathlib import Path
 from typing import List
 
 import pytest
 from mmengine.logging import MMLogger
+
+from mmreid_unsup.utils import freeze_gc_at_exit
 from zoo_test_server import zoo_env, zoo_server  # noqa: F401
 
 
@@ -42,6 +45,13 @@ def pytest_collection_modifyitems(session: pytest.Session,
         modules.setdefault(item.nodeid.split('::', 1)[0], []).append(item)
     ordered = sorted(modules.values(), key=module_rank)
     items[:] = [item for module in ordered for item in module]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Skip the garbage collector's walk over every object at the session
+    process's exit (:func:`~mmreid_unsup.utils.freeze_gc_at_exit`): about
+    2 s of each pytest process's shutdown, xdist workers included."""
+    freeze_gc_at_exit()
 
 
 @pytest.fixture(scope='session')

@@ -32,7 +32,8 @@ from mmengine.runner import Runner
 from mmreid_unsup.datasets.synthetic import generate_synthetic_reid
 from mmreid_unsup.engine import build_runner
 from mmreid_unsup.engine.hooks import EpochSummaryHook
-from mmreid_unsup.utils import atomic_write_bytes, register_all_modules
+from mmreid_unsup.utils import (atomic_write_bytes, freeze_gc_at_exit,
+                                 register_all_modules)
 from mmreid_unsup.visualization import RankedListVisualizationHook
 
 sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)),
@@ -207,4 +208,5 @@ def main(argv: Optional[List[str]] = None) -> dict:
 
 
 if __name__ == '__main__':
+    freeze_gc_at_exit()
     main()

@@ -35,6 +35,7 @@ from mmreid_unsup.model_zoo import (ENV_MIRROR, ModelIndex, ModelZooError,
                                     ZooModel, cache_dir, cached_checkpoint,
                                     get_checkpoint, load_index, mirror_url,
                                     sha256_file)
+from mmreid_unsup.utils import freeze_gc_at_exit
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
@@ -297,4 +298,5 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
 
 if __name__ == '__main__':
+    freeze_gc_at_exit()
     sys.exit(main())

@@ -17,6 +17,7 @@ import cv2
 from mmreid_unsup.apis import (extract_features, init_model, list_images,
                                search_gallery)
 from mmreid_unsup.datasets.image_probe import image_fault, probe_image
+from mmreid_unsup.utils import freeze_gc_at_exit
 from mmreid_unsup.utils.writable_output import check_writable_output
 from mmreid_unsup.visualization import draw_ranked_list, read_rgb
 
@@ -139,4 +140,5 @@ def main(argv: Optional[List[str]] = None) -> List[tuple]:
 
 
 if __name__ == '__main__':
+    freeze_gc_at_exit()
     main()

@@ -38,7 +38,8 @@ from mmreid_unsup.engine.hooks import CheckpointFitHook  # noqa: E402
 from mmreid_unsup.engine.hooks.checkpoint_fit_hook import \
     STRICT_KEY  # noqa: E402
 from mmreid_unsup.model_zoo import ZOO_PREFIX, load_index  # noqa: E402
-from mmreid_unsup.utils import register_all_modules  # noqa: E402
+from mmreid_unsup.utils import (freeze_gc_at_exit,  # noqa: E402
+                                 register_all_modules)
 from mmreid_unsup.utils.checkpoint_path import \
     directory_checkpoint_error  # noqa: E402
 from mmreid_unsup.visualization import \
@@ -337,4 +338,5 @@ def main(argv: Optional[List[str]] = None) -> dict:
 
 
 if __name__ == '__main__':
+    freeze_gc_at_exit()
     main()

@@ -23,7 +23,7 @@ from mmengine.config import Config, DictAction
 from torch.distributed.elastic.multiprocessing.errors import record
 
 from mmreid_unsup.engine import build_runner
-from mmreid_unsup.utils import register_all_modules
+from mmreid_unsup.utils import freeze_gc_at_exit, register_all_modules
 
 
 def parse_args() -> argparse.Namespace:
@@ -152,4 +152,5 @@ def main() -> None:
 
 
 if __name__ == '__main__':
+    freeze_gc_at_exit()
     main()

@@ -6,7 +6,6 @@ import numpy as np
 import torch
 from mmengine.dist import broadcast, get_rank
 from mmengine.logging import print_log
-from sklearn.cluster import DBSCAN
 
 from mmreid_unsup.registry import PSEUDO_LABELERS
 from mmreid_unsup.ops import (jaccard_distance_from_encoding,
@@ -248,6 +247,11 @@ class DBSCANLabeler(BaseLabeler):
         Returns:
             np.ndarray: ``(N,)`` labels, -1 for noise.
         """
+        # Imported here: scikit-learn (with the scipy.stats it loads) adds
+        # about 1 s to every process that imports this package, and tools
+        # that never cluster (tools/test.py, DDP ranks other than 0) need
+        # none of it.
+        from sklearn.cluster import DBSCAN
         return DBSCAN(
             eps=self.eps,
             min_samples=self.min_samples,

@@ -8,9 +8,6 @@ pair with anything.
 from typing import Dict, Optional
 
 import numpy as np
-from sklearn.metrics import (adjusted_rand_score,
-                             normalized_mutual_info_score)
-from sklearn.metrics.cluster import pair_confusion_matrix
 
 __all__ = [
     'outliers_as_singletons', 'pseudo_label_quality', 'pseudo_pair_quality'
@@ -50,6 +47,11 @@ def pseudo_label_quality(labels: np.ndarray,
         together) and ``pairwise_fscore`` (their harmonic mean). A score
         whose denominator is empty (no pair at all) is 0.
     """
+    # Imported when scored (about 1 s with scipy.stats), as DBSCANLabeler
+    # does: processes that score no labels start without it.
+    from sklearn.metrics import (adjusted_rand_score,
+                                 normalized_mutual_info_score)
+    from sklearn.metrics.cluster import pair_confusion_matrix
     labels = outliers_as_singletons(labels)
     truth = np.asarray(truth)
     if labels.shape != truth.shape:

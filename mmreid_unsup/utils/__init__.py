@@ -1,5 +1,6 @@
 from .atomic_io import (AtomicLocalBackend, atomic_file, atomic_write,
                         atomic_write_bytes)
+from .exit_gc import freeze_gc_at_exit
 from .random_state import (get_random_states, seeded_random_state,
                            set_random_states)
 from .safe_checkpoint import (UnsafeCheckpointError, checkpoint_safe_globals,
@@ -12,5 +13,5 @@ __all__ = [
     'checkpoint_safe_globals', 'load_local_checkpoint',
     'load_remote_checkpoint', 'safe_torch_load', 'UnsafeCheckpointError',
     'get_random_states', 'set_random_states', 'seeded_random_state',
-    'register_all_modules'
+    'register_all_modules', 'freeze_gc_at_exit'
 ]
