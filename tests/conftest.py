@@ -3,6 +3,7 @@ environment and HTTP server (``zoo_env``, ``zoo_server``); the messages
 logged through MMEngine's logger (``log_lines``). Long modules run first
 (:func:`pytest_collection_modifyitems`). A session's process exits without
 the collector's final walk (:func:`pytest_configure`)."""
+import gc
 import logging
 from pathlib import Path
 from typing import List
@@ -52,6 +53,19 @@ def pytest_configure(config: pytest.Config) -> None:
     process's exit (:func:`~mmreid_unsup.utils.freeze_gc_at_exit`): about
     2 s of each pytest process's shutdown, xdist workers included."""
     freeze_gc_at_exit()
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Freeze what the collection created (the imported libraries, test
+    modules and items) out of the garbage collector's reach.
+
+    MMEngine's ``BaseDataset`` calls ``gc.collect()`` after serialising its
+    data list, on every dataset a runner builds: in a pytest process that
+    has imported everything, each call walked about a million objects
+    (0.3 s; 26 of the 146 s of ``tests/test_engine`` under cProfile). The
+    objects created by the tests themselves are collected as usual.
+    """
+    gc.freeze()
 
 
 @pytest.fixture(scope='session')

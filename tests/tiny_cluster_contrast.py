@@ -8,6 +8,7 @@ import os
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 from types import ModuleType
 from typing import Any, Dict, List, Optional
@@ -153,5 +154,9 @@ def tiny_cfg(data_root: Path, work_dir: Path, **overrides) -> Config:
                 'test_dataloader'):
         cfg[key].dataset.data_root = str(data_root)
     cfg.work_dir = str(work_dir)
+    # MMEngine names a run's logger and visualizer after the config and the
+    # second it starts, and reuses those of an earlier run with that name:
+    # two tiny runs started in one second would share a log file.
+    cfg.experiment_name = f'tiny_{time.time_ns()}'
     cfg.merge_from_dict(overrides)
     return cfg

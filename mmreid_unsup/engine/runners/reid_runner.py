@@ -18,6 +18,7 @@ from mmreid_unsup.utils.build_hints import build_hints_on
 from mmreid_unsup.utils.checkpoint_fit import (DEFAULT_REVISE_KEYS,
                                                checkpoint_state_dict)
 from ..checkpoint_io import read_checkpoint
+from .cached_pretty_text_config import CachedPrettyTextConfig
 
 __all__ = [
     'ReIDRunner', 'build_runner', 'is_resuming', 'DEFAULT_RUNNER_TYPE'
@@ -94,6 +95,11 @@ class ReIDRunner(Runner):
       nearest valid name
       (:func:`~mmreid_unsup.utils.build_hints.build_hints_on` MMEngine's
       roots for the call; given back afterwards).
+    - A ``cfg`` given as a :class:`~mmengine.config.Config` keyword
+      (``from_cfg`` passes it so) is held as a
+      :class:`~mmreid_unsup.engine.runners.cached_pretty_text_config.CachedPrettyTextConfig`:
+      the same text in the log, the dumps and every checkpoint, formatted
+      once per content instead of at each of them.
 
     Args: as :class:`mmengine.runner.Runner`.
     """
@@ -108,6 +114,9 @@ class ReIDRunner(Runner):
         # by hand, is evaluated as it is (MMEngine's behaviour).
         self._init_before_eval = isinstance(model, dict)
         self.resumed_from: Optional[str] = None
+        if isinstance(kwargs.get('cfg'), Config):
+            # Formatted once, not at every log, dump and checkpoint.
+            kwargs['cfg'] = CachedPrettyTextConfig.of(kwargs['cfg'])
         with build_hints_on(*HINTED_MMENGINE_ROOTS):
             super().__init__(*args, **kwargs)
 
