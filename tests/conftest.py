@@ -1,10 +1,12 @@
 """Shared fixtures: a tiny synthetic dataset; the model zoo's test
 environment and HTTP server (``zoo_env``, ``zoo_server``); the messages
 logged through MMEngine's logger (``log_lines``). Long modules run first
-(:func:`pytest_collection_modifyitems`). A session's process exits without
-the collector's final walk (:func:`pytest_configure`)."""
+(:func:`pytest_collection_modifyitems`). The garbage collector skips the
+objects of earlier modules (:func:`_gc_skips_earlier_modules`) and the
+session's exit (:func:`pytest_configure`)."""
 import gc
 import logging
+import sys
 from pathlib import Path
 from typing import List
 
@@ -56,7 +58,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 @pytest.fixture(autouse=True, scope='module')
-def _gc_skips_earlier_modules():
+def _gc_skips_earlier_modules() -> None:
     """Collect the garbage of the modules before this one, then freeze what
     survives (the imported libraries, the collected items, session
     fixtures) out of the garbage collector's reach.
@@ -67,8 +69,10 @@ def _gc_skips_earlier_modules():
     (0.3 s; 26 of the 146 s of ``tests/test_engine`` under cProfile), and
     more as the session went on. Now it walks what the current module
     made. The previous module's fixtures are torn down before this runs,
-    so nothing a later module drops stays frozen but session-long state.
+    and the traceback pytest keeps of a failed test is let go, so nothing
+    a later module drops stays frozen but session-long state.
     """
+    sys.last_type = sys.last_value = sys.last_traceback = None
     gc.collect()
     gc.freeze()
 

@@ -14,11 +14,18 @@ platform has no forkserver the ranks are spawned.
 :func:`train_on_gloo_ranks` runs ``tools/train.py --launcher pytorch`` the
 same way, for the tests of a method's state under DDP: a run under
 ``tools/dist_train.sh`` (torchrun and two fresh interpreters) cost about
-11 s of start-up and shutdown for 3 s of training. The launcher itself is
-tested in ``tests/test_tools/test_dist_train.py``.
+11 s of start-up and shutdown for 3 s of training. Its ranks get the
+variables torchrun gives a worker, but not the rest of a launch: they
+inherit the forkserver's environment and working directory, end with
+``os._exit`` (no interpreter shutdown), and a rank that dies of a signal
+is reported without its output. ``tools/dist_train.sh`` itself, the
+shutdown and the fault reports are tested in ``tests/test_tools/``
+(``test_dist_train.py``, ``test_dist_faults.py``,
+``test_resume_after_kill.py``).
 """
 import os
 import sys
+import time
 from pathlib import Path
 from typing import Any, Callable, Dict, Sequence
 
@@ -32,7 +39,8 @@ from tiny_cluster_contrast import REPO_ROOT, free_port, load_script
 PRELOAD = ('torch', 'torch.distributed', 'mmengine.runner',
            'mmreid_unsup.datasets', 'mmreid_unsup.engine',
            'mmreid_unsup.evaluation', 'mmreid_unsup.models',
-           'mmreid_unsup.pseudo_labels')
+           'mmreid_unsup.pseudo_labels', 'sklearn.cluster',
+           'sklearn.metrics')
 
 
 def start_method() -> str:
@@ -97,11 +105,16 @@ def _train_rank(rank: int, world_size: int, port: int, argv: Sequence[str],
         LOCAL_WORLD_SIZE=str(world_size),
         MASTER_ADDR='127.0.0.1',
         MASTER_PORT=str(port),
-        OMP_NUM_THREADS='1')
+        OMP_NUM_THREADS='1',
+        CUDA_VISIBLE_DEVICES='')  # gloo on CPU, as run_dist_train's
     torch.set_num_threads(1)  # as tools/dist_train.sh's OMP_NUM_THREADS=1
     sys.path.insert(0, module_dir)
     sys.argv = ['tools/train.py', *argv, '--launcher', 'pytorch']
     load_script(REPO_ROOT / 'tools' / 'train.py', 'train_tool').main()
+
+
+#: Seconds a :func:`train_on_gloo_ranks` run may take (as run_dist_train's).
+TRAIN_TIMEOUT = 600
 
 
 def train_on_gloo_ranks(config: Path,
@@ -124,14 +137,24 @@ def train_on_gloo_ranks(config: Path,
     Raises:
         torch.multiprocessing.ProcessRaisedException: A rank raised; the
             message holds its traceback.
+        torch.multiprocessing.ProcessExitedException: A rank died (a
+            signal, ``os._exit``) without raising.
+        TimeoutError: The run took more than :data:`TRAIN_TIMEOUT` s; the
+            ranks are killed.
     """
-    method = start_method()
-    mp.start_processes(
+    context = mp.start_processes(
         _train_rank,
         args=(world_size, free_port(), [str(config), '--work-dir',
                                          str(work_dir)], str(module_dir)),
         nprocs=world_size,
-        join=True,
-        start_method=method)
+        join=False,
+        start_method=start_method())
+    deadline = time.monotonic() + TRAIN_TIMEOUT
+    while not context.join(timeout=1):
+        if time.monotonic() > deadline:
+            for process in context.processes:
+                process.kill()
+            raise TimeoutError(f'training {config} on {world_size} gloo '
+                               f'ranks took more than {TRAIN_TIMEOUT} s')
     return '\n'.join(path.read_text()
                      for path in sorted(Path(work_dir).glob('*/*.log')))

@@ -1,7 +1,9 @@
 """One probe hook for the tests that train with two gloo processes.
 
-``tools/dist_train.sh`` runs in fresh processes, so a test writes the probe
-module beside its config (:func:`write_rank_probe`) and lists it in
+The ranks import the config's modules themselves (``tools/dist_train.sh``
+starts fresh processes; :func:`gloo_ranks.train_on_gloo_ranks` forks them
+from a server that has not seen the test's modules), so a test writes the
+probe module beside its config (:func:`write_rank_probe`) and lists it in
 ``custom_imports``; after the run :func:`read_rank_probes` returns what each
 rank recorded: the ``sample_idx`` of every batch it trained on, the model
 wrapper's class, the world size, and the model tensors the test named.
@@ -56,8 +58,9 @@ PROBE_MODULE = 'rank_probe_hook'
 
 
 def write_rank_probe(folder: Path) -> str:
-    """Write the probe module into ``folder`` (first on the run's
-    ``PYTHONPATH``, see ``dist_train_env``); returns its module name."""
+    """Write the probe module into ``folder`` (first on the ranks' import
+    path: ``dist_train_env``'s ``PYTHONPATH``, or ``train_on_gloo_ranks``'s
+    ``module_dir``); returns its module name."""
     (folder / f'{PROBE_MODULE}.py').write_text(PROBE_SOURCE)
     return PROBE_MODULE
 

@@ -189,10 +189,11 @@ print('DONE')
 '''
 
 
+@pytest.mark.slow
 def test_importing_the_package_leaves_scikit_learn_for_later():
     # scikit-learn and the scipy.stats it loads took 1.7 s of every tool's
     # start (2-core AMD EPYC); they are imported when a labeler clusters or
-    # labels are scored, so tools/test.py and DDP ranks other than 0 never
-    # load them.
+    # labels are scored, so tools/test.py and tools/search.py never load
+    # them.
     assert _run_script(LOADED_LIBRARIES, 'mmreid_unsup.engine',
                        'mmreid_unsup.apis') == []

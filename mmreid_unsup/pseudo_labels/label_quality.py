@@ -47,8 +47,9 @@ def pseudo_label_quality(labels: np.ndarray,
         together) and ``pairwise_fscore`` (their harmonic mean). A score
         whose denominator is empty (no pair at all) is 0.
     """
-    # Imported when scored (about 1 s with scipy.stats), as DBSCANLabeler
-    # does: processes that score no labels start without it.
+    # Imported when labels are scored (1.7 s with scipy.stats), as
+    # DBSCANLabeler imports DBSCAN: tools that score none (tools/test.py,
+    # tools/search.py) start without scikit-learn.
     from sklearn.metrics import (adjusted_rand_score,
                                  normalized_mutual_info_score)
     from sklearn.metrics.cluster import pair_confusion_matrix

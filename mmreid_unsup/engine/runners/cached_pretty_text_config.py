@@ -10,7 +10,8 @@ work again at every checkpoint of a real run. The content rarely changes
 between the calls, so the formatted text is kept with the unformatted
 rendering it came from and reused while that rendering is the same.
 """
-from typing import Tuple
+import copy
+from typing import Optional, Tuple
 
 from mmengine.config import Config
 
@@ -25,7 +26,8 @@ class CachedPrettyTextConfig(Config):
     before formatting (cheap) is computed at every call and compared with
     the one the kept text was formatted from; any change to the config
     formats it again. Copies (``copy.deepcopy``, as the runner makes)
-    keep the class and the kept text.
+    keep the class and the kept text; a pickled one keeps the class and
+    formats again once.
     """
 
     @classmethod
@@ -50,7 +52,8 @@ class CachedPrettyTextConfig(Config):
         if not self._format_python_code:
             return super().pretty_text
         raw = self._unformatted_text()
-        kept: Tuple[str, str] = self.__dict__.get('_kept_pretty_text')
+        kept: Optional[Tuple[str, str]] = self.__dict__.get(
+            '_kept_pretty_text')
         if kept is None or kept[0] != raw:
             kept = (raw, super().pretty_text)
             # object.__setattr__: Config's own would put it in the content.
@@ -58,9 +61,8 @@ class CachedPrettyTextConfig(Config):
         return kept[1]
 
     def _unformatted_text(self) -> str:
-        """MMEngine's rendering of the config before yapf formats it."""
-        object.__setattr__(self, '_format_python_code', False)
-        try:
-            return super().pretty_text
-        finally:
-            object.__setattr__(self, '_format_python_code', True)
+        """MMEngine's rendering of the config before yapf formats it (of a
+        shallow copy told not to format, so ``self`` is never changed)."""
+        unformatted = copy.copy(self)
+        object.__setattr__(unformatted, '_format_python_code', False)
+        return Config.pretty_text.fget(unformatted)

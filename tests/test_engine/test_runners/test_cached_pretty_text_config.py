@@ -89,3 +89,15 @@ def test_the_runner_formats_its_config_once(tiny_synthetic_root, tmp_path,
         assert meta['cfg'] == expected
     dumped = Path(runner.log_dir) / 'vis_data' / 'config.py'
     assert dumped.read_text() == expected
+
+
+def test_a_pickled_config_keeps_the_class_and_the_text(format_calls):
+    import pickle
+    cfg = CachedPrettyTextConfig.of(Config.fromfile(str(PROTOCOL_CONFIG)))
+    text = cfg.pretty_text
+    other = pickle.loads(pickle.dumps(cfg))
+    assert isinstance(other, CachedPrettyTextConfig)
+    assert other.pretty_text == text
+    assert other.pretty_text == text
+    assert len(format_calls) == 2  # the copy formats once, then keeps it
+    assert cfg._format_python_code and other._format_python_code
