@@ -168,7 +168,9 @@ def main(argv: Optional[List[str]] = None) -> dict:
           f'{counts["num_gallery"]} gallery images)')
 
     runner = build_quiet_runner(cfg)
-    print(f'full log: {log_file(runner)}')
+    # Under the work dir as the user gave it, like the pictures below.
+    print('full log: ' + osp.join(
+        args.work_dir, osp.relpath(log_file(runner), runner.work_dir)))
     pictures = osp.join(runner.log_dir, 'ranked_lists')
     last_metrics = LastMetricsHook()
     runner.register_hook(EpochSummaryHook())
