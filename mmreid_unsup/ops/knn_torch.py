@@ -83,12 +83,24 @@ def symmetric_block_topk(
     # Sentinels lose every comparison: -inf similarity, index N.
     best_sims = feats.new_full((num, k), -float('inf'))
     best_idx = torch.full((num, k), num, dtype=torch.long, device=feats.device)
+    # Two buffers of the largest block, reused: a fresh 64 MB product per
+    # block spent a quarter of the product's time faulting in its pages
+    # (CPU, N = 32,621).
+    products = transposed = None
     for rows_a, rows_b in block_pairs:
-        sims = feats[rows_a] @ feats[rows_b].t()
+        size_a = rows_a.stop - rows_a.start
+        size_b = rows_b.stop - rows_b.start
+        if products is None or products.numel() < size_a * size_b:
+            products = feats.new_empty(size_a * size_b)
+            transposed = feats.new_empty(size_a * size_b)
+        sims = products[:size_a * size_b].view(size_a, size_b)
+        torch.mm(feats[rows_a], feats[rows_b].t(), out=sims)
         _merge_block(best_sims, best_idx, rows_a, sims, rows_b.start, k)
         if rows_b != rows_a:
-            _merge_block(best_sims, best_idx, rows_b, sims.t().contiguous(),
-                         rows_a.start, k)
+            sims_t = transposed[:size_a * size_b].view(size_b, size_a)
+            sims_t.copy_(sims.t())
+            _merge_block(best_sims, best_idx, rows_b, sims_t, rows_a.start,
+                         k)
     return best_sims, best_idx
 
 

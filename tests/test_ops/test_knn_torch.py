@@ -47,3 +47,16 @@ def test_shares_of_the_blocks_merge_into_the_whole_search():
     assert torch.equal(merged[1], whole[1])
     # A share without blocks holds only sentinels.
     assert torch.isinf(lists[3][0]).all() and (lists[3][1] == num).all()
+
+
+def test_blocks_in_any_order_reuse_the_product_buffers():
+    # The partial last block first: the reused buffers must grow for the
+    # full blocks after it, and every block must see only its own products.
+    feats = random_features(75, 6, seed=4)
+    pairs = list(upper_block_pairs(75, 16))
+    forward = symmetric_block_topk(feats, 7, pairs)
+    backward = symmetric_block_topk(feats, 7, reversed(pairs))
+    whole = sort_and_put_self_first(*forward, torch.arange(75))
+    assert torch.equal(
+        sort_and_put_self_first(*backward, torch.arange(75))[1], whole[1])
+    assert torch.equal(whole[1], torch_knn(feats, 7, symmetric=False)[1])
