@@ -5,6 +5,10 @@ from typing import Dict
 
 #: The vector extensions that change the speed of the kernels measured.
 EXTENSIONS = ('avx2', 'avx512f', 'avx512_bf16', 'amx_bf16')
+#: Environment variables that restrict the kernels below what the CPU has
+#: (ATen's vector kernels, oneDNN's and MKL's instruction sets).
+KERNEL_LIMITS = ('ATEN_CPU_CAPABILITY', 'ONEDNN_MAX_CPU_ISA',
+                 'MKL_ENABLE_INSTRUCTIONS')
 
 
 def cpu() -> Dict:
@@ -32,12 +36,20 @@ def cpu() -> Dict:
         extensions=[f for f in EXTENSIONS if f in flags])
 
 
+def kernel_limits() -> Dict:
+    """Those of :data:`KERNEL_LIMITS` that are set, with their values."""
+    return {name: os.environ[name] for name in KERNEL_LIMITS
+            if name in os.environ}
+
+
 def machine() -> Dict:
-    """The platform, CPU, core count and torch build and threads."""
+    """The platform, CPU, kernel limits, core count and torch build and
+    threads."""
     import torch
     return dict(
         platform=platform.platform(),
         cpu=cpu(),
+        kernel_limits=kernel_limits(),
         cpus=os.cpu_count(),
         torch=torch.__version__,
         torch_threads=torch.get_num_threads(),

@@ -32,12 +32,26 @@ machine's cores, which the single process already uses with its threads;
 ``--threads-per-rank 1`` gives every process, the single one included, one
 thread, as when each rank has a device of its own.
 
+``--anchor-dir DIR`` also times the published Cluster-Contrast code on the
+same features, in its own process: ``compute_jaccard_distance`` imported
+from the checkout ``DIR`` (``clustercontrast/utils/faiss_rerank.py``, never
+copied here) with its CPU search (``search_option=3``, faiss
+``IndexFlatL2``; its default needs a GPU), then scikit-learn's DBSCAN on the
+dense matrix as its training script calls it. Its kNN search runs inside
+that function, so the row reports one time for kNN, encoding and Jaccard
+together (the Jaccard column) and one for DBSCAN; the sparse run reports
+its speed-up over it and whether the labels are the same.
+
 Usage::
 
     python benchmarks/pseudo_labels.py                       # all sizes
     python benchmarks/pseudo_labels.py --sizes 7365 --no-dense
     python benchmarks/pseudo_labels.py --sizes 12936 --world-sizes 1 2
     python benchmarks/pseudo_labels.py --out benchmarks/results/x.json
+    # side by side with the published code (a checkout of
+    # https://github.com/alibaba/cluster-contrast-reid)
+    python benchmarks/pseudo_labels.py --sizes 32621 \
+        --anchor-dir ../cluster-contrast-reid
     # the approximate search against the exact one, 512-d features
     python benchmarks/pseudo_labels.py --sizes 100000 --dim 512 \
         --knn-backend faiss_hnsw --compare-exact --no-dense \
@@ -52,9 +66,9 @@ The default sizes are CUHK03 (7,365 train images, 767 ids), Market-1501
 Other sizes get one planted identity per 16 images (62,500 at a million).
 """
 import argparse
+import importlib
 import json
 import os
-import platform
 import socket
 import subprocess
 import sys
@@ -65,9 +79,16 @@ from typing import Dict, List, Optional
 
 import numpy as np
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from machine_info import machine  # noqa: E402
+
 #: Planted identities per size: the real datasets' train-set id counts.
 DATASET_IDS = {7365: 767, 12936: 751, 32621: 1041}
 STAGES = ('knn', 'encoding', 'jaccard', 'dbscan')
+#: The module of a Cluster-Contrast checkout whose ``compute_jaccard_distance``
+#: the anchor run calls.
+ANCHOR_MODULE = Path('clustercontrast') / 'utils' / 'faiss_rerank.py'
+ANCHOR_URL = 'https://github.com/alibaba/cluster-contrast-reid'
 
 
 def num_identities(num: int) -> int:
@@ -147,6 +168,10 @@ def run_one(num: int,
     import torch
     if threads:
         torch.set_num_threads(threads)
+
+    # Imported before the timed call (the labeler imports it lazily, once
+    # per process), as in the anchor run.
+    import sklearn.cluster  # noqa: F401
 
     from mmreid_unsup.pseudo_labels import DBSCANLabeler
     from mmreid_unsup.pseudo_labels.profiling import current_rss_mb
@@ -259,16 +284,21 @@ def run_in_subprocess(num: int,
                       sparse: bool,
                       labels_path: str,
                       knn_backend: str = 'auto',
-                      threads: Optional[int] = None) -> Dict:
-    """Run :func:`run_one` in a fresh interpreter and parse its JSON."""
+                      threads: Optional[int] = None,
+                      anchor_dir: Optional[str] = None) -> Dict:
+    """Run :func:`run_one` (or, given ``anchor_dir``, :func:`run_anchor`)
+    in a fresh interpreter and parse its JSON."""
     cmd = [sys.executable, __file__, '--worker'] + worker_args(
         num, dim, seed, labels_path, knn_backend, threads) + (
             [] if sparse else ['--dense-worker'])
+    if anchor_dir is not None:
+        cmd += ['--anchor-dir', anchor_dir]
     proc = subprocess.run(cmd, capture_output=True, text=True)
     if proc.returncode != 0:
         return dict(
             num_samples=num,
-            method='sparse' if sparse else 'dense',
+            method='anchor' if anchor_dir is not None else
+            'sparse' if sparse else 'dense',
             error=proc.stderr[-2000:])
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
@@ -297,6 +327,130 @@ def compare_with_exact(run: Dict, exact: Dict, run_labels: str,
     exact['ari_vs_exact'] = 1.0
 
 
+def load_anchor(anchor_dir: str):
+    """Cluster-Contrast's ``compute_jaccard_distance``, from a checkout.
+
+    Args:
+        anchor_dir (str): the root of a checkout of :data:`ANCHOR_URL` (the
+            directory holding ``clustercontrast/``).
+
+    Returns:
+        Callable: the checkout's ``compute_jaccard_distance``.
+
+    Raises:
+        FileNotFoundError: ``anchor_dir`` has no :data:`ANCHOR_MODULE`.
+        ImportError: the module cannot be imported, or a
+            ``clustercontrast`` package other than the checkout's was.
+    """
+    root = Path(anchor_dir).resolve()
+    expected = root / ANCHOR_MODULE
+    if not expected.is_file():
+        raise FileNotFoundError(
+            f'--anchor-dir {anchor_dir}: expected a checkout of '
+            f'{ANCHOR_URL} holding {ANCHOR_MODULE}, but {expected} does not '
+            'exist')
+    sys.path.insert(0, str(root))
+    try:
+        module = importlib.import_module('clustercontrast.utils.faiss_rerank')
+    except Exception as exc:
+        raise ImportError(
+            f'--anchor-dir {anchor_dir}: importing '
+            f'clustercontrast.utils.faiss_rerank failed: {exc!r}') from exc
+    if Path(module.__file__).resolve() != expected:
+        raise ImportError(
+            f'--anchor-dir {anchor_dir}: imported {module.__file__}, not '
+            f'{expected} (another clustercontrast package is installed)')
+    return module.compute_jaccard_distance
+
+
+def run_anchor(num: int,
+               dim: int,
+               seed: int,
+               labels_path: str,
+               anchor_dir: str,
+               threads: Optional[int] = None) -> Dict:
+    """Label one feature set with the published Cluster-Contrast code.
+
+    Its Jaccard distance (``k1=30``, ``k2=6``, the CPU search) and
+    scikit-learn's ``DBSCAN(eps=0.6, min_samples=4, metric='precomputed',
+    n_jobs=-1)``, as ``examples/cluster_contrast_train_usl.py`` runs them.
+
+    Returns:
+        dict: the measurements, with ``time_knn`` and ``time_encoding``
+        None (they are inside ``time_jaccard``).
+    """
+    import torch
+    if threads:
+        torch.set_num_threads(threads)
+    from sklearn.cluster import DBSCAN
+
+    from mmreid_unsup.pseudo_labels import pseudo_label_quality
+    from mmreid_unsup.pseudo_labels.profiling import (current_rss_mb,
+                                                      peak_rss_mb,
+                                                      reset_peak_rss)
+    compute_jaccard_distance = load_anchor(anchor_dir)
+    tic = time.perf_counter()
+    feats, pids, _ = make_features(num, dim, seed=seed)
+    time_features = time.perf_counter() - tic
+    features = torch.from_numpy(feats)
+    rss_before = current_rss_mb()
+    reset_peak_rss()
+
+    tic = time.perf_counter()
+    dist = compute_jaccard_distance(
+        features, k1=30, k2=6, print_flag=False, search_option=3)
+    time_jaccard = time.perf_counter() - tic
+    peak_jaccard = peak_rss_mb()
+    tic = time.perf_counter()
+    labels = DBSCAN(
+        eps=0.6, min_samples=4, metric='precomputed',
+        n_jobs=-1).fit_predict(dist)
+    time_dbscan = time.perf_counter() - tic
+    np.save(labels_path, labels)
+    result = dict(
+        method='anchor',
+        world_size=1,
+        num_samples=num,
+        num_ids=int(pids.max() + 1),
+        torch_threads=torch.get_num_threads(),
+        labeler=f'{ANCHOR_URL} compute_jaccard_distance(k1=30, k2=6, '
+        "search_option=3) + DBSCAN(eps=0.6, min_samples=4, "
+        "metric='precomputed')",
+        anchor_module=str(Path(anchor_dir).resolve() / ANCHOR_MODULE),
+        knn_backend='faiss IndexFlatL2 (inside compute_jaccard_distance)',
+        time_features=time_features,
+        rss_before_mb=rss_before,
+        time_knn=None,
+        time_encoding=None,
+        time_jaccard=time_jaccard,
+        time_dbscan=time_dbscan,
+        time_total=time_jaccard + time_dbscan,
+        time_after_knn=None,
+        peak_mem_jaccard=peak_jaccard,
+        peak_rss_mb=peak_rss_mb(),
+        num_clusters=int(labels.max() + 1),
+        num_outliers=int((labels < 0).sum()),
+        graph_nnz=None,
+        load_average=os.getloadavg()[0],
+    )
+    result.update(pseudo_label_quality(labels, pids))
+    return result
+
+
+def compare_with_anchor(sparse: Dict, anchor: Dict, sparse_labels: str,
+                        anchor_labels: str) -> None:
+    """Add to ``sparse`` its speed-up over the anchor run and whether their
+    labels are the same (``labels_identical_to_anchor``, ``ari_vs_anchor``).
+    """
+    from sklearn.metrics import adjusted_rand_score
+    if 'error' in sparse or 'error' in anchor:
+        return
+    labels, reference = np.load(sparse_labels), np.load(anchor_labels)
+    sparse['ari_vs_anchor'] = float(adjusted_rand_score(reference, labels))
+    sparse['labels_identical_to_anchor'] = bool((labels == reference).all())
+    sparse['speedup_vs_anchor'] = anchor['time_total'] / sparse['time_total']
+
+
 def run_rank(num: int,
              dim: int,
              seed: int,
@@ -309,6 +463,7 @@ def run_rank(num: int,
     """One rank of the sparse labelling split over ``world_size`` gloo
     processes; rank 0 returns the measurements (the other ranks None)."""
     import torch
+    import sklearn.cluster  # noqa: F401 (imported before the timed call)
     import torch.distributed as dist
 
     from mmreid_unsup.pseudo_labels import DBSCANLabeler
@@ -428,14 +583,24 @@ def format_table(results: List[Dict]) -> str:
     head = ('| N | method | ranks | kNN s | encoding s | Jaccard s | '
             'DBSCAN s | total s | after kNN s | peak RSS MiB | clusters | '
             'outliers | ARI | NMI | F | labels vs 1 rank | ARI vs dense | '
-            'ARI vs exact |')
-    lines = [head, '|' + '---|' * 18]
+            'ARI vs exact | vs anchor |')
+    lines = [head, '|' + '---|' * 19]
+
+    def seconds(value: Optional[float]) -> str:
+        return '-' if value is None else f'{value:.1f}'
+
     for r in results:
         ranks = r.get('world_size', 1)
         if 'error' in r:
             lines.append(f"| {r['num_samples']:,} | {r['method']} | "
-                         f'{ranks} | failed' + ' |' * 15)
+                         f'{ranks} | failed' + ' |' * 16)
             continue
+        vs_anchor = '-'
+        if 'speedup_vs_anchor' in r:
+            vs_anchor = ('identical labels'
+                         if r['labels_identical_to_anchor'] else
+                         f"ARI {r['ari_vs_anchor']:.4f}")
+            vs_anchor += f", {r['speedup_vs_anchor']:.1f}x faster"
         vs_dense = r.get('ari_vs_dense')
         vs_exact = r.get('ari_vs_exact')
         vs_single = r.get('labels_identical_to_single_process')
@@ -447,14 +612,15 @@ def format_table(results: List[Dict]) -> str:
             method += f" ({r['knn_backend']})"
         lines.append(
             f"| {r['num_samples']:,} | {method} | {ranks} | "
-            + ' | '.join(f"{r[f'time_{s}']:.1f}" for s in STAGES) +
-            f" | {r['time_total']:.1f} | {r['time_after_knn']:.1f} | "
+            + ' | '.join(seconds(r[f'time_{s}']) for s in STAGES) +
+            f" | {r['time_total']:.1f} | {seconds(r['time_after_knn'])} | "
             f"{r['peak_rss_mb']:,.0f} | {r['num_clusters']:,} | "
             f"{r['num_outliers']:,} | {r['ari']:.3f} | {r['nmi']:.3f} | "
             f"{r['pairwise_fscore']:.3f} | "
             + ('-' if vs_single is None else vs_single) + ' | '
             + ('-' if vs_dense is None else f'{vs_dense:.4f}') + ' | '
-            + ('-' if vs_exact is None else f'{vs_exact:.4f}') + ' |')
+            + ('-' if vs_exact is None else f'{vs_exact:.4f}') + ' | '
+            + vs_anchor + ' |')
     return '\n'.join(lines)
 
 
@@ -503,6 +669,11 @@ def main() -> None:
         'included (default: torch\'s own for one process, cpus // ranks '
         'for the ranks)')
     parser.add_argument(
+        '--anchor-dir',
+        help='a checkout of the published Cluster-Contrast code '
+        f'({ANCHOR_URL}): label every size with it too, in its own '
+        'process, and compare (never copied into this repository)')
+    parser.add_argument(
         '--out',
         default=str(
             Path(__file__).parent / 'results' / 'pseudo_labels.json'))
@@ -524,6 +695,13 @@ def main() -> None:
         if result is not None:
             print(json.dumps(result))
         return
+    if args.worker and args.anchor_dir is not None:
+        print(
+            json.dumps(
+                run_anchor(args.sizes[0], args.dim, args.seed,
+                           args.labels_path, args.anchor_dir,
+                           args.threads_per_rank)))
+        return
     if args.worker:
         print(
             json.dumps(
@@ -531,6 +709,12 @@ def main() -> None:
                         not args.dense_worker, args.labels_path,
                         args.knn_backend, args.threads_per_rank)))
         return
+    if (args.anchor_dir is not None
+            and not (Path(args.anchor_dir) / ANCHOR_MODULE).is_file()):
+        parser.error(f'--anchor-dir {args.anchor_dir}: expected a checkout '
+                     f'of {ANCHOR_URL} holding {ANCHOR_MODULE}; '
+                     f'{Path(args.anchor_dir) / ANCHOR_MODULE} does not '
+                     'exist')
 
     from sklearn.metrics import adjusted_rand_score
     results = []
@@ -570,7 +754,18 @@ def main() -> None:
                         dense['time_total'] / sparse['time_total'])
                     sparse['speedup_after_knn'] = (
                         dense['time_after_knn'] / sparse['time_after_knn'])
+            anchor = None
+            if args.anchor_dir is not None:
+                anchor = run_in_subprocess(
+                    num, args.dim, args.seed, True,
+                    os.path.join(tmp, f'{num}_anchor.npy'), 'torch',
+                    args.threads_per_rank, args.anchor_dir)
+                print(json.dumps(anchor), flush=True)
+                compare_with_anchor(sparse, anchor, paths['sparse'],
+                                    os.path.join(tmp, f'{num}_anchor.npy'))
             results.append(sparse)
+            if anchor is not None:
+                results.append(anchor)
             if exact is not None:
                 results.append(exact)
             if dense is not None:
@@ -593,25 +788,21 @@ def main() -> None:
 
     import faiss
     import sklearn
-    import torch
     report = dict(
         description='DBSCANLabeler (Cluster-Contrast defaults k1=30, k2=6, '
         'eps=0.6, min_samples=4) on structured synthetic features; sparse '
         '(default) vs dense reference (sparse=False); the sparse labelling '
         'split over world_size gloo ranks where world_size > 1' +
         (f'; sparse with knn_backend={args.knn_backend!r} vs '
-         f'{args.exact_backend!r}' if args.compare_exact else ''),
+         f'{args.exact_backend!r}' if args.compare_exact else '') +
+        ('; anchor: the published Cluster-Contrast code from '
+         f'{args.anchor_dir}' if args.anchor_dir else ''),
         dim=args.dim,
         knn_backend=args.knn_backend,
         seed=args.seed,
         machine=dict(
-            platform=platform.platform(),
-            processor=platform.processor(),
-            cpus=os.cpu_count(),
-            torch=torch.__version__,
-            faiss=faiss.__version__,
-            sklearn=sklearn.__version__,
-            torch_threads=torch.get_num_threads()),
+            machine(), faiss=faiss.__version__,
+            sklearn=sklearn.__version__),
         results=results)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -1,6 +1,7 @@
 """benchmarks/pseudo_labels.py runs end to end on a tiny size; a run with
 the approximate kNN backend records what it searched with, and
-``--compare-exact``'s comparison and table columns."""
+``--compare-exact``'s comparison and table columns; ``--anchor-dir`` runs a
+Cluster-Contrast checkout (a stand-in built here) and compares with it."""
 import json
 import subprocess
 import sys
@@ -44,6 +45,9 @@ def test_benchmark_runs_and_writes_json(tmp_path):
     assert dense['knn_backend'] == 'torch'
     assert sparse['knn_backend'] in ('torch', 'torch_bf16', 'faiss')
     assert f"| 400 | sparse ({sparse['knn_backend']}) |" in proc.stdout
+    # The CPU and any kernel limits are recorded with the figures.
+    assert report['machine']['cpu']['model']
+    assert isinstance(report['machine']['kernel_limits'], dict)
 
 
 @pytest.mark.slow
@@ -95,7 +99,7 @@ def test_approximate_run_against_exact(script, tmp_path):
     table = script.format_table([run, exact])
     assert 'ARI vs exact |' in table.splitlines()[0]
     assert '| 640 | sparse (torch) |' in table
-    assert table.splitlines()[3].endswith('| - | 1.0000 |')
+    assert table.splitlines()[3].endswith('| - | 1.0000 | - |')
 
 
 def test_auto_is_recorded_as_what_it_resolved_to(script, monkeypatch):
@@ -106,3 +110,94 @@ def test_auto_is_recorded_as_what_it_resolved_to(script, monkeypatch):
     assert script.parse_backend('torch') == 'torch'
     assert script.parse_backend('{"type": "faiss_hnsw", "m": 16}') == dict(
         type='faiss_hnsw', m=16)
+
+
+#: A stand-in for the published ``faiss_rerank.py``: it records how it was
+#: called and computes the dense Jaccard distance with this package.
+FAKE_FAISS_RERANK = '''
+CALLS = []
+
+
+def compute_jaccard_distance(target_features, k1=20, k2=6, print_flag=True,
+                             search_option=0, use_float16=False):
+    CALLS.append(dict(k1=k1, k2=k2, print_flag=print_flag,
+                      search_option=search_option))
+    from mmreid_unsup.ops.jaccard_distance import compute_jaccard_distance
+    return compute_jaccard_distance(target_features, k1, k2, backend='torch')
+'''
+
+
+@pytest.fixture
+def checkout(tmp_path, monkeypatch):
+    """A directory laid out like a Cluster-Contrast checkout; its package is
+    dropped from ``sys.modules`` and ``sys.path`` afterwards."""
+    package = tmp_path / 'cluster-contrast-reid' / 'clustercontrast'
+    (package / 'utils').mkdir(parents=True)
+    (package / '__init__.py').write_text('')
+    (package / 'utils' / '__init__.py').write_text('')
+    (package / 'utils' / 'faiss_rerank.py').write_text(FAKE_FAISS_RERANK)
+    monkeypatch.setattr(sys, 'path', list(sys.path))
+    for name in [n for n in sys.modules if n.startswith('clustercontrast')]:
+        monkeypatch.delitem(sys.modules, name)
+    yield package.parent
+    for name in [n for n in sys.modules if n.startswith('clustercontrast')]:
+        del sys.modules[name]
+
+
+def test_anchor_dir_without_the_module_is_named(script, tmp_path):
+    with pytest.raises(FileNotFoundError,
+                       match='clustercontrast/utils/faiss_rerank.py'):
+        script.load_anchor(str(tmp_path))
+
+
+def test_main_refuses_a_wrong_anchor_dir_before_running(
+        script, tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(sys, 'argv', [
+        'pseudo_labels.py', '--sizes', '100', '--anchor-dir',
+        str(tmp_path), '--out', str(tmp_path / 'out.json')
+    ])
+    with pytest.raises(SystemExit) as exit_info:
+        script.main()
+    assert exit_info.value.code == 2
+    assert f'--anchor-dir {tmp_path}' in capsys.readouterr().err
+    assert not (tmp_path / 'out.json').exists()
+
+
+def test_anchor_run_calls_the_checkout_and_compares_labels(
+        script, checkout, tmp_path):
+    sparse = script.run_one(300, 64, 0, True, str(tmp_path / 'sparse.npy'),
+                            'torch')
+    anchor = script.run_anchor(300, 64, 0, str(tmp_path / 'anchor.npy'),
+                               str(checkout))
+    rerank = sys.modules['clustercontrast.utils.faiss_rerank']
+    # Cluster-Contrast's defaults, its CPU search, no printing.
+    assert rerank.CALLS == [
+        dict(k1=30, k2=6, print_flag=False, search_option=3)
+    ]
+    assert anchor['method'] == 'anchor'
+    assert anchor['anchor_module'] == str(
+        checkout.resolve() / 'clustercontrast' / 'utils' / 'faiss_rerank.py')
+    assert anchor['time_knn'] is None and anchor['time_jaccard'] > 0
+    assert anchor['time_total'] == pytest.approx(anchor['time_jaccard'] +
+                                                 anchor['time_dbscan'])
+    assert anchor['num_clusters'] == sparse['num_clusters'] > 1
+
+    script.compare_with_anchor(sparse, anchor, str(tmp_path / 'sparse.npy'),
+                               str(tmp_path / 'anchor.npy'))
+    assert sparse['labels_identical_to_anchor'] is True
+    assert sparse['ari_vs_anchor'] == 1.0
+    assert sparse['speedup_vs_anchor'] == pytest.approx(
+        anchor['time_total'] / sparse['time_total'])
+    table = script.format_table([sparse, anchor])
+    assert 'identical labels' in table
+    assert '| 300 | anchor (' in table and '| - | - |' in table
+
+    # Different labels are reported as such, with their agreement.
+    labels = np.load(tmp_path / 'anchor.npy')
+    labels[labels == 0] = 1  # two clusters merged
+    np.save(tmp_path / 'anchor.npy', labels)
+    script.compare_with_anchor(sparse, anchor, str(tmp_path / 'sparse.npy'),
+                               str(tmp_path / 'anchor.npy'))
+    assert sparse['labels_identical_to_anchor'] is False
+    assert sparse['ari_vs_anchor'] < 1.0
+    assert 'ARI 0.' in script.format_table([sparse])
