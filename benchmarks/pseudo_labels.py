@@ -66,7 +66,6 @@ The default sizes are CUHK03 (7,365 train images, 767 ids), Market-1501
 Other sizes get one planted identity per 16 images (62,500 at a million).
 """
 import argparse
-import importlib
 import json
 import os
 import socket
@@ -80,15 +79,13 @@ from typing import Dict, List, Optional
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from cluster_contrast_checkout import (ANCHOR_URL, anchor_module_path,
+                                       load_compute_jaccard_distance)
 from machine_info import machine  # noqa: E402
 
 #: Planted identities per size: the real datasets' train-set id counts.
 DATASET_IDS = {7365: 767, 12936: 751, 32621: 1041}
 STAGES = ('knn', 'encoding', 'jaccard', 'dbscan')
-#: The module of a Cluster-Contrast checkout whose ``compute_jaccard_distance``
-#: the anchor run calls.
-ANCHOR_MODULE = Path('clustercontrast') / 'utils' / 'faiss_rerank.py'
-ANCHOR_URL = 'https://github.com/alibaba/cluster-contrast-reid'
 
 
 def num_identities(num: int) -> int:
@@ -327,42 +324,6 @@ def compare_with_exact(run: Dict, exact: Dict, run_labels: str,
     exact['ari_vs_exact'] = 1.0
 
 
-def load_anchor(anchor_dir: str):
-    """Cluster-Contrast's ``compute_jaccard_distance``, from a checkout.
-
-    Args:
-        anchor_dir (str): the root of a checkout of :data:`ANCHOR_URL` (the
-            directory holding ``clustercontrast/``).
-
-    Returns:
-        Callable: the checkout's ``compute_jaccard_distance``.
-
-    Raises:
-        FileNotFoundError: ``anchor_dir`` has no :data:`ANCHOR_MODULE`.
-        ImportError: the module cannot be imported, or a
-            ``clustercontrast`` package other than the checkout's was.
-    """
-    root = Path(anchor_dir).resolve()
-    expected = root / ANCHOR_MODULE
-    if not expected.is_file():
-        raise FileNotFoundError(
-            f'--anchor-dir {anchor_dir}: expected a checkout of '
-            f'{ANCHOR_URL} holding {ANCHOR_MODULE}, but {expected} does not '
-            'exist')
-    sys.path.insert(0, str(root))
-    try:
-        module = importlib.import_module('clustercontrast.utils.faiss_rerank')
-    except Exception as exc:
-        raise ImportError(
-            f'--anchor-dir {anchor_dir}: importing '
-            f'clustercontrast.utils.faiss_rerank failed: {exc!r}') from exc
-    if Path(module.__file__).resolve() != expected:
-        raise ImportError(
-            f'--anchor-dir {anchor_dir}: imported {module.__file__}, not '
-            f'{expected} (another clustercontrast package is installed)')
-    return module.compute_jaccard_distance
-
-
 def run_anchor(num: int,
                dim: int,
                seed: int,
@@ -388,7 +349,7 @@ def run_anchor(num: int,
     from mmreid_unsup.pseudo_labels.profiling import (current_rss_mb,
                                                       peak_rss_mb,
                                                       reset_peak_rss)
-    compute_jaccard_distance = load_anchor(anchor_dir)
+    compute_jaccard_distance = load_compute_jaccard_distance(anchor_dir)
     tic = time.perf_counter()
     feats, pids, _ = make_features(num, dim, seed=seed)
     time_features = time.perf_counter() - tic
@@ -416,7 +377,7 @@ def run_anchor(num: int,
         labeler=f'{ANCHOR_URL} compute_jaccard_distance(k1=30, k2=6, '
         "search_option=3) + DBSCAN(eps=0.6, min_samples=4, "
         "metric='precomputed')",
-        anchor_module=str(Path(anchor_dir).resolve() / ANCHOR_MODULE),
+        anchor_module=str(anchor_module_path(anchor_dir)),
         knn_backend='faiss IndexFlatL2 (inside compute_jaccard_distance)',
         time_features=time_features,
         rss_before_mb=rss_before,
@@ -709,12 +670,11 @@ def main() -> None:
                         not args.dense_worker, args.labels_path,
                         args.knn_backend, args.threads_per_rank)))
         return
-    if (args.anchor_dir is not None
-            and not (Path(args.anchor_dir) / ANCHOR_MODULE).is_file()):
-        parser.error(f'--anchor-dir {args.anchor_dir}: expected a checkout '
-                     f'of {ANCHOR_URL} holding {ANCHOR_MODULE}; '
-                     f'{Path(args.anchor_dir) / ANCHOR_MODULE} does not '
-                     'exist')
+    if args.anchor_dir is not None:
+        try:
+            anchor_module_path(args.anchor_dir)
+        except FileNotFoundError as exc:
+            parser.error(str(exc))
 
     from sklearn.metrics import adjusted_rand_score
     results = []

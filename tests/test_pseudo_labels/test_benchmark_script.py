@@ -147,7 +147,7 @@ def checkout(tmp_path, monkeypatch):
 def test_anchor_dir_without_the_module_is_named(script, tmp_path):
     with pytest.raises(FileNotFoundError,
                        match='clustercontrast/utils/faiss_rerank.py'):
-        script.load_anchor(str(tmp_path))
+        script.load_compute_jaccard_distance(str(tmp_path))
 
 
 def test_main_refuses_a_wrong_anchor_dir_before_running(
