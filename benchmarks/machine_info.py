@@ -5,10 +5,12 @@ from typing import Dict
 
 #: The vector extensions that change the speed of the kernels measured.
 EXTENSIONS = ('avx2', 'avx512f', 'avx512_bf16', 'amx_bf16')
-#: Environment variables that restrict the kernels below what the CPU has
-#: (ATen's vector kernels, oneDNN's and MKL's instruction sets).
+#: Environment variables that restrict the kernels below what the CPU has:
+#: ATen's vector kernels, oneDNN's and MKL's instruction sets, OpenBLAS's
+#: (numpy's, scipy's and faiss's BLAS) and numpy's own dispatched loops.
 KERNEL_LIMITS = ('ATEN_CPU_CAPABILITY', 'ONEDNN_MAX_CPU_ISA',
-                 'MKL_ENABLE_INSTRUCTIONS')
+                 'MKL_ENABLE_INSTRUCTIONS', 'OPENBLAS_CORETYPE',
+                 'NPY_DISABLE_CPU_FEATURES')
 
 
 def cpu() -> Dict:

@@ -57,6 +57,13 @@ def test_blocks_in_any_order_reuse_the_product_buffers():
     forward = symmetric_block_topk(feats, 7, pairs)
     backward = symmetric_block_topk(feats, 7, reversed(pairs))
     whole = sort_and_put_self_first(*forward, torch.arange(75))
+    reversed_order = sort_and_put_self_first(*backward, torch.arange(75))
+    rows = torch_knn(feats, 7, symmetric=False)
+    assert torch.equal(reversed_order[1], whole[1])
+    assert torch.equal(whole[1], rows[1])
+    torch.testing.assert_close(reversed_order[0], whole[0], atol=1e-6, rtol=0)
+    torch.testing.assert_close(whole[0], rows[0], atol=1e-6, rtol=0)
+    # Features that require grad are searched as they are.
     assert torch.equal(
-        sort_and_put_self_first(*backward, torch.arange(75))[1], whole[1])
-    assert torch.equal(whole[1], torch_knn(feats, 7, symmetric=False)[1])
+        symmetric_block_topk(feats.requires_grad_(), 7, pairs)[1],
+        forward[1])

@@ -16,6 +16,32 @@ from tiny_cluster_contrast import load_script
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
+#: A stand-in for the published ``faiss_rerank.py``: it records how it was
+#: called and computes the dense Jaccard distance with this package.
+FAKE_FAISS_RERANK = '''
+CALLS = []
+
+
+def compute_jaccard_distance(target_features, k1=20, k2=6, print_flag=True,
+                             search_option=0, use_float16=False):
+    CALLS.append(dict(k1=k1, k2=k2, print_flag=print_flag,
+                      search_option=search_option))
+    from mmreid_unsup.ops.jaccard_distance import compute_jaccard_distance
+    return compute_jaccard_distance(target_features, k1, k2, backend='torch')
+'''
+
+
+def make_checkout(root: Path) -> Path:
+    """A directory laid out like a Cluster-Contrast checkout, under
+    ``root``, with :data:`FAKE_FAISS_RERANK` as its module."""
+    package = root / 'cluster-contrast-reid' / 'clustercontrast'
+    (package / 'utils').mkdir(parents=True)
+    (package / '__init__.py').write_text('')
+    (package / 'utils' / '__init__.py').write_text('')
+    (package / 'utils' / 'faiss_rerank.py').write_text(FAKE_FAISS_RERANK)
+    return package.parent
+
+
 
 @pytest.mark.slow
 def test_benchmark_runs_and_writes_json(tmp_path):
@@ -23,7 +49,8 @@ def test_benchmark_runs_and_writes_json(tmp_path):
     proc = subprocess.run([
         sys.executable,
         str(REPO_ROOT / 'benchmarks' / 'pseudo_labels.py'), '--sizes', '400',
-        '--dim', '32', '--out',
+        '--dim', '32', '--anchor-dir',
+        str(make_checkout(tmp_path)), '--out',
         str(out)
     ],
                           capture_output=True,
@@ -31,8 +58,13 @@ def test_benchmark_runs_and_writes_json(tmp_path):
                           timeout=300)
     assert proc.returncode == 0, proc.stderr
     report = json.loads(out.read_text())
-    sparse, dense = report['results']
-    assert (sparse['method'], dense['method']) == ('sparse', 'dense')
+    sparse, anchor, dense = report['results']
+    assert (sparse['method'], anchor['method'],
+            dense['method']) == ('sparse', 'anchor', 'dense')
+    # The stand-in checkout computes the dense reference's labels.
+    assert sparse['labels_identical_to_anchor'] is True
+    assert anchor['anchor_module'].startswith(str(tmp_path))
+    assert 'anchor: the published Cluster-Contrast' in report['description']
     assert sparse['num_samples'] == 400 and sparse['num_ids'] == 25
     # Same labels, so the same scores against the planted identities.
     assert sparse['labels_identical_to_dense'] is True
@@ -112,34 +144,17 @@ def test_auto_is_recorded_as_what_it_resolved_to(script, monkeypatch):
         type='faiss_hnsw', m=16)
 
 
-#: A stand-in for the published ``faiss_rerank.py``: it records how it was
-#: called and computes the dense Jaccard distance with this package.
-FAKE_FAISS_RERANK = '''
-CALLS = []
-
-
-def compute_jaccard_distance(target_features, k1=20, k2=6, print_flag=True,
-                             search_option=0, use_float16=False):
-    CALLS.append(dict(k1=k1, k2=k2, print_flag=print_flag,
-                      search_option=search_option))
-    from mmreid_unsup.ops.jaccard_distance import compute_jaccard_distance
-    return compute_jaccard_distance(target_features, k1, k2, backend='torch')
-'''
 
 
 @pytest.fixture
 def checkout(tmp_path, monkeypatch):
     """A directory laid out like a Cluster-Contrast checkout; its package is
     dropped from ``sys.modules`` and ``sys.path`` afterwards."""
-    package = tmp_path / 'cluster-contrast-reid' / 'clustercontrast'
-    (package / 'utils').mkdir(parents=True)
-    (package / '__init__.py').write_text('')
-    (package / 'utils' / '__init__.py').write_text('')
-    (package / 'utils' / 'faiss_rerank.py').write_text(FAKE_FAISS_RERANK)
+    root = make_checkout(tmp_path)
     monkeypatch.setattr(sys, 'path', list(sys.path))
     for name in [n for n in sys.modules if n.startswith('clustercontrast')]:
         monkeypatch.delitem(sys.modules, name)
-    yield package.parent
+    yield root
     for name in [n for n in sys.modules if n.startswith('clustercontrast')]:
         del sys.modules[name]
 
@@ -190,7 +205,11 @@ def test_anchor_run_calls_the_checkout_and_compares_labels(
         anchor['time_total'] / sparse['time_total'])
     table = script.format_table([sparse, anchor])
     assert 'identical labels' in table
-    assert '| 300 | anchor (' in table and '| - | - |' in table
+    anchor_row = [line for line in table.splitlines()
+                  if line.startswith('| 300 | anchor (')]
+    # No kNN, encoding or after-kNN time of its own.
+    assert len(anchor_row) == 1 and '| 1 | - | - |' in anchor_row[0]
+    assert anchor['faiss_threads'] >= 1 and len(anchor['anchor_sha256']) == 64
 
     # Different labels are reported as such, with their agreement.
     labels = np.load(tmp_path / 'anchor.npy')
@@ -201,3 +220,25 @@ def test_anchor_run_calls_the_checkout_and_compares_labels(
     assert sparse['labels_identical_to_anchor'] is False
     assert sparse['ari_vs_anchor'] < 1.0
     assert 'ARI 0.' in script.format_table([sparse])
+
+
+def test_a_failing_published_code_stops_before_the_other_runs(
+        script, tmp_path, monkeypatch):
+    calls = []
+
+    def fake_run(num, dim, seed, sparse, labels_path, knn_backend='auto',
+                 threads=None, anchor_dir=None):
+        calls.append(anchor_dir)
+        return dict(num_samples=num, method='anchor',
+                    error='ModuleNotFoundError: torchvision')
+
+    monkeypatch.setattr(script, 'run_in_subprocess', fake_run)
+    monkeypatch.setattr(sys, 'argv', [
+        'pseudo_labels.py', '--sizes', '100', '--anchor-dir',
+        str(make_checkout(tmp_path)), '--out', str(tmp_path / 'out.json')
+    ])
+    with pytest.raises(SystemExit, match='published code failed at N=100'
+                       '(.|\n)*torchvision'):
+        script.main()
+    assert len(calls) == 1 and calls[0] is not None
+    assert not (tmp_path / 'out.json').exists()

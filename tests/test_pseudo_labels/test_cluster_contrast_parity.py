@@ -4,10 +4,12 @@ The reference (``tests/data/cluster_contrast_parity/*.npz``) was computed
 once by ``tools/misc/cluster_contrast_reference_jaccard.py`` with the
 published ``clustercontrast/utils/faiss_rerank.py`` (its CPU search, faiss
 ``IndexFlatL2``) and scikit-learn's DBSCAN, on 546 generated 64-d features
-(24 blobs, a quarter of them pulled towards another: 19 clusters; 30, 5 and
-0 outliers at eps 0.4, 0.5 and 0.6). Cluster-Contrast is not needed to run
-this test. Every exact kNN backend, sparse and dense, must reproduce the
-labels exactly and the distance to float32 rounding.
+(24 blobs, a quarter of them pulled towards another: 19 clusters with 30
+outliers at eps 0.3991, 18 with 18 at 0.4817, 19 with none at 0.5997; each
+eps at least 3e-4 from every distance, so float32 rounding cannot move a
+pair across it). Cluster-Contrast is not needed to run this test. Every
+exact kNN backend must reproduce the dense distance and the sparse graph
+within 1e-6 and, sparse and dense, the labels exactly.
 """
 import json
 
@@ -17,6 +19,7 @@ import torch
 
 from mmreid_unsup.ops import is_faiss_available
 from mmreid_unsup.ops.jaccard_distance import compute_jaccard_distance
+from mmreid_unsup.ops.sparse_jaccard import compute_sparse_jaccard_distance
 from mmreid_unsup.pseudo_labels import DBSCANLabeler
 from tiny_cluster_contrast import REPO_ROOT, load_script
 
@@ -48,6 +51,10 @@ def test_reference_records_its_source(reference):
     assert len(meta['eps']) == len(labels) == 3
     assert 1 < labels[0].max() + 1 < meta['generator']['num_clusters']
     assert (labels[0] < 0).sum() > (labels[1] < 0).sum() > 0
+    # No distance within float32 rounding of an eps.
+    values = reference['dist'][reference['dist'] < 1]
+    for eps in meta['eps']:
+        assert np.abs(values - eps).min() > 1e-4, eps
 
 
 @pytest.mark.parametrize('backend', BACKENDS)
@@ -55,6 +62,18 @@ def test_dense_distance_equals_the_published_code(reference, backend):
     meta = reference['meta']
     dist = compute_jaccard_distance(reference['features'], meta['k1'],
                                     meta['k2'], backend=backend)
+    np.testing.assert_allclose(dist, reference['dist'], rtol=0, atol=1e-6)
+
+
+@pytest.mark.parametrize('backend', BACKENDS)
+def test_sparse_graph_equals_the_published_code(reference, backend):
+    meta = reference['meta']
+    graph = compute_sparse_jaccard_distance(reference['features'],
+                                            meta['k1'], meta['k2'],
+                                            backend=backend)
+    dist = np.ones_like(reference['dist'])
+    coo = graph.tocoo()
+    dist[coo.row, coo.col] = coo.data
     np.testing.assert_allclose(dist, reference['dist'], rtol=0, atol=1e-6)
 
 

@@ -24,15 +24,15 @@ The ``.npz`` holds ``features`` (float32, ``(N, D)``), the reference
 distance's entries below 1 (``rows``, ``cols``, ``values``, float32; every
 other entry is 1), ``labels`` (int64, ``(len(eps), N)``, one row per
 ``eps``) and ``meta`` (a JSON string: the checkout's module and its sha256,
-faiss, numpy and scikit-learn versions, ``k1``, ``k2``, ``eps``,
-``min_samples`` and the generator's settings).
+faiss, numpy, scikit-learn and torch versions, the CPU, ``k1``, ``k2``,
+``eps``, ``min_samples`` and the generator's settings).
 """
 import argparse
 import hashlib
 import json
 import sys
 from pathlib import Path
-from typing import Dict
+from typing import Dict, List
 
 import numpy as np
 
@@ -73,8 +73,21 @@ def blob_features(num_clusters: int, dim: int, seed: int) -> np.ndarray:
 
 
 def reference(anchor_dir: Path, features: np.ndarray, k1: int, k2: int,
-              eps: list, min_samples: int) -> Dict[str, np.ndarray]:
-    """The checkout's distance (entries below 1) and DBSCAN labels."""
+              eps: List[float], min_samples: int) -> Dict[str, np.ndarray]:
+    """The checkout's distance (entries below 1) and DBSCAN labels.
+
+    Args:
+        anchor_dir (Path): a checkout of :data:`ANCHOR_URL`.
+        features (np.ndarray): ``(N, D)`` float32 unit rows.
+        k1 (int): k-reciprocal neighbourhood size.
+        k2 (int): neighbours of the local query expansion.
+        eps (list[float]): DBSCAN radii, one label row each.
+        min_samples (int): DBSCAN's core-point size.
+
+    Returns:
+        dict: ``rows``, ``cols`` (int32) and ``values`` (float32) of the
+        entries below 1, and ``labels`` (int64, ``(len(eps), N)``).
+    """
     import torch
     from sklearn.cluster import DBSCAN
     compute = load_compute_jaccard_distance(anchor_dir)
@@ -99,17 +112,25 @@ def main() -> None:
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--k1', type=int, default=30)
     parser.add_argument('--k2', type=int, default=6)
+    # Radii between two of the reference's distances (at least 3e-4 from
+    # every one): float32 rounding cannot move a pair across them.
     parser.add_argument('--eps', type=float, nargs='+',
-                        default=[0.4, 0.5, 0.6])
+                        default=[0.3991, 0.4817, 0.5997])
     parser.add_argument('--min-samples', type=int, default=4)
     args = parser.parse_args()
 
     import faiss
     import sklearn
+    import torch
+
+    from machine_info import cpu
+    try:
+        module = anchor_module_path(args.anchor_dir)
+    except FileNotFoundError as exc:
+        parser.error(str(exc))
     features = blob_features(args.num_clusters, args.dim, args.seed)
     ref = reference(args.anchor_dir, features, args.k1, args.k2, args.eps,
                     args.min_samples)
-    module = anchor_module_path(args.anchor_dir)
     meta = dict(
         repository=ANCHOR_URL,
         source=str(ANCHOR_MODULE),
@@ -118,7 +139,8 @@ def main() -> None:
         f'k2={args.k2}, search_option=3); DBSCAN(eps, '
         f"min_samples={args.min_samples}, metric='precomputed')",
         faiss=faiss.__version__, numpy=np.__version__,
-        sklearn=sklearn.__version__, k1=args.k1, k2=args.k2, eps=args.eps,
+        sklearn=sklearn.__version__, torch=torch.__version__, cpu=cpu(),
+        k1=args.k1, k2=args.k2, eps=args.eps,
         min_samples=args.min_samples,
         generator=dict(num_clusters=args.num_clusters, dim=args.dim,
                        seed=args.seed))
@@ -126,9 +148,10 @@ def main() -> None:
     np.savez_compressed(args.out, features=features, meta=json.dumps(meta),
                         **ref)
     clusters = [int(row.max() + 1) for row in ref['labels']]
+    margin = min(float(np.abs(ref['values'] - e).min()) for e in args.eps)
     print(f'{len(features)} samples, {len(ref["values"])} distances below 1, '
-          f'clusters per eps {dict(zip(args.eps, clusters))}; written to '
-          f'{args.out}')
+          f'clusters per eps {dict(zip(args.eps, clusters))}, the nearest '
+          f'distance {margin:.1e} from an eps; written to {args.out}')
 
 
 if __name__ == '__main__':
