@@ -8,6 +8,10 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
+# The CPU kernels the tests run on: native, avx2 (those of a CPU without
+# AVX-512, in every library) or default (no ATen vector kernels either);
+# tools/run_tests.py --kernels.
+KERNELS ?= native
 # What `make test-fast` leaves out: the markers of pytest.ini.
 FAST_MARKERS := not e2e and not dist and not slow
 
@@ -31,7 +35,7 @@ demo: $(STAMP)
 
 # The lint (ruff.toml), then the whole test suite (what .ci/run runs).
 test: lint
-	$(PY) tools/run_tests.py $(PYTEST_ARGS)
+	$(PY) tools/run_tests.py --kernels $(KERNELS) $(PYTEST_ARGS)
 
 # pyflakes / pycodestyle over the tree (ruff.toml).
 lint: $(STAMP)
@@ -40,7 +44,7 @@ lint: $(STAMP)
 # The suite without the end-to-end, multi-process and slow tests, while
 # iterating. CI runs everything (`make test`).
 test-fast: $(STAMP)
-	$(PY) tools/run_tests.py -m "$(FAST_MARKERS)" $(PYTEST_ARGS)
+	$(PY) tools/run_tests.py --kernels $(KERNELS) -m "$(FAST_MARKERS)" $(PYTEST_ARGS)
 
 clean-venv:
 	rm -rf $(VENV)

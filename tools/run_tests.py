@@ -15,6 +15,13 @@ Arguments go to both passes; a ``-m EXPR`` narrows both (``make
 test-fast`` leaves pass 2 empty). Without pytest-xdist installed, or with
 ``--serial``, everything runs in one pass.
 
+``--kernels avx2`` runs the suite on the kernels of a CPU without AVX-512,
+whatever this one has: every library's CPU kernels limited to AVX2 (ATen's
+vector kernels, oneDNN, MKL, OpenBLAS, which numpy, scipy and faiss use,
+and numpy's own loops; :data:`KERNEL_SETTINGS`). ``--kernels default``
+also takes ATen's vector kernels away. ``native`` (the default) leaves the
+environment as it is. ``make test KERNELS=avx2`` passes it on.
+
 pytest exits with code 5 when it collects nothing, which a CI script could
 mistake for "nothing failed". Here a run in which no pass collected a test
 is an error.
@@ -31,6 +38,20 @@ NO_TESTS_COLLECTED = 5
 DURATIONS = 25
 #: The markers of the tests that run one at a time (pass 2).
 SERIAL_MARKERS = 'dist'
+#: Every library's CPU kernels limited to AVX2 (no AVX-512 anywhere).
+AVX2_LIMITS = dict(
+    ATEN_CPU_CAPABILITY='avx2',
+    ONEDNN_MAX_CPU_ISA='AVX2',
+    MKL_ENABLE_INSTRUCTIONS='AVX2',
+    OPENBLAS_CORETYPE='Haswell',
+    NPY_DISABLE_CPU_FEATURES='AVX512F AVX512CD AVX512VL AVX512BW AVX512DQ '
+    'AVX512_SKX AVX512_CLX AVX512_CNL AVX512_ICL AVX512_SPR X86_V4')
+#: The environment of each ``--kernels`` setting.
+KERNEL_SETTINGS = {
+    'native': {},
+    'avx2': AVX2_LIMITS,
+    'default': dict(AVX2_LIMITS, ATEN_CPU_CAPABILITY='default'),
+}
 PYTEST = [sys.executable, '-m', 'pytest', 'tests', '-q', '-ra',
           '-p', 'no:cacheprovider']
 
@@ -80,22 +101,63 @@ def combine(codes: List[int]) -> int:
     return 0
 
 
+def split_kernels(args: List[str]) -> Tuple[dict, List[str]]:
+    """Take ``--kernels SETTING`` (or ``--kernels=SETTING``) out of ``args``.
+
+    Args:
+        args (list[str]): the command-line arguments.
+
+    Returns:
+        tuple: The environment variables of the setting
+        (:data:`KERNEL_SETTINGS`; none without the option) and the other
+        arguments.
+
+    Raises:
+        SystemExit: the setting is missing or not one of
+            :data:`KERNEL_SETTINGS`.
+    """
+    setting, rest, i = 'native', [], 0
+    while i < len(args):
+        arg = args[i]
+        if arg == '--kernels':
+            if i + 1 == len(args):
+                sys.exit('run_tests: --kernels needs a setting, one of '
+                         f'{sorted(KERNEL_SETTINGS)}')
+            setting, i = args[i + 1], i + 2
+            continue
+        if arg.startswith('--kernels='):
+            setting = arg.split('=', 1)[1]
+        else:
+            rest.append(arg)
+        i += 1
+    if setting not in KERNEL_SETTINGS:
+        sys.exit(f'run_tests: --kernels {setting!r}: expected one of '
+                 f'{sorted(KERNEL_SETTINGS)}')
+    return dict(KERNEL_SETTINGS[setting]), rest
+
+
 def main(argv: Optional[List[str]] = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     serial = '--serial' in args
     args = [a for a in args if a != '--serial']
+    limits, args = split_kernels(args)
+    if limits:
+        print('run_tests: kernels limited by ' +
+              ' '.join(f'{k}={v!r}' for k, v in limits.items()), flush=True)
+    env = dict(os.environ, **limits)
     if serial or importlib.util.find_spec('xdist') is None:
-        codes = [run(PYTEST + args)]
+        codes = [run(PYTEST + args, env)]
     else:
         marker, rest = split_marker(args)
-        env = dict(os.environ)
+        xdist_env = dict(env)
         for name in ('OMP_NUM_THREADS', 'MKL_NUM_THREADS'):
-            env.setdefault(name, '1')
+            xdist_env.setdefault(name, '1')
         codes = [
             run(PYTEST + ['-n', 'auto', '--dist', 'worksteal',
                           f'--durations={DURATIONS}'] +
-                _narrowed(marker, f'not ({SERIAL_MARKERS})') + rest, env),
-            run(PYTEST + _narrowed(marker, SERIAL_MARKERS) + rest),
+                _narrowed(marker, f'not ({SERIAL_MARKERS})') + rest,
+                xdist_env),
+            run(PYTEST + _narrowed(marker, SERIAL_MARKERS) + rest, env),
         ]
     code = combine(codes)
     if code == NO_TESTS_COLLECTED:

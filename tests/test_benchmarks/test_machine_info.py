@@ -24,3 +24,11 @@ def test_only_the_limits_that_are_set_are_recorded(machine_info,
     record = machine_info.machine()
     assert record['kernel_limits'] == machine_info.kernel_limits()
     assert record['cpu']['model'] and record['cpus'] >= 1
+
+
+def test_every_limit_run_tests_sets_is_recorded(machine_info):
+    run_tests = load_script(REPO_ROOT / 'tools' / 'run_tests.py',
+                            'run_tests_tool')
+    for setting in run_tests.KERNEL_SETTINGS.values():
+        assert set(setting) <= set(machine_info.KERNEL_LIMITS)
+    assert set(run_tests.AVX2_LIMITS) == set(machine_info.KERNEL_LIMITS)

@@ -1,4 +1,5 @@
-"""tools/run_tests.py: two passes, markers narrowed, no-test runs fail."""
+"""tools/run_tests.py: two passes, markers narrowed, no-test runs fail,
+the CPU kernels limited on request."""
 
 import pytest
 
@@ -67,7 +68,8 @@ def test_two_passes_split_by_marker(monkeypatch, run_tests):
     assert _marker(parallel) == '(not slow) and (not (dist))'
     assert _marker(serial) == '(not slow) and (dist)'
     assert parallel[-1] == '-x' and serial[-1] == '-x'
-    assert env['OMP_NUM_THREADS'] == '1' and serial_env is None
+    assert env['OMP_NUM_THREADS'] == '1'
+    assert 'OMP_NUM_THREADS' not in serial_env
 
 
 def test_a_failing_pass_fails_the_run(monkeypatch, run_tests):
@@ -88,3 +90,49 @@ def test_serial_flag_runs_one_pass(monkeypatch, run_tests):
     args = _pytest_args(command)
     assert '-n' not in args and '-m' not in args
     assert args[-1] == '-x'
+
+
+@pytest.mark.parametrize('args', [['--kernels', 'avx2', '-x'],
+                                  ['--kernels=avx2', '-x']])
+def test_avx2_kernels_limit_every_library_in_both_passes(
+        monkeypatch, run_tests, args):
+    commands = _fake_passes(monkeypatch, run_tests, [0, 0])
+    monkeypatch.setenv('ATEN_CPU_CAPABILITY', 'avx512')
+    assert run_tests.main(args) == 0
+    for command, env in commands:
+        assert '--kernels' not in ' '.join(command)
+        assert command[-1] == '-x'
+        assert env['ATEN_CPU_CAPABILITY'] == 'avx2'
+        assert env['ONEDNN_MAX_CPU_ISA'] == 'AVX2'
+        assert env['MKL_ENABLE_INSTRUCTIONS'] == 'AVX2'
+        assert env['OPENBLAS_CORETYPE'] == 'Haswell'
+        assert 'AVX512_SKX' in env['NPY_DISABLE_CPU_FEATURES']
+
+
+def test_default_kernels_take_aten_vectors_away_too(monkeypatch, run_tests):
+    commands = _fake_passes(monkeypatch, run_tests, [0])
+    assert run_tests.main(['--serial', '--kernels', 'default']) == 0
+    (_, env), = commands
+    assert env['ATEN_CPU_CAPABILITY'] == 'default'
+    assert env['OPENBLAS_CORETYPE'] == 'Haswell'
+
+
+def test_native_kernels_leave_the_environment_alone(monkeypatch, run_tests):
+    commands = _fake_passes(monkeypatch, run_tests, [0])
+    monkeypatch.delenv('OPENBLAS_CORETYPE', raising=False)
+    monkeypatch.setenv('ATEN_CPU_CAPABILITY', 'avx512')
+    assert run_tests.main(['--serial', '--kernels', 'native']) == 0
+    (_, env), = commands
+    assert env['ATEN_CPU_CAPABILITY'] == 'avx512'
+    assert 'OPENBLAS_CORETYPE' not in env
+
+
+@pytest.mark.parametrize('args, message', [
+    (['--kernels', 'avx512'], "'avx512': expected one of"),
+    (['--kernels'], 'needs a setting'),
+])
+def test_unknown_kernels_are_named(monkeypatch, run_tests, args, message):
+    commands = _fake_passes(monkeypatch, run_tests, [0, 0])
+    with pytest.raises(SystemExit, match=message):
+        run_tests.main(args)
+    assert commands == []
