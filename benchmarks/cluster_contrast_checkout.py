@@ -6,6 +6,7 @@ computed once with it (``tools/misc/cluster_contrast_reference_jaccard.py``).
 It is never a dependency and never copied here: the user points at a
 checkout of :data:`ANCHOR_URL`.
 """
+import hashlib
 import importlib
 import sys
 from pathlib import Path
@@ -29,6 +30,13 @@ def anchor_module_path(anchor_dir: Union[str, Path]) -> Path:
             f'{ANCHOR_URL} holding {ANCHOR_MODULE}, but {expected} does not '
             'exist')
     return expected
+
+
+def anchor_module_sha256(anchor_dir: Union[str, Path]) -> str:
+    """The hex sha256 of the checkout's :data:`ANCHOR_MODULE`, which names
+    the code that ran (the checkout may have no git metadata)."""
+    return hashlib.sha256(
+        anchor_module_path(anchor_dir).read_bytes()).hexdigest()
 
 
 def load_compute_jaccard_distance(anchor_dir: Union[str, Path]) -> Callable:

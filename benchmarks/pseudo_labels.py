@@ -68,7 +68,6 @@ The default sizes are CUHK03 (7,365 train images, 767 ids), Market-1501
 Other sizes get one planted identity per 16 images (62,500 at a million).
 """
 import argparse
-import hashlib
 import json
 import os
 import socket
@@ -83,7 +82,8 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from cluster_contrast_checkout import (  # noqa: E402
-    ANCHOR_URL, anchor_module_path, load_compute_jaccard_distance)
+    ANCHOR_URL, anchor_module_path, anchor_module_sha256,
+    load_compute_jaccard_distance)
 from machine_info import machine  # noqa: E402
 
 #: Planted identities per size: the real datasets' train-set id counts.
@@ -393,8 +393,7 @@ def run_anchor(num: int,
         "search_option=3) + DBSCAN(eps=0.6, min_samples=4, "
         "metric='precomputed')",
         anchor_module=str(anchor_module_path(anchor_dir)),
-        anchor_sha256=hashlib.sha256(
-            anchor_module_path(anchor_dir).read_bytes()).hexdigest(),
+        anchor_sha256=anchor_module_sha256(anchor_dir),
         faiss_threads=faiss.omp_get_max_threads(),
         knn_backend='faiss IndexFlatL2 (inside compute_jaccard_distance)',
         time_features=time_features,

@@ -28,7 +28,6 @@ faiss, numpy, scikit-learn and torch versions, the CPU, ``k1``, ``k2``,
 ``eps``, ``min_samples`` and the generator's settings).
 """
 import argparse
-import hashlib
 import json
 import sys
 from pathlib import Path
@@ -37,9 +36,9 @@ from typing import Dict, List
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / 'benchmarks'))
-from cluster_contrast_checkout import (ANCHOR_MODULE,  # noqa: E402
-                                       ANCHOR_URL, anchor_module_path,
-                                       load_compute_jaccard_distance)
+from cluster_contrast_checkout import (  # noqa: E402
+    ANCHOR_MODULE, ANCHOR_URL, anchor_module_path, anchor_module_sha256,
+    load_compute_jaccard_distance)
 
 
 def blob_features(num_clusters: int, dim: int, seed: int) -> np.ndarray:
@@ -125,7 +124,7 @@ def main() -> None:
 
     from machine_info import cpu
     try:
-        module = anchor_module_path(args.anchor_dir)
+        anchor_module_path(args.anchor_dir)
     except FileNotFoundError as exc:
         parser.error(str(exc))
     features = blob_features(args.num_clusters, args.dim, args.seed)
@@ -134,7 +133,7 @@ def main() -> None:
     meta = dict(
         repository=ANCHOR_URL,
         source=str(ANCHOR_MODULE),
-        source_sha256=hashlib.sha256(module.read_bytes()).hexdigest(),
+        source_sha256=anchor_module_sha256(args.anchor_dir),
         call=f'compute_jaccard_distance(features, k1={args.k1}, '
         f'k2={args.k2}, search_option=3); DBSCAN(eps, '
         f"min_samples={args.min_samples}, metric='precomputed')",
