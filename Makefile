@@ -9,9 +9,10 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 # The CPU kernels the tests run on: native, avx2 (those of a CPU without
-# AVX-512, in every library) or default (no ATen vector kernels either);
-# tools/run_tests.py --kernels.
-KERNELS ?= native
+# AVX-512) or default (no ATen vector kernels either); tools/run_tests.py
+# --kernels. Set on the command line only (`make test KERNELS=avx2`): an
+# exported KERNELS does not change what CI runs.
+KERNELS := native
 # What `make test-fast` leaves out: the markers of pytest.ini.
 FAST_MARKERS := not e2e and not dist and not slow
 
@@ -35,7 +36,7 @@ demo: $(STAMP)
 
 # The lint (ruff.toml), then the whole test suite (what .ci/run runs).
 test: lint
-	$(PY) tools/run_tests.py --kernels $(KERNELS) $(PYTEST_ARGS)
+	$(PY) tools/run_tests.py --kernels "$(KERNELS)" $(PYTEST_ARGS)
 
 # pyflakes / pycodestyle over the tree (ruff.toml).
 lint: $(STAMP)
@@ -44,7 +45,7 @@ lint: $(STAMP)
 # The suite without the end-to-end, multi-process and slow tests, while
 # iterating. CI runs everything (`make test`).
 test-fast: $(STAMP)
-	$(PY) tools/run_tests.py --kernels $(KERNELS) -m "$(FAST_MARKERS)" $(PYTEST_ARGS)
+	$(PY) tools/run_tests.py --kernels "$(KERNELS)" -m "$(FAST_MARKERS)" $(PYTEST_ARGS)
 
 clean-venv:
 	rm -rf $(VENV)

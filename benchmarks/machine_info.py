@@ -7,9 +7,11 @@ from typing import Dict
 EXTENSIONS = ('avx2', 'avx512f', 'avx512_bf16', 'amx_bf16')
 #: Environment variables that restrict the kernels below what the CPU has:
 #: ATen's vector kernels, oneDNN's and MKL's instruction sets, OpenBLAS's
-#: (numpy's, scipy's and faiss's BLAS) and numpy's own dispatched loops.
+#: (numpy's, scipy's and faiss's BLAS), faiss's SIMD level, OpenCV's and
+#: numpy's dispatched loops (``tools/run_tests.py --kernels`` sets them).
 KERNEL_LIMITS = ('ATEN_CPU_CAPABILITY', 'ONEDNN_MAX_CPU_ISA',
                  'MKL_ENABLE_INSTRUCTIONS', 'OPENBLAS_CORETYPE',
+                 'FAISS_SIMD_LEVEL', 'OPENCV_CPU_DISABLE',
                  'NPY_DISABLE_CPU_FEATURES')
 
 

@@ -106,7 +106,19 @@ def test_avx2_kernels_limit_every_library_in_both_passes(
         assert env['ONEDNN_MAX_CPU_ISA'] == 'AVX2'
         assert env['MKL_ENABLE_INSTRUCTIONS'] == 'AVX2'
         assert env['OPENBLAS_CORETYPE'] == 'Haswell'
-        assert 'AVX512_SKX' in env['NPY_DISABLE_CPU_FEATURES']
+        assert env['FAISS_SIMD_LEVEL'] == 'AVX2'
+        assert env['OPENCV_CPU_DISABLE'] == 'AVX512-SKX'
+        assert 'X86_V4' in env['NPY_DISABLE_CPU_FEATURES']
+
+
+def test_kernels_with_a_marker_in_two_passes(monkeypatch, run_tests):
+    commands = _fake_passes(monkeypatch, run_tests, [0, 0])
+    assert run_tests.main(['--kernels', 'avx2', '-m', 'not slow']) == 0
+    (parallel, env), (serial, serial_env) = commands
+    assert _marker(parallel) == '(not slow) and (not (dist))'
+    assert _marker(serial) == '(not slow) and (dist)'
+    assert env['OPENBLAS_CORETYPE'] == serial_env['OPENBLAS_CORETYPE']
+    assert env['OMP_NUM_THREADS'] == '1'
 
 
 def test_default_kernels_take_aten_vectors_away_too(monkeypatch, run_tests):
