@@ -60,7 +60,7 @@ from mmreid_unsup.registry import KNN_BACKENDS
 from .feature_rows import pair_inner_products
 from .knn_ordering import (MAX_CHUNK_ELEMENTS, check_knn_inputs,
                            lexicographic_topk, sort_and_put_self_first,
-                           upper_block_pairs)
+                           symmetric_block_products, upper_block_pairs)
 
 __all__ = [
     'bf16_knn', 'bf16_rounding_bound', 'fast_bfloat16_matmul',
@@ -141,29 +141,14 @@ def bf16_candidates(
                            device=low.device)
     best_idx = torch.full((num, num_candidates), num, dtype=torch.long,
                           device=low.device)
-    block = min(block, num)
-    products = low.new_empty(block * block)
-    transposed = low.new_empty(block * block)
-
-    def merge(rows: slice, sims: torch.Tensor, offset: int) -> None:
-        top_sims, top_idx = sims.topk(min(num_candidates, sims.size(1)), dim=1)
-        sims = torch.cat([best_sims[rows], top_sims.float()], dim=1)
-        indices = torch.cat([best_idx[rows], top_idx + offset], dim=1)
-        kept, pos = sims.topk(num_candidates, dim=1)
-        best_sims[rows], best_idx[rows] = kept, indices.gather(1, pos)
-
     if block_pairs is None:
-        block_pairs = upper_block_pairs(num, block)
-    for rows_a, rows_b in block_pairs:
-        size_a = rows_a.stop - rows_a.start
-        size_b = rows_b.stop - rows_b.start
-        sims = products[:size_a * size_b].view(size_a, size_b)
-        torch.mm(low[rows_a], low[rows_b].t(), out=sims)
-        merge(rows_a, sims, rows_b.start)
-        if rows_b != rows_a:
-            sims_t = transposed[:size_a * size_b].view(size_b, size_a)
-            sims_t.copy_(sims.t())
-            merge(rows_b, sims_t, rows_a.start)
+        block_pairs = upper_block_pairs(num, min(block, num))
+    for rows, sims, first_col in symmetric_block_products(low, block_pairs):
+        top_sims, top_idx = sims.topk(min(num_candidates, sims.size(1)), dim=1)
+        merged = torch.cat([best_sims[rows], top_sims.float()], dim=1)
+        indices = torch.cat([best_idx[rows], top_idx + first_col], dim=1)
+        kept, pos = merged.topk(num_candidates, dim=1)
+        best_sims[rows], best_idx[rows] = kept, indices.gather(1, pos)
     return best_sims, best_idx
 
 

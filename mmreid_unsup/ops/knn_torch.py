@@ -17,7 +17,8 @@ import torch
 from mmreid_unsup.registry import KNN_BACKENDS
 from .knn_ordering import (MAX_CHUNK_ELEMENTS, check_knn_inputs,
                            exact_topk_rows, lexicographic_topk,
-                           sort_and_put_self_first, upper_block_pairs)
+                           sort_and_put_self_first, symmetric_block_products,
+                           upper_block_pairs)
 
 __all__ = ['torch_knn', 'symmetric_block_topk', 'SYMMETRIC_BLOCK']
 
@@ -73,37 +74,20 @@ def symmetric_block_topk(
         feats (Tensor): ``(N, D)`` L2-normalised features.
         k (int): neighbours kept per row.
         block_pairs (Iterable[tuple[slice, slice]]): the blocks ``(a, b)``,
-            slices with explicit ``start`` and ``stop`` within ``N`` and
-            step 1, as ``upper_block_pairs`` yields them.
+            as :func:`~mmreid_unsup.ops.knn_ordering.upper_block_pairs`
+            yields them.
 
     Returns:
         tuple[Tensor, Tensor]: ``(N, k)`` similarities and int64 indices,
         in no particular order within a row; a row (or a row's slot) no
         block reached holds ``-inf`` and index ``N``.
     """
-    feats = feats.detach()  # products written into buffers (``out=``)
     num = feats.size(0)
     # Sentinels lose every comparison: -inf similarity, index N.
     best_sims = feats.new_full((num, k), -float('inf'))
     best_idx = torch.full((num, k), num, dtype=torch.long, device=feats.device)
-    # Buffers of the largest block so far, reused: fresh 64 MB products
-    # fault in their pages at every block; the reuse took the whole search
-    # from 20.0 to 18.6 s on the CPU at N = 32,621.
-    products = transposed = None
-    for rows_a, rows_b in block_pairs:
-        size = (rows_a.stop - rows_a.start) * (rows_b.stop - rows_b.start)
-        if products is None or products.numel() < size:
-            products = feats.new_empty(size)
-        sims = products[:size].view(rows_a.stop - rows_a.start, -1)
-        torch.mm(feats[rows_a], feats[rows_b].t(), out=sims)
-        _merge_block(best_sims, best_idx, rows_a, sims, rows_b.start, k)
-        if rows_b != rows_a:
-            if transposed is None or transposed.numel() < size:
-                transposed = feats.new_empty(size)
-            sims_t = transposed[:size].view(rows_b.stop - rows_b.start, -1)
-            sims_t.copy_(sims.t())
-            _merge_block(best_sims, best_idx, rows_b, sims_t, rows_a.start,
-                         k)
+    for rows, sims, first_col in symmetric_block_products(feats, block_pairs):
+        _merge_block(best_sims, best_idx, rows, sims, first_col, k)
     return best_sims, best_idx
 
 
