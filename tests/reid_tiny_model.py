@@ -1,27 +1,33 @@
 """Helpers for tests that need a config file and a checkpoint of the tiny
-model (ResNet-18 at 32x16, random initialisation, nothing downloaded)."""
+model (OSNet-x0.25 at 32x16, or ResNet-18, random initialisation, nothing
+downloaded)."""
 import textwrap
 from pathlib import Path
 
 import torch
 
-from tiny_cluster_contrast import REPO_ROOT
+from tiny_cluster_contrast import TINY_CONFIG
 
 
-def write_tiny_config(data_root: Path, path: Path, extra: str = '') -> Path:
+def write_tiny_config(data_root: Path,
+                      path: Path,
+                      extra: str = '',
+                      base: Path = TINY_CONFIG) -> Path:
     """A config file: the tiny synthetic recipe reading ``data_root``.
 
     Args:
         data_root (Path): a synthetic set (``tiny_synthetic_root``).
         path (Path): the file to write.
         extra (str): more config lines.
+        base (Path): the tiny config it inherits: ``TINY_CONFIG``
+            (OSNet-x0.25) or ``TINY_R18_CONFIG`` (ResNet-18).
 
     Returns:
         Path: ``path``.
     """
     path.write_text(
         textwrap.dedent(f'''
-        _base_ = ['{REPO_ROOT}/tests/data/configs/tiny_synthetic.py']
+        _base_ = ['{base}']
         data_root = '{data_root}'
         train_dataloader = dict(dataset=dict(data_root=data_root))
         cluster_dataloader = dict(dataset=dict(data_root=data_root))

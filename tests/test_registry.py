@@ -8,7 +8,7 @@ from mmreid_unsup.registry import (HOOKS, MODELS, PARAM_SCHEDULERS,
 from mmreid_unsup.utils.build_hints import (ConfigArgumentError,
                                             UnknownTypeError,
                                             build_with_hints)
-from tiny_cluster_contrast import tiny_cfg
+from tiny_cluster_contrast import TINY_R18_CONFIG, tiny_cfg
 
 LABELER = dict(type='DBSCANLabeler', k1=6, k2=2, eps=0.6, min_samples=2)
 
@@ -273,7 +273,7 @@ def test_runner_learning_rate_string(tiny_synthetic_root, tmp_path):
 
 def test_runner_depth_string_is_not_called_invalid(tiny_synthetic_root,
                                                    tmp_path):
-    cfg = tiny_cfg(tiny_synthetic_root, tmp_path,
+    cfg = tiny_cfg(tiny_synthetic_root, tmp_path, base=TINY_R18_CONFIG,
                    model=dict(backbone=dict(depth='18')))
     with pytest.raises(ConfigArgumentError) as excinfo:
         build_runner(cfg)

@@ -205,7 +205,7 @@ def zoo_server() -> Iterator[ZooServer]:
         yield server
 
 
-#: The tiny synthetic test config (ResNet-18 at 32x16, no init download).
+#: The tiny synthetic test config (OSNet-x0.25 at 32x16, no init download).
 TINY_CONFIG = (Path(__file__).resolve().parent / 'data' / 'configs' /
                'tiny_synthetic.py')
 

@@ -5,12 +5,16 @@ import torch
 
 from mmreid_unsup.apis import extract_features, init_model, list_images
 from reid_tiny_model import save_untrained_checkpoint, write_tiny_config
+from tiny_cluster_contrast import TINY_R18_CONFIG
 
 
 @pytest.fixture(scope='module')
 def tiny_model_files(tiny_synthetic_root, tmp_path_factory):
     folder = tmp_path_factory.mktemp('tiny_model')
-    config = write_tiny_config(tiny_synthetic_root, folder / 'tiny.py')
+    # ResNet-18: its 4x2 feature map keeps left and right apart, so that an
+    # image and its mirror give different features (the flip test).
+    config = write_tiny_config(tiny_synthetic_root, folder / 'tiny.py',
+                               base=TINY_R18_CONFIG)
     return config, save_untrained_checkpoint(config, folder / 'tiny.pth')
 
 

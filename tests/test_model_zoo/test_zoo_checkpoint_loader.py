@@ -38,7 +38,7 @@ def zoo(zoo_server, zoo_env, tmp_path, monkeypatch, reid_bytes):
     zoo_server.state.files.update({TINY: tiny, REID: reid_bytes})
     index = write_index(tmp_path / 'zoo', [
         model_entry('tiny-net', zoo_server.url(TINY), sha256_bytes(tiny)),
-        model_entry('tiny-reid_r18_synthetic', zoo_server.url(REID),
+        model_entry('tiny-reid_osnet_synthetic', zoo_server.url(REID),
                     sha256_bytes(reid_bytes), config=str(TINY_CONFIG)),
     ])
     monkeypatch.setenv('MMREID_ZOO_INDEX', str(index))
@@ -81,7 +81,7 @@ def test_load_checkpoint_from_zoo(zoo, zoo_env):
 def test_runner_load_from_zoo(zoo, zoo_env, tmp_path):
     cfg = Config.fromfile(str(TINY_CONFIG))
     cfg.work_dir = str(tmp_path / 'work')
-    cfg.load_from = 'zoo://tiny-reid_r18_synthetic'
+    cfg.load_from = 'zoo://tiny-reid_osnet_synthetic'
     runner = build_runner(cfg)
     runner.load_or_resume()
     expected = _state(zoo_env / 'tiny-reid.pth')
@@ -96,12 +96,13 @@ def test_pretrained_init_cfg_from_zoo(zoo, zoo_env):
     init_default_scope('mmreid_unsup')
     cfg = Config.fromfile(str(TINY_CONFIG)).model
     cfg.init_cfg = dict(
-        type='Pretrained', checkpoint='zoo://tiny-reid_r18_synthetic')
+        type='Pretrained', checkpoint='zoo://tiny-reid_osnet_synthetic')
     model = MODELS.build(cfg)
     model.init_weights()
     expected = _state(zoo_env / 'tiny-reid.pth')
-    conv = 'backbone.conv1.weight'
-    assert torch.equal(model.state_dict()[conv], expected[conv])
+    assert model.state_dict().keys() == expected.keys()
+    for key, value in model.state_dict().items():
+        assert torch.equal(value, expected[key]), key
 
 
 def test_unknown_name_suggests_the_close_one(zoo):

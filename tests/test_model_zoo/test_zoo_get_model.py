@@ -6,7 +6,7 @@ from mmreid_unsup.apis import get_model
 from mmreid_unsup.model_zoo import OfflineError, UnknownModelError
 from zoo_test_server import TINY_CONFIG, model_entry, sha256_bytes, write_index
 
-NAME = 'tiny-reid_r18_synthetic'
+NAME = 'tiny-reid_osnet_synthetic'
 PATH = '/v1/tiny-reid.pth'
 
 
@@ -45,4 +45,4 @@ def test_get_model_without_weights_fetches_nothing(zoo, monkeypatch):
 
 def test_get_model_unknown_name(zoo):
     with pytest.raises(UnknownModelError, match=f"did you mean '{NAME}'"):
-        get_model('tiny-reid_r18')
+        get_model('tiny-reid_osnet')

@@ -6,20 +6,14 @@ import torch
 from mmreid_unsup.utils.checkpoint_fit import CheckpointMismatchError
 from reid_tiny_model import save_untrained_checkpoint, write_tiny_config
 from test_inference_tools import load_tool
-
-OSNET = """
-model = dict(
-    backbone=dict(_delete_=True, type='OSNet', arch='x0_25', init_cfg=None),
-    neck=dict(in_channels=128),
-    head=dict(memory=dict(feat_dim=128)))
-"""
-
+from tiny_cluster_contrast import TINY_R18_CONFIG
 
 @pytest.fixture(scope='module')
 def files(tiny_synthetic_root, tmp_path_factory):
     folder = tmp_path_factory.mktemp('tool_fit')
-    config = write_tiny_config(tiny_synthetic_root, folder / 'r18.py')
-    osnet = write_tiny_config(tiny_synthetic_root, folder / 'osnet.py', OSNET)
+    config = write_tiny_config(tiny_synthetic_root, folder / 'r18.py',
+                               base=TINY_R18_CONFIG)
+    osnet = write_tiny_config(tiny_synthetic_root, folder / 'osnet.py')
     resnet = save_untrained_checkpoint(config, folder / 'r18.pth')
     return config, osnet, resnet
 
@@ -44,7 +38,7 @@ def test_resnet_into_osnet_is_refused_unless_allowed(files, tool, tmp_path):
     with pytest.raises(CheckpointMismatchError) as excinfo:
         tool.main([str(osnet), str(resnet), '--work-dir', str(tmp_path)])
     message = str(excinfo.value)
-    assert '120 unexpected (e.g. backbone.conv1.weight' in message
+    assert '126 unexpected (e.g. backbone.conv1.weight' in message
     assert '--allow-partial-load' in message
     metrics = tool.main([
         str(osnet),

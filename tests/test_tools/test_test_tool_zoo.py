@@ -23,7 +23,7 @@ def test_zoo_name(files, tmp_path, monkeypatch):
     cache.mkdir()
     (cache / 'tiny-reid.pth').write_bytes(data)  # cached: no download
     index = write_index(tmp_path / 'zoo', [
-        model_entry('tiny-reid_r18_synthetic',
+        model_entry('tiny-reid_osnet_synthetic',
                     'https://example.invalid/v1/tiny-reid.pth',
                     sha256_bytes(data), config=str(config))
     ])
@@ -31,11 +31,11 @@ def test_zoo_name(files, tmp_path, monkeypatch):
     monkeypatch.setenv('MMREID_CACHE_DIR', str(cache))
     monkeypatch.setenv('MMREID_OFFLINE', '1')
     with pytest.raises(UnknownModelError,
-                       match="name 'tiny-reid_r18' in .*did you mean "
-                       "'tiny-reid_r18_synthetic'"):
-        tool.main([str(config), 'zoo://tiny-reid_r18'])
+                       match="name 'tiny-reid_osnet' in .*did you mean "
+                       "'tiny-reid_osnet_synthetic'"):
+        tool.main([str(config), 'zoo://tiny-reid_osnet'])
     metrics = tool.main([
-        str(config), 'zoo://tiny-reid_r18_synthetic', '--work-dir',
+        str(config), 'zoo://tiny-reid_osnet_synthetic', '--work-dir',
         str(tmp_path / 'work')
     ])
     expected = tool.main(

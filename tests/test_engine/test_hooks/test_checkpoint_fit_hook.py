@@ -1,19 +1,21 @@
 """CheckpointFitHook: a load_from checkpoint that does not fit the model
 stops the Runner before anything runs; a trained checkpoint of the same
 model (other numbers of clusters) still loads; load_from_strict=False
-loads what fits on purpose."""
+loads what fits on purpose. On the tiny ResNet-18 (ResNet-34 is the
+other architecture)."""
 import pytest
 import torch
 
 from mmreid_unsup.engine import build_runner
 from mmreid_unsup.utils.checkpoint_fit import CheckpointMismatchError
-from tiny_cluster_contrast import tiny_cfg
+from tiny_cluster_contrast import TINY_R18_CONFIG, tiny_cfg
 
 
 @pytest.fixture(scope='module')
 def trained_state(tiny_synthetic_root, tmp_path_factory):
     """The tiny model's weights as a run with 5 clusters would save them."""
-    cfg = tiny_cfg(tiny_synthetic_root, tmp_path_factory.mktemp('fit'))
+    cfg = tiny_cfg(tiny_synthetic_root, tmp_path_factory.mktemp('fit'),
+                   base=TINY_R18_CONFIG)
     state = build_runner(cfg).model.state_dict()
     assert state['head.memory.bank'].shape[0] == 0  # empty before a refresh
     state['head.memory.bank'] = torch.randn(5, state[
@@ -32,6 +34,7 @@ def _runner(root, tmp_path, checkpoint, **overrides):
         tiny_cfg(
             root,
             tmp_path / 'work',
+            base=TINY_R18_CONFIG,
             load_from=str(path),
             experiment_name=f'fit_{tmp_path.name}',
             **overrides))

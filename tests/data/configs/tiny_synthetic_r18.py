@@ -1,0 +1,14 @@
+# The tiny synthetic recipe on the demo's ResNet-18 (untrained), for the
+# tests that need a second architecture (a checkpoint of one loaded into the
+# other, ResNet's own config keys) or a feature map that keeps an image's
+# left and right apart at 32x16 (last stride 1: 4x2; OSNet's is 2x1).
+_base_ = ['./tiny_synthetic.py']
+
+model = dict(
+    backbone=dict(
+        _delete_=True,
+        type='ReIDResNet',
+        depth=18,
+        last_stride=1,
+        init_cfg=None),
+    neck=dict(_delete_=True, type='BNNeck', in_channels=512, pooling='gem'))
