@@ -1,13 +1,17 @@
 # The PPSSL demo recipe shrunk for tests: 32x16 input (a 2x1 map: 2
 # patches), a few iterations, no worker processes, one surrogate-class
-# epoch. Tests set every dataset's data_root to a tiny set.
+# epoch, on OSNet-x0.25 (untrained) as tiny_synthetic.py says why. Tests
+# set every dataset's data_root to a tiny set.
 _base_ = ['../../../configs/ppssl/ppssl_r18_1xb32-30e_synthetic-demo.py']
 
 model = dict(
-    patch_neck=dict(num_patches=2, patch_channels=64),
+    backbone=dict(_delete_=True, type='OSNet', arch='x0_25'),
+    neck=dict(
+        _delete_=True, type='OSNetFCNeck', in_channels=128, out_channels=512),
+    patch_neck=dict(in_channels=128, num_patches=2, patch_channels=64),
     head=dict(
         patch_memory=dict(feat_dim=64, num_parts=2),
-        alignment=dict(channels=32, num_patches=2),
+        alignment=dict(in_channels=128, channels=32, num_patches=2),
         pair_start_epoch=1))
 
 train_pipeline = [
