@@ -11,8 +11,7 @@ from tiny_cluster_contrast import TINY_R18_CONFIG
 @pytest.fixture(scope='module')
 def tiny_model_files(tiny_synthetic_root, tmp_path_factory):
     folder = tmp_path_factory.mktemp('tiny_model')
-    # ResNet-18: its 4x2 feature map keeps left and right apart, so that an
-    # image and its mirror give different features (the flip test).
+    # ResNet-18, whose 512-d features and key names these tests name.
     config = write_tiny_config(tiny_synthetic_root, folder / 'tiny.py',
                                base=TINY_R18_CONFIG)
     return config, save_untrained_checkpoint(config, folder / 'tiny.pth')

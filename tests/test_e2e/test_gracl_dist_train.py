@@ -59,7 +59,7 @@ def test_two_gloo_processes_hold_identical_proxy_banks(tiny_synthetic_root,
         data_root = '{tiny_synthetic_root}'
         model = dict(
             type='GRACL',
-            head=dict(_delete_=True, type='GRACLHead', feat_dim=512))
+            head=dict(_delete_=True, type='GRACLHead', feat_dim=128))
         train_dataloader = dict(dataset=dict(data_root=data_root))
         cluster_dataloader = dict(dataset=dict(data_root=data_root))
         val_dataloader = dict(dataset=dict(data_root=data_root))
@@ -86,6 +86,6 @@ def test_two_gloo_processes_hold_identical_proxy_banks(tiny_synthetic_root,
         banks = [s['banks'][name] for s in states]
         assert torch.equal(selected[0], selected[1])
         assert torch.equal(labels[selected[0]], torch.arange(num_clusters))
-        assert banks[0].shape == (num_clusters, 512)
+        assert banks[0].shape == (num_clusters, 128)
         assert torch.equal(banks[0], banks[1])
     assert 'loss_inter' in log

@@ -17,7 +17,7 @@ def gracl_cfg(data_root, work_dir, **overrides):
     """The tiny synthetic recipe with the GRACL model."""
     cfg = tiny_cfg(data_root, work_dir, **overrides)
     cfg.model.type = 'GRACL'
-    cfg.model.head = dict(type='GRACLHead', feat_dim=512)
+    cfg.model.head = dict(type='GRACLHead', feat_dim=128)
     return cfg
 
 
@@ -51,7 +51,7 @@ def test_each_refresh_selects_one_member_per_cluster(tiny_synthetic_root,
         for name in ('inter', 'intra'):
             indices, bank = probe.epochs[epoch]['memories'][name]
             assert torch.equal(labels[indices], torch.arange(num_clusters))
-            assert bank.shape == (num_clusters, 512)
+            assert bank.shape == (num_clusters, 128)
             torch.testing.assert_close(
                 bank.norm(dim=1), torch.ones(num_clusters))
     for name in ('inter', 'intra'):

@@ -11,14 +11,14 @@ from zoo_test_server import model_entry, sha256_bytes, write_index
 @pytest.fixture(scope='module')
 def files(tiny_synthetic_root, tmp_path_factory):
     folder = tmp_path_factory.mktemp('tool_zoo')
-    config = write_tiny_config(tiny_synthetic_root, folder / 'r18.py')
-    return config, save_untrained_checkpoint(config, folder / 'r18.pth')
+    config = write_tiny_config(tiny_synthetic_root, folder / 'tiny.py')
+    return config, save_untrained_checkpoint(config, folder / 'tiny.pth')
 
 
 def test_zoo_name(files, tmp_path, monkeypatch):
     tool = load_tool('test.py', 'reid_test_tool_zoo')
-    config, resnet = files
-    data = resnet.read_bytes()
+    config, checkpoint = files
+    data = checkpoint.read_bytes()
     cache = tmp_path / 'cache'
     cache.mkdir()
     (cache / 'tiny-reid.pth').write_bytes(data)  # cached: no download
@@ -39,6 +39,6 @@ def test_zoo_name(files, tmp_path, monkeypatch):
         str(tmp_path / 'work')
     ])
     expected = tool.main(
-        [str(config), str(resnet), '--work-dir',
+        [str(config), str(checkpoint), '--work-dir',
          str(tmp_path / 'work')])
     assert metrics == expected

@@ -2,4 +2,4 @@
 _base_ = ['./tiny_synthetic.py']
 
 model = dict(
-    type='GRACL', head=dict(_delete_=True, type='GRACLHead', feat_dim=512))
+    type='GRACL', head=dict(_delete_=True, type='GRACLHead', feat_dim=128))

@@ -6,11 +6,11 @@ _base_ = ['../../../configs/ppssl/ppssl_r18_1xb32-30e_synthetic-demo.py']
 
 model = dict(
     backbone=dict(_delete_=True, type='OSNet', arch='x0_25'),
-    neck=dict(
-        _delete_=True, type='OSNetFCNeck', in_channels=128, out_channels=512),
+    neck=dict(in_channels=128),
     patch_neck=dict(in_channels=128, num_patches=2, patch_channels=64),
     head=dict(
         patch_memory=dict(feat_dim=64, num_parts=2),
+        global_memory=dict(feat_dim=128),
         alignment=dict(in_channels=128, channels=32, num_patches=2),
         pair_start_epoch=1))
 

@@ -1,7 +1,6 @@
-# The tiny synthetic recipe on the demo's ResNet-18 (untrained), for the
-# tests that need a second architecture (a checkpoint of one loaded into the
-# other, ResNet's own config keys) or a feature map that keeps an image's
-# left and right apart at 32x16 (last stride 1: 4x2; OSNet's is 2x1).
+# The tiny synthetic recipe on the demo's ResNet-18 (untrained, 512-d
+# features), for the tests that need a second architecture (a checkpoint of
+# one loaded into the other, ResNet's own config keys and layers).
 _base_ = ['./tiny_synthetic.py']
 
 model = dict(

@@ -1,20 +1,18 @@
 # The SCL demo recipe shrunk for tests: 32x16 input (a 2x1 map: 2 stripes),
 # a few iterations, no worker processes, one warm-up epoch, on OSNet-x0.25
-# (untrained) as tiny_synthetic.py says why (its global embedding OSNet's
-# fc, as in the protocol recipe). Tests set every dataset's data_root to a
-# tiny set.
+# (untrained) as tiny_synthetic.py says why: 128-d global features, two
+# 64-d stripes. Tests set every dataset's data_root to a tiny set.
 _base_ = ['../../../configs/scl/scl_r18_1xb32-30e_synthetic-demo.py']
 
 model = dict(
     backbone=dict(_delete_=True, type='OSNet', arch='x0_25'),
     neck=dict(
-        in_channels=128,
-        num_stripes=2,
-        stripe_channels=256,
-        global_embed=dict(
-            type='OSNetFCNeck', in_channels=128, out_channels=512)),
+        in_channels=128, global_channels=128, num_stripes=2,
+        stripe_channels=64),
     head=dict(
-        local_memory=dict(feat_dim=256, num_parts=2),
+        global_memory=dict(feat_dim=128),
+        local_memory=dict(feat_dim=64, num_parts=2),
+        mixture_memory=dict(feat_dim=128),
         selector=dict(num_positives=3, num_negatives=20, warmup_epochs=1)))
 
 train_pipeline = [

@@ -61,7 +61,7 @@ def test_refresh_labels_model_memory_and_sampler(tiny_synthetic_root,
         assert labels.shape == (num_train, )
         num_clusters = int(labels.max()) + 1
         assert num_clusters >= 2
-        assert state['bank'].shape == (num_clusters, 512)
+        assert state['bank'].shape == (num_clusters, 128)
         torch.testing.assert_close(state['bank'].norm(dim=1),
                                    torch.ones(num_clusters))
         assert torch.equal(state['sampler_labels'], labels)

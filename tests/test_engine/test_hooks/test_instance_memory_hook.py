@@ -52,11 +52,11 @@ def test_memories_initialised_once_and_updated(tiny_synthetic_root, tmp_path):
     assert [probe.epochs[e]['model_epoch'] for e in (0, 1)] == [0, 1]
     assert torch.equal(first['camids'],
                        torch.as_tensor(np.asarray(dataset.get_camids())))
-    assert first['global_memory'].shape == (num, 512)
-    assert first['local_memory'].shape == (num, 2, 256)
+    assert first['global_memory'].shape == (num, 128)
+    assert first['local_memory'].shape == (num, 2, 64)
     torch.testing.assert_close(first['global_memory'].norm(dim=1),
                                torch.ones(num))
-    assert torch.equal(first['mixture_memory'], torch.zeros(num, 512))
+    assert torch.equal(first['mixture_memory'], torch.zeros(num, 128))
     # Epoch 1 continues from the updated memories (no re-initialisation):
     # the 32 images of epoch 0 moved their entries.
     moved = (second['global_memory'] != first['global_memory']).any(1)

@@ -7,13 +7,12 @@ from mmengine.config import Config
 from mmreid_unsup.models import ReIDFlipTTAModel
 from mmreid_unsup.registry import MODELS
 from mmreid_unsup.structures import ReIDDataSample
-from tiny_cluster_contrast import TINY_R18_CONFIG
+from tiny_cluster_contrast import REPO_ROOT
 
 
 def tiny_model_cfg():
-    # ResNet-18: its 4x2 feature map keeps left and right apart, so that an
-    # image and its mirror give different features.
-    cfg = Config.fromfile(str(TINY_R18_CONFIG))
+    cfg = Config.fromfile(
+        str(REPO_ROOT / 'tests' / 'data' / 'configs' / 'tiny_synthetic.py'))
     model = cfg.model.to_dict()
     model['backbone']['init_cfg'] = None
     return model
