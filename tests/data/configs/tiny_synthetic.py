@@ -1,7 +1,7 @@
 # The Cluster-Contrast synthetic demo recipe shrunk for tests: 32x16 input,
 # a few iterations, and the protocol's backbone, OSNet-x0.25 (untrained),
 # instead of the demo's ResNet-18: at this input size a training step, a
-# checkpoint and a resume cost what the weights cost, 0.2 M of them against
+# checkpoint and a resume cost what the weights cost, 0.14 M of them against
 # 11.2 M (the runner-based hook tests, one process: 62 s instead of 92 s).
 # tiny_synthetic_r18.py keeps ResNet-18 for the tests that need a second
 # architecture. Tests set every dataset's data_root to a tiny set.
