@@ -20,6 +20,7 @@ import torch
 import torch.nn as nn
 
 from mmreid_unsup.utils import atomic_write, atomic_write_bytes
+from tiny_cluster_contrast import TINY_CONFIG
 
 
 @dataclass
@@ -205,9 +206,6 @@ def zoo_server() -> Iterator[ZooServer]:
         yield server
 
 
-#: The tiny synthetic test config (OSNet-x0.25 at 32x16, no init download).
-TINY_CONFIG = (Path(__file__).resolve().parent / 'data' / 'configs' /
-               'tiny_synthetic.py')
 
 
 def tiny_reid_checkpoint(path: Path, seed: int = 1) -> bytes:

@@ -1,6 +1,5 @@
 """ONNX export: ONNX Runtime gives PyTorch's features (atol 1e-4)."""
 import copy
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -9,8 +8,7 @@ from mmengine.config import Config
 
 from mmreid_unsup.apis import (ReIDExportModel, check_onnx, export_onnx,
                                init_model, random_images)
-
-REPO_ROOT = Path(__file__).resolve().parents[2]
+from tiny_cluster_contrast import TINY_CONFIG
 
 ort = pytest.importorskip('onnxruntime')
 
@@ -18,10 +16,7 @@ ort = pytest.importorskip('onnxruntime')
 @pytest.fixture(scope='module')
 def tiny_model():
     torch.manual_seed(0)
-    return init_model(
-        Config.fromfile(
-            str(REPO_ROOT / 'tests' / 'data' / 'configs' /
-                'tiny_synthetic.py')))
+    return init_model(Config.fromfile(str(TINY_CONFIG)))
 
 
 def test_export_model_is_the_models_forward(tiny_model):

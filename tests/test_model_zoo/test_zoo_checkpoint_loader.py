@@ -18,7 +18,8 @@ from mmreid_unsup.model_zoo import (ChecksumError, UnknownModelError,
                                     load_from_zoo)
 from mmreid_unsup.registry import MODELS
 from mmreid_unsup.utils import register_all_modules, safe_torch_load
-from zoo_test_server import (TINY_CONFIG, model_entry, sha256_bytes,
+from tiny_cluster_contrast import TINY_CONFIG
+from zoo_test_server import (model_entry, sha256_bytes,
                              tiny_checkpoint_bytes, write_index)
 
 TINY = '/v1/tiny-net.pth'

@@ -8,7 +8,7 @@ from mmreid_unsup.model_zoo import (DEFAULT_INDEX, ENV_INDEX, IndexFormatError,
                                     ModelIndex, UnknownModelError, index_path,
                                     load_index)
 from mmreid_unsup.utils import atomic_write_bytes
-from tiny_cluster_contrast import REPO_ROOT
+from tiny_cluster_contrast import REPO_ROOT, TINY_CONFIG
 from zoo_test_server import model_entry, write_index
 
 SHA = 'ab' * 32
@@ -78,7 +78,7 @@ def test_missing_index_names_the_env_var(tmp_path, monkeypatch):
 
 
 def test_entry_fields_and_config_resolution(tmp_path):
-    config = REPO_ROOT / 'tests' / 'data' / 'configs' / 'tiny_synthetic.py'
+    config = TINY_CONFIG
     index = load_index(
         write_index(tmp_path, [
             model_entry('tiny-abs', 'https://example.org/r/v1/abs.pth?x=1',

@@ -8,9 +8,8 @@ import sys
 import cv2
 import pytest
 
-from tiny_cluster_contrast import REPO_ROOT, load_script
+from tiny_cluster_contrast import REPO_ROOT, TINY_CONFIG, load_script
 
-TINY_CONFIG = REPO_ROOT / 'tests' / 'data' / 'configs' / 'tiny_synthetic.py'
 
 
 def _load_demo():

@@ -76,11 +76,11 @@ from mmengine.runner.checkpoint import save_checkpoint  # noqa: E402
 from mmreid_unsup.engine import build_runner, load_checkpoint  # noqa: E402
 from mmreid_unsup.engine import read_checkpoint  # noqa: E402
 from mmreid_unsup.utils import UnsafeCheckpointError  # noqa: E402
-from tiny_cluster_contrast import (REPO_ROOT, load_script,  # noqa: E402
+from tiny_cluster_contrast import (REPO_ROOT, TINY_CONFIG,  # noqa: E402
+                                   load_script,
                                    shared_dir, tiny_cfg)
 
 OSNET_WEIGHTS = shared_dir() / 'weights' / 'osnet_x0_25_msmt17.pth'
-TINY_CONFIG = REPO_ROOT / 'tests' / 'data' / 'configs' / 'tiny_synthetic.py'
 
 
 class _TouchesMarker:

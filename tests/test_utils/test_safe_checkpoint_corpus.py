@@ -26,10 +26,9 @@ from crafted_checkpoints import (Crafted, build_corpus, meta_config_checkpoint)
 from mmreid_unsup.engine import ReIDRunner, build_runner, load_checkpoint
 from mmreid_unsup.utils import (UnsafeCheckpointError, register_all_modules,
                                 safe_torch_load)
-from tiny_cluster_contrast import REPO_ROOT, load_script, tiny_cfg
+from tiny_cluster_contrast import REPO_ROOT, TINY_CONFIG, load_script, tiny_cfg
 from zoo_test_server import model_entry, sha256_bytes, write_index
 
-TINY_CONFIG = REPO_ROOT / 'tests' / 'data' / 'configs' / 'tiny_synthetic.py'
 TOOLS = REPO_ROOT / 'tools'
 
 

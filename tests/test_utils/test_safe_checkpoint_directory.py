@@ -8,9 +8,8 @@ from mmreid_unsup.engine import load_checkpoint, read_checkpoint
 from mmreid_unsup.utils import safe_torch_load
 from mmreid_unsup.utils.checkpoint_path import (CheckpointIsADirectoryError,
                                                 check_checkpoint_file)
-from tiny_cluster_contrast import REPO_ROOT, load_script
+from tiny_cluster_contrast import REPO_ROOT, TINY_CONFIG, load_script
 
-TINY_CONFIG = REPO_ROOT / 'tests' / 'data' / 'configs' / 'tiny_synthetic.py'
 
 
 @pytest.fixture

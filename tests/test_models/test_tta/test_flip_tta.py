@@ -7,12 +7,11 @@ from mmengine.config import Config
 from mmreid_unsup.models import ReIDFlipTTAModel
 from mmreid_unsup.registry import MODELS
 from mmreid_unsup.structures import ReIDDataSample
-from tiny_cluster_contrast import REPO_ROOT
+from tiny_cluster_contrast import TINY_CONFIG
 
 
 def tiny_model_cfg():
-    cfg = Config.fromfile(
-        str(REPO_ROOT / 'tests' / 'data' / 'configs' / 'tiny_synthetic.py'))
+    cfg = Config.fromfile(str(TINY_CONFIG))
     model = cfg.model.to_dict()
     model['backbone']['init_cfg'] = None
     return model
