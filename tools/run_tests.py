@@ -60,6 +60,36 @@ PYTEST = [sys.executable, '-m', 'pytest', 'tests', '-q', '-ra',
           '-p', 'no:cacheprovider']
 
 
+def take_option(args: List[str], flag: str,
+                joined: str) -> Tuple[Optional[str], List[str]]:
+    """Take an option's last value out of ``args``: ``FLAG VALUE`` or
+    ``JOINEDVALUE`` (``-mEXPR``, ``--kernels=SETTING``).
+
+    Args:
+        args (list[str]): command-line arguments.
+        flag (str): the option followed by its value, e.g. ``'-m'``.
+        joined (str): the prefix of the option with its value attached,
+            e.g. ``'-m'`` or ``'--kernels='``.
+
+    Returns:
+        tuple: The value (None if there is none) and the other arguments;
+        a ``flag`` with nothing after it, or ``joined`` with nothing
+        attached, stays among them.
+    """
+    value, rest, i = None, [], 0
+    while i < len(args):
+        arg = args[i]
+        if arg == flag and i + 1 < len(args):
+            value, i = args[i + 1], i + 2
+            continue
+        if arg.startswith(joined) and len(arg) > len(joined):
+            value = arg[len(joined):]
+        else:
+            rest.append(arg)
+        i += 1
+    return value, rest
+
+
 def split_marker(args: List[str]) -> Tuple[Optional[str], List[str]]:
     """Take the last ``-m EXPR`` (or ``-mEXPR``) out of ``args``.
 
@@ -70,18 +100,7 @@ def split_marker(args: List[str]) -> Tuple[Optional[str], List[str]]:
         tuple: The marker expression (None if there is none) and the other
         arguments.
     """
-    marker, rest, i = None, [], 0
-    while i < len(args):
-        arg = args[i]
-        if arg == '-m' and i + 1 < len(args):
-            marker, i = args[i + 1], i + 2
-            continue
-        if arg.startswith('-m') and len(arg) > 2:
-            marker = arg[2:]
-        else:
-            rest.append(arg)
-        i += 1
-    return marker, rest
+    return take_option(args, '-m', '-m')
 
 
 def _narrowed(marker: Optional[str], expr: str) -> List[str]:
@@ -120,20 +139,11 @@ def split_kernels(args: List[str]) -> Tuple[dict, List[str]]:
         SystemExit: the setting is missing or not one of
             :data:`KERNEL_SETTINGS`.
     """
-    setting, rest, i = 'native', [], 0
-    while i < len(args):
-        arg = args[i]
-        if arg == '--kernels':
-            if i + 1 == len(args):
-                sys.exit('run_tests: --kernels needs a setting, one of '
-                         f'{sorted(KERNEL_SETTINGS)}')
-            setting, i = args[i + 1], i + 2
-            continue
-        if arg.startswith('--kernels='):
-            setting = arg.split('=', 1)[1]
-        else:
-            rest.append(arg)
-        i += 1
+    setting, rest = take_option(args, '--kernels', '--kernels=')
+    if '--kernels' in rest or '--kernels=' in rest:
+        sys.exit('run_tests: --kernels needs a setting, one of '
+                 f'{sorted(KERNEL_SETTINGS)}')
+    setting = 'native' if setting is None else setting
     if setting not in KERNEL_SETTINGS:
         sys.exit(f'run_tests: --kernels {setting!r}: expected one of '
                  f'{sorted(KERNEL_SETTINGS)}')

@@ -142,6 +142,7 @@ def test_native_kernels_leave_the_environment_alone(monkeypatch, run_tests):
 @pytest.mark.parametrize('args, message', [
     (['--kernels', 'avx512'], "'avx512': expected one of"),
     (['--kernels'], 'needs a setting'),
+    (['--kernels=', '-x'], 'needs a setting'),
 ])
 def test_unknown_kernels_are_named(monkeypatch, run_tests, args, message):
     commands = _fake_passes(monkeypatch, run_tests, [0, 0])
