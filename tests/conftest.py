@@ -31,10 +31,15 @@ def module_rank(items: List[pytest.Item]) -> int:
     return min(ranks, default=len(LONG_MARKERS))
 
 
+@pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(session: pytest.Session,
                                   config: pytest.Config,
                                   items: List[pytest.Item]) -> None:
     """Run the modules with long tests first, each module kept whole.
+
+    Runs after ``-m`` and ``-k`` have deselected tests (``trylast``), so a
+    module is ranked by the tests that run: one whose ``e2e`` tests were
+    deselected is not put first for them.
 
     Under pytest-xdist's work stealing (``tools/run_tests.py``) a worker
     that ends its share steals from the end of another's queue: with the

@@ -1,6 +1,9 @@
 """The suite's own order (``tests/conftest.py``): modules with long tests
 first, each module whole, the rest in collection order."""
 import importlib.util
+import os
+import subprocess
+import sys
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -16,7 +19,7 @@ def _conftest():
 
 
 def _item(nodeid, *markers):
-    marks = [pytest.Mark(name, (), {}) for name in markers]
+    marks = [getattr(pytest.mark, name).mark for name in markers]
     return SimpleNamespace(nodeid=nodeid, iter_markers=lambda: iter(marks))
 
 
@@ -49,3 +52,33 @@ def test_this_session_runs_in_that_order(request):
     firsts = list(dict.fromkeys(modules))
     assert [module_ranks[m] for m in firsts] == sorted(
         module_ranks[m] for m in firsts)
+
+
+def test_modules_are_ranked_by_the_tests_left_after_deselection(tmp_path):
+    # A module whose e2e test `-m "not e2e"` drops must not stay first: the
+    # order is computed after pytest's deselection (trylast).
+    ours = str(Path(__file__).with_name('conftest.py'))
+    (tmp_path / 'conftest.py').write_text(
+        'import importlib.util\n'
+        f'spec = importlib.util.spec_from_file_location("ours", {ours!r})\n'
+        'module = importlib.util.module_from_spec(spec)\n'
+        'spec.loader.exec_module(module)\n'
+        'pytest_collection_modifyitems = '
+        'module.pytest_collection_modifyitems\n')
+    (tmp_path / 'pytest.ini').write_text(
+        '[pytest]\nmarkers =\n    e2e: long\n    slow: long\n')
+    (tmp_path / 'test_a.py').write_text(
+        'import pytest\n\n\ndef test_plain():\n    pass\n\n\n'
+        '@pytest.mark.e2e\ndef test_long():\n    pass\n')
+    (tmp_path / 'test_b.py').write_text(
+        'import pytest\n\n\n@pytest.mark.slow\ndef test_slow():\n    pass\n')
+    listed = subprocess.run(
+        [sys.executable, '-m', 'pytest', '-p', 'no:cacheprovider', '-p',
+         'no:xdist', '--collect-only', '-q', '-m', 'not e2e',
+         str(tmp_path)],
+        cwd=tmp_path, capture_output=True, text=True, timeout=120,
+        env=dict(os.environ, PYTHONPATH=str(Path(__file__).parent)))
+    assert listed.returncode == 0, listed.stdout + listed.stderr
+    order = [line.split('::')[1] for line in listed.stdout.splitlines()
+             if '::' in line]
+    assert order == ['test_slow', 'test_plain']
