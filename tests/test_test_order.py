@@ -54,6 +54,15 @@ def test_this_session_runs_in_that_order(request):
         module_ranks[m] for m in firsts)
 
 
+def _inner_env():
+    """The environment of a pytest run inside a test: the tests' helpers
+    importable, none of the outer run's pytest options."""
+    env = {k: v for k, v in os.environ.items() if k != 'PYTEST_ADDOPTS'}
+    env['PYTHONPATH'] = os.pathsep.join(
+        p for p in (str(Path(__file__).parent), env.get('PYTHONPATH')) if p)
+    return env
+
+
 def test_modules_are_ranked_by_the_tests_left_after_deselection(tmp_path):
     # A module whose e2e test `-m "not e2e"` drops must not stay first: the
     # order is computed after pytest's deselection (trylast).
@@ -77,7 +86,7 @@ def test_modules_are_ranked_by_the_tests_left_after_deselection(tmp_path):
          'no:xdist', '--collect-only', '-q', '-m', 'not e2e',
          str(tmp_path)],
         cwd=tmp_path, capture_output=True, text=True, timeout=120,
-        env=dict(os.environ, PYTHONPATH=str(Path(__file__).parent)))
+        env=_inner_env())
     assert listed.returncode == 0, listed.stdout + listed.stderr
     order = [line.split('::')[1] for line in listed.stdout.splitlines()
              if '::' in line]
