@@ -1,6 +1,7 @@
 """Load or write a tiny method recipe (``tests/data/configs/tiny_*.py``)
 pointed at a tiny synthetic set, for tests of any method."""
 import textwrap
+import time
 from pathlib import Path
 
 from mmengine.config import Config
@@ -23,12 +24,18 @@ def tiny_method_cfg(config: Path, data_root: Path, work_dir: Path,
         **overrides: Merged into the config (``Config.merge_from_dict``).
 
     Returns:
-        Config: The config.
+        Config: The config, with an experiment name of its own (unless
+        ``overrides`` give one).
     """
     cfg = Config.fromfile(str(config))
     for key in LOADERS:
         cfg[key].dataset.data_root = str(data_root)
     cfg.work_dir = str(work_dir)
+    # MMEngine names a run's logger and visualizer after the config and the
+    # second it starts, and reuses those of an earlier run with that name:
+    # two tiny runs started in one second would share a log file (the
+    # second run's log folder then has none).
+    cfg.experiment_name = f'tiny_{time.time_ns()}'
     cfg.merge_from_dict(overrides)
     return cfg
 
