@@ -1,6 +1,7 @@
 """tools/test.py (cross-dataset table, TTA, re-ranking, pictures),
 tools/search.py and tools/deploy/export_onnx.py on the tiny set."""
 import json
+import time
 from pathlib import Path
 
 import cv2
@@ -49,7 +50,11 @@ def test_test_tool_cross_dataset_tta_rerank_pictures(tiny_files, tmp_path,
         str(config),
         str(other), '--tta', '--rerank', '--show-dir',
         str(show), '--show-num', '2', '--show-topk', '4', '--out',
-        str(out)
+        str(out),
+        # A name of its own: MMEngine would hand a run named after the config
+        # and the second it starts the logger (and log file) of an earlier
+        # run in this process with that name.
+        '--cfg-options', f'experiment_name=tta_rerank_{time.time_ns()}'
     ])
     keys = {f'{s}/reid/{m}' for s in ('tiny', 'again')
             for m in ('mAP', 'rank1', 'rank5', 'rank10', 'mINP')}
