@@ -206,8 +206,6 @@ def zoo_server() -> Iterator[ZooServer]:
         yield server
 
 
-
-
 def tiny_reid_checkpoint(path: Path, seed: int = 1) -> bytes:
     """A checkpoint of the tiny synthetic config's model (random weights of
     ``seed``), written atomically to ``path``; returns its bytes."""

@@ -11,7 +11,6 @@ import pytest
 from tiny_cluster_contrast import REPO_ROOT, TINY_CONFIG, load_script
 
 
-
 def _load_demo():
     return load_script(REPO_ROOT / 'tools' / 'demo.py', 'demo_tool')
 

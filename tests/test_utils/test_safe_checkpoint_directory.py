@@ -11,7 +11,6 @@ from mmreid_unsup.utils.checkpoint_path import (CheckpointIsADirectoryError,
 from tiny_cluster_contrast import REPO_ROOT, TINY_CONFIG, load_script
 
 
-
 @pytest.fixture
 def work_dir(tmp_path):
     """A run's folder: epoch_1..epoch_12 and last_checkpoint -> epoch_12."""
